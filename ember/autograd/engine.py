@@ -1,0 +1,375 @@
+"""The backward engine: an iterative walk of the recorded graph in reverse topological order.
+
+No recursion anywhere, so a chain of 100,000 ops backpropagates. Gradients reaching a node are
+summed in a buffer per output; the node runs once all of them have arrived (every consumer comes
+earlier in the order). Leaves accumulate into `.grad`; `grad()` captures gradients instead.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ..tensor import Tensor, _make
+from . import grad_mode
+from .function import Node, anomaly
+
+_state = grad_mode.state
+
+
+def _as_tuple(x) -> tuple:
+    if x is None:
+        return ()
+    if isinstance(x, Tensor):
+        return (x,)
+    return tuple(x)
+
+
+def _root_grads(outputs: tuple, grads, op: str) -> list:
+    """The starting gradients: given ones checked against their outputs, else ones for scalars."""
+    grads = _as_tuple(grads) if grads is not None else (None,) * len(outputs)
+    if len(grads) != len(outputs):
+        raise RuntimeError(f"{op}: got {len(grads)} gradients for {len(outputs)} outputs")
+    result = []
+    for i, (t, g) in enumerate(zip(outputs, grads)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}: expected Tensors as outputs, got {type(t).__name__}")
+        if not t._requires_grad:
+            raise RuntimeError(f"{op}: element {i} of tensors does not require grad and does not "
+                               "have a grad_fn")
+        if g is None:
+            if t._data.size != 1:
+                raise RuntimeError(f"{op}: grad can be implicitly created only for scalar outputs "
+                                   f"(output {i} has shape {tuple(t._data.shape)}); pass a "
+                                   "gradient of that shape")
+            xp = t._device.xp
+            g = _make(xp.ones(t._data.shape, dtype=t._data.dtype), t._device)
+        elif not isinstance(g, Tensor):
+            g = _make(t._device.asarray(g, t.dtype), t._device)
+            if g._data.shape != t._data.shape:
+                raise RuntimeError(f"{op}: grad_output[{i}] has shape {tuple(g._data.shape)} but "
+                                   f"output[{i}] has shape {tuple(t._data.shape)}")
+        elif g._data.shape != t._data.shape:
+            raise RuntimeError(f"{op}: mismatch in shape: grad_output[{i}] has a shape of "
+                               f"{tuple(g._data.shape)} and output[{i}] has a shape of "
+                               f"{tuple(t._data.shape)}")
+        elif g._device is not t._device:
+            raise RuntimeError(f"{op}: grad_output[{i}] is on {g._device} but output[{i}] is on "
+                               f"{t._device}")
+        result.append(g)
+    return result
+
+
+def _topological_order(roots: list) -> list:
+    """Nodes reachable from the roots, each after every node it feeds (post-order DFS)."""
+    order = []
+    seen = set()
+    for root in roots:
+        if root in seen:
+            continue
+        seen.add(root)
+        stack = [(root, 0)]
+        while stack:
+            node, i = stack[-1]
+            edges = node.next
+            n = len(edges)
+            while i < n:
+                e = edges[i]
+                i += 1
+                if e is not None:
+                    child = e[0]
+                    if isinstance(child, Node) and child not in seen:
+                        seen.add(child)
+                        stack[-1] = (node, i)
+                        stack.append((child, 0))
+                        break
+            else:
+                stack.pop()
+                order.append(node)
+    return order
+
+
+def _needed_nodes(order: list, targets: dict) -> set:
+    """Nodes from which some target (a leaf, or a (node, nr) output) can be reached."""
+    needed = set()
+    for node in order:  # children first
+        if node in targets:
+            needed.add(node)
+            continue
+        for e in node.next:
+            if e is not None and (id(e[0]) in targets if isinstance(e[0], Tensor)
+                                  else e[0] in needed):
+                needed.add(node)
+                break
+    return needed
+
+
+def _call_hooks(hooks: dict, grad):
+    for hook in list(hooks.values()):
+        result = hook(grad)
+        if result is not None:
+            grad = result
+    return grad
+
+
+def run(outputs, grad_outputs, retain_graph, create_graph, inputs=None, accumulate=True,
+        op="backward"):
+    """The engine. With accumulate=True leaves (or `inputs`) accumulate into `.grad`; with
+    accumulate=False the gradients of `inputs` are returned (None where unreachable)."""
+    outputs = _as_tuple(outputs)
+    grads = _root_grads(outputs, grad_outputs, op)
+    if retain_graph is None:
+        retain_graph = create_graph
+    inputs = _as_tuple(inputs)
+
+    # Where gradients are wanted: leaves by id, non-leaf outputs by their (node, nr).
+    leaf_targets = {}   # id(leaf) -> position in inputs
+    node_targets = {}   # node -> {nr: position}
+    for pos, t in enumerate(inputs):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}: inputs must be Tensors, got {type(t).__name__}")
+        if not t._requires_grad:
+            raise RuntimeError(f"{op}: input {pos} does not require grad")
+        if t.grad_fn is None:
+            leaf_targets[id(t)] = pos
+        else:
+            node_targets.setdefault(t.grad_fn, {})[t._nr] = pos
+
+    buffers: dict = {}
+    leaf_grads: dict = {}   # id(leaf) -> [leaf, grad]
+    shared = {id(g._data) for g in grads}  # arrays that must be copied before kept as .grad
+    roots = []
+    for t, g in zip(outputs, grads):
+        if t.grad_fn is None:
+            _accumulate_leaf(leaf_grads, t, g)
+        else:
+            node = t.grad_fn
+            buf = buffers.get(node)
+            if buf is None:
+                buf = buffers[node] = [None] * node._n_outputs
+                roots.append(node)
+            nr = t._nr
+            buf[nr] = g if buf[nr] is None else buf[nr] + g
+
+    order = _topological_order(roots)
+    targets = dict(node_targets)
+    targets.update(leaf_targets)
+    needed = _needed_nodes(order, targets) if inputs else None
+    captured = [None] * len(inputs)
+
+    prev_mode = _state.enabled
+    _state.enabled = bool(create_graph)
+    try:
+        for node in reversed(order):
+            buf = buffers.pop(node, None)
+            if buf is None or (needed is not None and node not in needed):
+                continue
+            if node._hooks is not None or node._retained is not None:
+                _tensor_hooks(node, buf, create_graph, shared)
+            if node in node_targets:
+                for nr, pos in node_targets[node].items():
+                    captured[pos] = buf[nr]
+                if not accumulate and not _has_needed_child(node, needed, leaf_targets):
+                    continue
+            grads_in = _run_node(node, buf, retain_graph)
+            if grads_in is None:
+                continue
+            for e, g in zip(node.next, grads_in):
+                if e is None or g is None:
+                    continue
+                target, nr = e
+                if isinstance(target, Node):
+                    tb = buffers.get(target)
+                    if tb is None:
+                        tb = buffers[target] = [None] * target._n_outputs
+                    tb[nr] = g if tb[nr] is None else tb[nr] + g
+                else:
+                    _accumulate_leaf(leaf_grads, target, g)
+    finally:
+        _state.enabled = prev_mode
+
+    return _finish_leaves(leaf_grads, leaf_targets, captured, inputs, accumulate, create_graph,
+                          shared)
+
+
+def _has_needed_child(node: Node, needed, leaf_targets: dict) -> bool:
+    for e in node.next:
+        if e is not None and (id(e[0]) in leaf_targets if isinstance(e[0], Tensor)
+                              else e[0] in needed):
+            return True
+    return False
+
+
+def _tensor_hooks(node: Node, buf: list, create_graph: bool, shared: set) -> None:
+    if node._hooks:
+        for nr, hooks in node._hooks.items():
+            if hooks and buf[nr] is not None:
+                buf[nr] = _call_hooks(hooks, buf[nr])
+    if node._retained:
+        for nr, ref in node._retained.items():
+            t = ref()
+            if t is not None and buf[nr] is not None:
+                g = buf[nr] if create_graph else buf[nr].detach()
+                shared.add(id(g._data))
+                t._grad = g if t._grad is None else t._grad + g
+
+
+def _run_node(node: Node, buf: list, retain_graph: bool):
+    """Call one node's backward with its output gradients; returns one gradient per argument."""
+    if node._n_outputs == 1:
+        grads_out = buf
+    else:
+        grads_out = list(buf)
+        if node.materialize_grads and node._out_meta is not None:
+            for i, g in enumerate(grads_out):
+                if g is None:
+                    shape, dtype = node._out_meta[i]
+                    grads_out[i] = _make(node.device.xp.zeros(shape, dtype=dtype.np), node.device)
+    prehooks = node.__dict__.get("_node_prehooks")
+    if prehooks:
+        for hook in list(prehooks.values()):
+            result = hook(tuple(grads_out))
+            if result is not None:
+                grads_out = list(result)
+    try:
+        result = type(node).backward(node, *grads_out)
+    except Exception as exc:
+        if node._trace is not None:
+            _raise_with_trace(node, exc)
+        raise
+    if not isinstance(result, tuple):
+        result = (result,)
+    n_args = len(node.next)
+    if len(result) != n_args:
+        if len(result) > n_args and all(g is None for g in result[n_args:]):
+            result = result[:n_args]
+        else:
+            raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
+                               f"(expected {n_args}, got {len(result)})")
+    hooks = node.__dict__.get("_node_hooks")
+    if hooks:
+        for hook in list(hooks.values()):
+            replaced = hook(result, tuple(grads_out))
+            if replaced is not None:
+                result = tuple(replaced)
+    if anomaly.enabled and anomaly.check_nan:
+        _check_anomaly(node, result)
+    if not retain_graph:
+        node._release()
+    return result
+
+
+def _accumulate_leaf(leaf_grads: dict, leaf: Tensor, g: Tensor) -> None:
+    entry = leaf_grads.get(id(leaf))
+    if entry is None:
+        leaf_grads[id(leaf)] = [leaf, g]
+    else:
+        entry[1] = entry[1] + g
+
+
+def _finish_leaves(leaf_grads, leaf_targets, captured, inputs, accumulate, create_graph, shared):
+    for key, (leaf, g) in leaf_grads.items():
+        if g._data.shape != leaf._data.shape:
+            raise RuntimeError(f"backward: the gradient computed for a leaf of shape "
+                               f"{tuple(leaf._data.shape)} has shape {tuple(g._data.shape)} "
+                               "(an op's gradient rule is wrong; please report it)")
+        if g._data.dtype != leaf._data.dtype:
+            g = g.to(leaf.dtype)
+        if leaf._hooks:
+            g = _call_hooks(leaf._hooks, g)
+        if key in leaf_targets:
+            captured[leaf_targets[key]] = g
+        if not accumulate or (inputs and key not in leaf_targets):
+            continue
+        if not create_graph:
+            g = _owned(g, shared)
+        leaf._grad = g if leaf._grad is None else leaf._grad + g
+    if accumulate and inputs:
+        # non-leaf inputs of backward(inputs=...) accumulate into their .grad too
+        for pos, t in enumerate(inputs):
+            if t.grad_fn is not None and captured[pos] is not None:
+                g = captured[pos] if create_graph else _owned(captured[pos], shared)
+                t._grad = g if t._grad is None else t._grad + g
+    return captured
+
+
+def _owned(g: Tensor, shared: set) -> Tensor:
+    """A gradient safe to keep as `.grad`: detached, and a copy when its array may be shared
+    (a view such as a broadcast gradient, the caller's own gradient, or an array already stored
+    for another tensor in this pass), so that in-place changes to one .grad never reach another."""
+    data = g._data
+    if data.base is not None or id(data) in shared or not data.flags.writeable:
+        data = data.copy()
+    shared.add(id(data))
+    if g.grad_fn is None and data is g._data:
+        return g
+    return _make(data, g._device)
+
+
+def _check_anomaly(node: Node, grads: tuple) -> None:
+    for i, g in enumerate(grads):
+        if g is None or not isinstance(g, Tensor) or g.dtype.category < 2:
+            continue
+        xp = g._device.xp
+        if not bool(xp.isfinite(g._data).all()):
+            bad = "nan" if bool(xp.isnan(g._data).any()) else "inf"
+            where = ""
+            if node._trace is not None:
+                frame = _user_frame(node._trace)
+                where = f"\nThe forward op was created at:\n{frame}"
+            raise RuntimeError(f"Function '{node.name()}' returned {bad} values in its {i}th "
+                               f"output.{where}")
+
+
+def _user_frame(trace: list) -> str:
+    """The innermost stack frame of the forward that is not inside ember itself."""
+    ember_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    for frame in reversed(trace):
+        line = frame.strip().splitlines()[0]
+        if ember_dir not in line:
+            return frame.rstrip()
+    return trace[-1].rstrip() if trace else ""
+
+
+def _raise_with_trace(node: Node, exc: Exception):
+    frame = _user_frame(node._trace)
+    raise type(exc)(f"{exc}\nError detected in {node.name()}. The forward op was created at:\n"
+                    f"{frame}") from exc
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate the gradients of `tensors` into the leaves' `.grad` (torch.autograd.backward)."""
+    tensors = _as_tuple(tensors)
+    if inputs is not None and len(_as_tuple(inputs)) == 0:
+        raise RuntimeError("backward: 'inputs' argument to backward() cannot be empty")
+    run(tensors, grad_tensors, retain_graph, create_graph, inputs, accumulate=True)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """The gradients of `outputs` with respect to `inputs`, returned instead of accumulated.
+
+    Returns a tuple with one tensor per input; an input that does not affect the outputs raises
+    unless allow_unused=True (then None, or zeros with materialize_grads=True).
+    """
+    if is_grads_batched:
+        raise NotImplementedError("grad: is_grads_batched is not supported; use ember.func.vmap")
+    inputs = _as_tuple(inputs)
+    if not inputs:
+        raise RuntimeError("grad requires at least one input")
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    result = run(outputs, grad_outputs, retain_graph, create_graph, inputs, accumulate=False,
+                 op="grad")
+    out = []
+    for pos, (t, g) in enumerate(zip(inputs, result)):
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(f"grad: input {pos} (shape {tuple(t.shape)}) appears to not "
+                                   "have been used in the graph. Set allow_unused=True if this is "
+                                   "the desired behavior.")
+            if materialize_grads:
+                g = _make(t._device.xp.zeros_like(t._data), t._device)
+        elif not create_graph and g.grad_fn is not None:
+            g = g.detach()
+        out.append(g)
+    return tuple(out)

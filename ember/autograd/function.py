@@ -1,0 +1,435 @@
+"""The autograd graph's nodes: `Function` for users, and `Op`, the same mechanism for ember's ops.
+
+A node is the `ctx` its forward saw and the `grad_fn` of its outputs: it keeps the edges to the
+nodes (or leaves) that made its inputs, what backward needs (saved tensors, checked against their
+version counters when read), and the hooks registered on its outputs.
+
+- `Function`: subclass with static `forward(ctx, *args)` on Tensors and `backward(ctx, *grads)`,
+  call `MyFn.apply(*args)` -- PyTorch's torch.autograd.Function.
+- `Op(Function)`: ember's primitives. Forward runs on the raw arrays of the tensor arguments (one
+  array namespace, `ctx.xp`, so NumPy and CuPy alike), saves its tensor arguments and/or its
+  output by declaration, and backward is written with ember ops, so that with create_graph=True
+  gradients of gradients come from the same rules.
+"""
+
+from __future__ import annotations
+
+import traceback
+import weakref
+
+from .. import backend
+from ..tensor import Tensor, _HookHandle, _make
+from . import grad_mode
+
+_state = grad_mode.state
+_ARRAY_TYPES = backend.ARRAY_TYPES
+_FREED = ("freed",)
+
+
+class _Anomaly:
+    enabled = False
+    check_nan = True
+
+
+anomaly = _Anomaly()
+
+
+class _SavedOutput:
+    """An output saved for backward without a reference cycle: data and version counter only."""
+
+    __slots__ = ("data", "vc", "version", "nr")
+
+    def __init__(self, data, vc, nr):
+        self.data = data
+        self.vc = vc
+        self.version = vc[0]
+        self.nr = nr
+
+
+class Node:
+    """One recorded op: the `ctx` of its forward and the `grad_fn` of its outputs."""
+
+    next: tuple = ()          # per forward argument: (node, output_nr), (leaf tensor, 0) or None
+    device = None
+    _saved = None             # tensors (and scalars) backward may read; _FREED once released
+    _versions = None          # their version counters' values when saved
+    _out = None               # an Op's saved output (_SavedOutput)
+    _n_outputs = 1
+    _out_meta = None          # [(shape, dtype)] per output, kept for multi-output nodes
+    _hooks = None             # {output_nr: {id: hook}} from Tensor.register_hook
+    _retained = None          # {output_nr: weakref to the tensor} from retain_grad()
+    _trace = None             # the forward's stack, recorded in anomaly mode
+    _nondiff = None
+    materialize_grads = True
+
+    @classmethod
+    def name(cls) -> str:
+        return f"{cls.__name__}Backward"
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {id(self):#x}>"
+
+    @property
+    def next_functions(self) -> tuple:
+        """((node, output_nr), ...) per forward argument, as PyTorch's grad_fn.next_functions."""
+        return tuple((None, 0) if e is None else (e[0] if isinstance(e[0], Node)
+                                                   else _AccumulateGrad(e[0]), e[1])
+                     for e in self.next)
+
+    @property
+    def needs_input_grad(self) -> tuple:
+        return tuple(e is not None for e in self.next)
+
+    @property
+    def xp(self):
+        return self.device.xp
+
+    # ----------------------------------------------------------------------------- saving
+    def save_for_backward(self, *tensors) -> None:
+        self._saved = tensors
+        self._versions = tuple(t._vc[0] if isinstance(t, Tensor) else None for t in tensors)
+
+    @property
+    def saved_tensors(self) -> tuple:
+        """What forward saved, checked: a tensor modified in place since is replaced by a
+        stand-in that raises, naming this op, as soon as backward uses its values."""
+        saved = self._saved
+        if saved is _FREED:
+            raise RuntimeError(
+                f"{self.name()}: trying to backward through the graph a second time (or directly "
+                "access saved tensors after they have already been freed). Saved intermediate "
+                "values of the graph are freed when you call .backward() or autograd.grad(). "
+                "Specify retain_graph=True if you need to backward through the graph a second "
+                "time or if you need to access saved tensors after calling backward.")
+        out = []
+        if saved is not None:
+            for t, v in zip(saved, self._versions):
+                if v is not None:
+                    if type(t) is _SavedOutput:
+                        t = self._unpack_output(t)
+                    elif t._vc[0] != v:
+                        t = _modified(self, t, v, t._vc[0])
+                out.append(t)
+        if self._out is not None:
+            out.append(self._unpack_output(self._out))
+        return tuple(out)
+
+    def _unpack_output(self, s: _SavedOutput) -> Tensor:
+        t = _make(s.data, self.device)
+        if s.vc[0] != s.version:
+            return _modified(self, t, s.version, s.vc[0])
+        t._vc = s.vc
+        t._requires_grad = True
+        t.grad_fn = self
+        t._nr = s.nr
+        return t
+
+    def _release(self) -> None:
+        if self._saved is not None or self._out is not None:
+            self._saved = _FREED
+            self._out = None
+
+    # ------------------------------------------------------------------------------- hooks
+    def _register_tensor_hook(self, nr: int, hook) -> _HookHandle:
+        if self._hooks is None:
+            self._hooks = {}
+        return _HookHandle(self._hooks.setdefault(nr, {}), hook)
+
+    def _retain(self, nr: int, tensor: Tensor) -> None:
+        if self._retained is None:
+            self._retained = {}
+        self._retained[nr] = weakref.ref(tensor)
+
+    def register_hook(self, hook) -> _HookHandle:
+        """Node hook `hook(grad_inputs, grad_outputs)` run after this node's backward."""
+        if "_node_hooks" not in self.__dict__:
+            self._node_hooks = {}
+        return _HookHandle(self._node_hooks, hook)
+
+    def register_prehook(self, hook) -> _HookHandle:
+        """Node pre-hook `hook(grad_outputs)` run before this node's backward."""
+        if "_node_prehooks" not in self.__dict__:
+            self._node_prehooks = {}
+        return _HookHandle(self._node_prehooks, hook)
+
+    # ------------------------------------------------------------------- Function context API
+    def mark_non_differentiable(self, *tensors) -> None:
+        self._nondiff = {id(t) for t in tensors}
+
+    def mark_dirty(self, *tensors) -> None:
+        """Accepted for PyTorch compatibility; ember's in-place ops track versions themselves."""
+
+    def set_materialize_grads(self, value: bool) -> None:
+        self.materialize_grads = bool(value)
+
+
+class _AccumulateGrad:
+    """What next_functions shows for a leaf: PyTorch's AccumulateGrad, holding `variable`."""
+
+    def __init__(self, variable: Tensor):
+        self.variable = variable
+
+    @staticmethod
+    def name() -> str:
+        return "AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {id(self):#x}>"
+
+
+class _ModifiedTensor(Tensor):
+    """Stands in for a saved tensor that was modified in place: any use of its values raises."""
+
+    __slots__ = ("_message", "_meta")
+
+    @property
+    def _data(self):
+        raise RuntimeError(self._message)
+
+    @property
+    def shape(self):
+        return self._meta[0]
+
+    @property
+    def dtype(self):
+        return self._meta[1]
+
+    @property
+    def ndim(self):
+        return len(self._meta[0])
+
+
+def _modified(node: Node, t: Tensor, expected: int, actual: int) -> Tensor:
+    shape, dtype = tuple(t._data.shape), t.dtype
+    s = _ModifiedTensor.__new__(_ModifiedTensor)
+    s._meta = (shape, dtype)
+    s._device = t._device
+    s._requires_grad = False
+    s.grad_fn = None
+    s._message = (
+        f"{node.name()}: one of the variables needed for gradient computation has been modified "
+        f"by an inplace operation: a {dtype.name} tensor of shape {shape} is at version {actual}; "
+        f"expected version {expected} instead. Hint: the operation that failed to compute its "
+        "gradient saved this tensor in the forward pass; do not modify it in place (use an "
+        "out-of-place op, or clone() it before modifying).")
+    return s
+
+
+def _edge(a: Tensor):
+    fn = a.grad_fn
+    if fn is not None:
+        return (fn, a._nr)
+    if a._requires_grad:
+        return (a, 0)
+    return None
+
+
+def _anomaly_trace() -> list:
+    return traceback.format_stack()[:-3]
+
+
+# ------------------------------------------------------------------------------------ Function
+
+class Function(Node):
+    """Base class for differentiable functions written by users, as torch.autograd.Function.
+
+    ```
+    class Exp(ember.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            y = x.exp()
+            ctx.save_for_backward(y)
+            return y
+
+        @staticmethod
+        def backward(ctx, gy):
+            (y,) = ctx.saved_tensors
+            return gy * y
+
+    y = Exp.apply(x)
+    ```
+    forward runs with grad recording off and returns a Tensor or a tuple of Tensors; backward
+    gets one gradient per output and returns one per forward argument (None where there is none).
+    """
+
+    @staticmethod
+    def forward(ctx, *args):
+        raise NotImplementedError("Function subclasses implement a static forward(ctx, ...)")
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise NotImplementedError("Function subclasses implement a static backward(ctx, ...)")
+
+    @classmethod
+    def name(cls) -> str:
+        return f"{cls.__name__}Backward"
+
+    @classmethod
+    def apply(cls, *args):
+        ctx = cls()
+        device = None
+        record = False
+        for a in args:
+            if isinstance(a, Tensor):
+                if device is None:
+                    device = a._device
+                if a._requires_grad:
+                    record = True
+        ctx.device = device if device is not None else backend.cpu
+        record = record and _state.enabled
+        prev = _state.enabled
+        _state.enabled = False
+        try:
+            result = cls.forward(ctx, *args)
+        finally:
+            _state.enabled = prev
+        if not record:
+            return result
+        single = isinstance(result, Tensor)
+        outputs = (result,) if single else tuple(result)
+        ctx.next = tuple(_edge(a) if isinstance(a, Tensor) else None for a in args)
+        if anomaly.enabled:
+            ctx._trace = _anomaly_trace()
+        input_ids = {id(a) for a in args if isinstance(a, Tensor)}
+        wrapped = []
+        meta = []
+        nondiff = ctx._nondiff or ()
+        for nr, o in enumerate(outputs):
+            if not isinstance(o, Tensor):
+                wrapped.append(o)
+                continue
+            if id(o) in input_ids or o.grad_fn is not None:
+                # an input returned as is (or a view of one): the output is a new tensor object
+                alias = _make(o._data, o._device)
+                alias._vc = o._vc
+                o = alias
+            meta.append((o._data.shape, o.dtype))
+            if id(outputs[nr]) not in nondiff and o.dtype.category >= 2:
+                o._requires_grad = True
+                o.grad_fn = ctx
+                o._nr = nr
+            wrapped.append(o)
+        ctx._n_outputs = len(outputs)
+        ctx._out_meta = meta if len(meta) == len(outputs) else None
+        if ctx._saved is not None:
+            out_ids = {id(o): nr for nr, o in enumerate(outputs)}
+            ctx._saved = tuple(
+                _SavedOutput(t._data, wrapped[out_ids[id(t)]]._vc, out_ids[id(t)])
+                if isinstance(t, Tensor) and id(t) in out_ids else t for t in ctx._saved)
+        return wrapped[0] if single else tuple(wrapped)
+
+
+# ------------------------------------------------------------------------------------------- Op
+
+class Op(Function):
+    """An ember primitive: forward on arrays, backward with ember ops.
+
+    Class attributes declare what backward reads: `save_inputs` keeps the arguments (tensors and
+    scalars, returned by ctx.saved_tensors in order), `save_output` appends the output. Forward
+    may also stash small values on ctx (a dim, a shape). `n_outputs` > 1 means forward returns a
+    tuple of arrays; `nondiff_outputs` lists those that get no gradient (indices, ...);
+    `differentiable = False` records nothing at all (comparisons, argmax, ...).
+    """
+
+    save_inputs = True
+    save_output = False
+    differentiable = True
+    n_outputs = 1
+    nondiff_outputs: tuple = ()
+    is_view = False  # outputs share memory with argument 0 (and its version counter)
+
+    @classmethod
+    def name(cls) -> str:
+        return f"{cls.__name__}Backward0"
+
+    @classmethod
+    def apply(cls, *args):
+        device = None
+        record = False
+        arrays = list(args)
+        i = 0
+        for a in args:
+            if isinstance(a, Tensor):
+                if device is None:
+                    device = a._device
+                elif a._device is not device:
+                    _device_mismatch(cls, device, a._device)
+                arrays[i] = a._data
+                if a._requires_grad:
+                    record = True
+            i += 1
+        ctx = cls()
+        ctx.device = device
+        out = cls.forward(ctx, *arrays)
+        record = record and cls.differentiable and _state.enabled
+        if cls.n_outputs != 1:
+            return _wrap_outputs(cls, ctx, args, out, device, record)
+        if not isinstance(out, _ARRAY_TYPES):
+            out = device.xp.asarray(out)
+        t = _make(out, device)
+        if cls.is_view:
+            _share_version(t, args[0])
+        if record:
+            _record(cls, ctx, args)
+            t._requires_grad = True
+            t.grad_fn = ctx
+            if cls.save_output:
+                ctx._out = _SavedOutput(out, t._vc, 0)
+        return t
+
+
+def _record(cls, ctx: Node, args: tuple) -> None:
+    edges = []
+    versions = []
+    for a in args:
+        if isinstance(a, Tensor):
+            versions.append(a._vc[0])
+            fn = a.grad_fn
+            if fn is not None:
+                edges.append((fn, a._nr))
+            elif a._requires_grad:
+                edges.append((a, 0))
+            else:
+                edges.append(None)
+        else:
+            edges.append(None)
+            versions.append(None)
+    ctx.next = edges
+    if cls.save_inputs:
+        ctx._saved = args
+        ctx._versions = versions
+    if anomaly.enabled:
+        ctx._trace = _anomaly_trace()
+
+
+def _wrap_outputs(cls, ctx: Node, args: tuple, outs, device, record: bool) -> tuple:
+    xp = device.xp
+    tensors = []
+    for o in outs:
+        if not isinstance(o, _ARRAY_TYPES):
+            o = xp.asarray(o)
+        t = _make(o, device)
+        if cls.is_view:
+            _share_version(t, args[0])
+        tensors.append(t)
+    if record:
+        _record(cls, ctx, args)
+        ctx._n_outputs = len(tensors)
+        ctx._out_meta = [(t._data.shape, t.dtype) for t in tensors]
+        for nr, t in enumerate(tensors):
+            if nr not in cls.nondiff_outputs:
+                t._requires_grad = True
+                t.grad_fn = ctx
+                t._nr = nr
+    return tuple(tensors)
+
+
+def _share_version(view: Tensor, base) -> None:
+    if isinstance(base, Tensor):
+        view._vc = base._vc
+        view._base = base._base if base._base is not None else base
+
+
+def _device_mismatch(cls, a, b):
+    raise RuntimeError(f"{cls.__name__.lower()}: expected all tensors to be on the same device, "
+                       f"but found at least two devices, {a} and {b}")

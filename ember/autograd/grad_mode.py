@@ -1,0 +1,124 @@
+"""Grad modes: whether ops record the graph. Thread-local, as in PyTorch (new threads record)."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import threading
+
+
+class _State(threading.local):
+    enabled = True
+    inference = False
+
+
+state = _State()
+
+
+def is_grad_enabled() -> bool:
+    return state.enabled
+
+
+def is_inference_mode_enabled() -> bool:
+    return state.inference
+
+
+class _Mode:
+    """Base of the grad-mode context managers; each also works as a decorator."""
+
+    def __call__(self, fn):
+        if inspect.isclass(fn):
+            raise TypeError(f"{type(self).__name__} decorates functions, not classes")
+        mode = self
+
+        if inspect.isgeneratorfunction(fn):
+            @functools.wraps(fn)
+            def generator(*args, **kwargs):
+                gen = fn(*args, **kwargs)
+                value = None
+                while True:
+                    with mode.clone():
+                        try:
+                            value = gen.send(value)
+                        except StopIteration as stop:
+                            return stop.value
+                    value = yield value
+            return generator
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with mode.clone():
+                return fn(*args, **kwargs)
+        return wrapper
+
+    def clone(self) -> _Mode:
+        return type(self)()
+
+
+class no_grad(_Mode):
+    """Context manager and decorator: ops inside record no graph (results do not require grad)."""
+
+    def __enter__(self):
+        self._prev = state.enabled
+        state.enabled = False
+
+    def __exit__(self, *exc):
+        state.enabled = self._prev
+        return False
+
+
+class enable_grad(_Mode):
+    """Context manager and decorator: turn recording back on inside no_grad."""
+
+    def __enter__(self):
+        self._prev = state.enabled
+        state.enabled = True
+
+    def __exit__(self, *exc):
+        state.enabled = self._prev
+        return False
+
+
+class set_grad_enabled(_Mode):
+    """`set_grad_enabled(mode)`: sets grad mode at once, or for a `with` block, or as decorator."""
+
+    def __init__(self, mode: bool):
+        self.mode = bool(mode)
+        self._prev = state.enabled
+        state.enabled = self.mode
+
+    def __enter__(self):
+        pass
+
+    def __exit__(self, *exc):
+        state.enabled = self._prev
+        return False
+
+    def clone(self) -> set_grad_enabled:
+        return set_grad_enabled(self.mode)
+
+    def __call__(self, fn):
+        state.enabled = self._prev  # used as a decorator: no effect until the function runs
+        return super().__call__(fn)
+
+
+class inference_mode(_Mode):
+    """Like no_grad, for code that will never need gradients (`inference_mode(mode=True)`)."""
+
+    def __init__(self, mode: bool = True):
+        self.mode = bool(mode)
+
+    def __enter__(self):
+        self._prev = (state.enabled, state.inference)
+        if self.mode:
+            state.enabled = False
+            state.inference = True
+        else:
+            state.inference = False
+
+    def __exit__(self, *exc):
+        state.enabled, state.inference = self._prev
+        return False
+
+    def clone(self) -> inference_mode:
+        return inference_mode(self.mode)

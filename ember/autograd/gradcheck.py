@@ -1,0 +1,180 @@
+"""gradcheck and gradgradcheck: analytic gradients against central finite differences.
+
+Use float64 inputs: the differences are (f(x + eps) - f(x - eps)) / (2 eps) with eps = 1e-6, so
+float32 rounding alone would make them disagree.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from ..tensor import Tensor, _make
+from . import engine
+from .grad_mode import enable_grad, no_grad
+
+
+class GradcheckError(RuntimeError):
+    """The analytic and numerical Jacobians disagree."""
+
+
+def _as_tuple(x) -> tuple:
+    return (x,) if isinstance(x, Tensor) else tuple(x)
+
+
+def _outputs(func, inputs) -> tuple:
+    return _as_tuple(func(*inputs))
+
+
+def _evaluate(func, inputs) -> list:
+    """The outputs as flat float64 copies (an output may be a view of a perturbed input)."""
+    with no_grad():
+        outs = _outputs(func, inputs)
+    return [o._data.reshape(-1).astype("float64", copy=True) for o in outs]
+
+
+def _numerical_jacobians(func, inputs, diff_pos, out_sizes, eps):
+    """J[o][i]: (numel of output o, numel of input i), by central differences."""
+    jac = [[None] * len(diff_pos) for _ in out_sizes]
+    for col, pos in enumerate(diff_pos):
+        x = inputs[pos]
+        flat = x._data.reshape(-1)
+        if not x._data.flags.writeable or flat.base is None and x._data.size > 1 and \
+                not x._data.flags.c_contiguous:
+            raise ValueError(f"gradcheck: input {pos} must be a writable contiguous tensor")
+        xp = x._device.xp
+        for o, n in enumerate(out_sizes):
+            jac[o][col] = xp.zeros((n, x._data.size), dtype="float64")
+        for k in range(x._data.size):
+            orig = flat[k].item()
+            flat[k] = orig + eps
+            plus = _evaluate(func, inputs)
+            flat[k] = orig - eps
+            minus = _evaluate(func, inputs)
+            flat[k] = orig
+            for o in range(len(out_sizes)):
+                jac[o][col][:, k] = (plus[o] - minus[o]) / (2 * eps)
+    return jac
+
+
+def _analytical_jacobians(outputs, inputs, diff_pos, out_index):
+    """J[o][i] row by row: one backward pass per output element."""
+    diff_inputs = [inputs[p] for p in diff_pos]
+    jac = []
+    for o in out_index:
+        out = outputs[o]
+        xp = out._device.xp
+        n = out._data.size
+        rows = [xp.zeros((n, inputs[p]._data.size), dtype="float64") for p in diff_pos]
+        if out.requires_grad:
+            for j in range(n):
+                seed = xp.zeros(n, dtype=out._data.dtype)
+                seed[j] = 1
+                g = _make(seed.reshape(out._data.shape), out._device)
+                grads = engine.grad(out, diff_inputs, g, retain_graph=True, allow_unused=True)
+                for col, gi in enumerate(grads):
+                    if gi is not None:
+                        if tuple(gi.shape) != tuple(diff_inputs[col].shape):
+                            raise GradcheckError(
+                                f"gradcheck: the gradient for input {diff_pos[col]} has shape "
+                                f"{tuple(gi.shape)}, expected {tuple(diff_inputs[col].shape)}")
+                        rows[col][j] = gi._data.reshape(-1)
+        jac.append(rows)
+    return jac
+
+
+def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
+              raise_exception: bool = True, nondet_tol: float = 0.0,
+              check_undefined_grad: bool = True, fast_mode: bool = False) -> bool:
+    """Check the gradients of `func` at `inputs` (the tensors that require grad) against finite
+    differences: every Jacobian entry must satisfy |analytic - numeric| <= atol + rtol |numeric|.
+
+    Returns True, or raises GradcheckError naming the output, the input and the worst element
+    (raise_exception=False returns False instead).
+    """
+    inputs = _as_tuple(inputs)
+    diff_pos = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    if not diff_pos:
+        raise ValueError("gradcheck expects at least one input tensor to require gradient")
+    for p in diff_pos:
+        if inputs[p].dtype.name != "float64":
+            warnings.warn(f"Input #{p} requires gradient and is not a double precision floating "
+                          "point. This check will likely fail if all the inputs are not of double "
+                          "precision floating point.", UserWarning, stacklevel=2)
+    outputs = _outputs(func, inputs)
+    out_index = [o for o, t in enumerate(outputs)
+                 if isinstance(t, Tensor) and t.dtype.category >= 2]
+    out_sizes = [outputs[o]._data.size for o in out_index]
+    analytic = _analytical_jacobians(outputs, inputs, diff_pos, out_index)
+
+    def selected(*x):
+        outs = _outputs(func, x)
+        return tuple(outs[o] for o in out_index)
+
+    numeric = _numerical_jacobians(selected, inputs, diff_pos, out_sizes, eps)
+    for a_row, n_row, o in zip(analytic, numeric, out_index):
+        for a, n, p in zip(a_row, n_row, diff_pos):
+            xp = inputs[p]._device.xp
+            err = xp.abs(a - n) - (atol + rtol * xp.abs(n))
+            bad = err > 0
+            bad |= xp.isnan(a) != xp.isnan(n)
+            if bool(bad.any()):
+                worst = int(xp.argmax(xp.where(xp.isnan(err), xp.inf, err)))
+                r, c = divmod(worst, a.shape[1])
+                msg = (f"Jacobian mismatch for output {o} with respect to input {p}: at output "
+                       f"element {_unravel(r, outputs[o].shape)} and input element "
+                       f"{_unravel(c, inputs[p].shape)}, numerical {float(n[r, c])!r} vs "
+                       f"analytical {float(a[r, c])!r} (|diff| "
+                       f"{abs(float(a[r, c]) - float(n[r, c])):.3g} > atol {atol} + rtol {rtol} "
+                       f"* |numerical|; {int(bad.sum())} of {bad.size} entries differ)")
+                if raise_exception:
+                    raise GradcheckError(msg)
+                return False
+    return True
+
+
+def _unravel(i: int, shape) -> tuple:
+    idx = []
+    for n in reversed(tuple(shape)):
+        idx.append(i % n if n else 0)
+        i = i // n if n else 0
+    return tuple(reversed(idx))
+
+
+def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: float = 1e-5,
+                  rtol: float = 1e-3, raise_exception: bool = True, nondet_tol: float = 0.0,
+                  gen_non_contig_grad_outputs: bool = False, seed: int = 0) -> bool:
+    """gradcheck of the gradient: the second derivatives of `func`, through the vector-Jacobian
+    product with `grad_outputs` (random ones by default), against finite differences of the
+    first derivatives computed with create_graph=True."""
+    from .. import backend
+
+    inputs = _as_tuple(inputs)
+    diff_pos = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    outputs = _outputs(func, inputs)
+    out_index = [o for o, t in enumerate(outputs)
+                 if isinstance(t, Tensor) and t.requires_grad]
+    if grad_outputs is None:
+        rng = backend.Generator().manual_seed(seed).rng
+        grad_outputs = []
+        for o in out_index:
+            t = outputs[o]
+            data = rng.standard_normal(tuple(t.shape)).astype(t._data.dtype)
+            g = _make(t._device.asarray(data), t._device)
+            grad_outputs.append(g.requires_grad_(True))
+    grad_outputs = _as_tuple(grad_outputs)
+    n_in = len(inputs)
+
+    def first_derivatives(*args):
+        xs, gs = args[:n_in], args[n_in:]
+        with enable_grad():
+            return _first(xs, gs)
+
+    def _first(xs, gs):
+        outs = _outputs(func, xs)
+        sel = [outs[o] for o in out_index]
+        grads = engine.grad(sel, [xs[p] for p in diff_pos], gs, create_graph=True,
+                            allow_unused=True)
+        return tuple(g if g is not None else xs[p] * 0 for g, p in zip(grads, diff_pos))
+
+    return gradcheck(first_derivatives, tuple(inputs) + tuple(grad_outputs), eps=eps, atol=atol,
+                     rtol=rtol, raise_exception=raise_exception)

@@ -1,0 +1,405 @@
+"""The array backend: the only module of ember that imports NumPy (and, later, CuPy).
+
+Everything above this layer gets its array namespace from a `Device` (`device.xp`), so one op
+implementation serves every device. This module also owns ember's dtypes and PyTorch's type
+promotion rules, the random number generators, and the special functions NumPy lacks.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import warnings
+
+import numpy as np
+
+from . import _special
+
+__all__ = [
+    "DType", "Device", "Generator", "device", "cpu", "ARRAY_TYPES",
+    "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool_",
+    "complex64", "complex128", "get_default_dtype", "set_default_dtype", "promote_types",
+]
+
+# NumPy's floating-point warnings (log(0), overflow in exp, ...) come from inside ember's ops, where
+# PyTorch stays silent and returns inf / nan; silence them for ember's own modules only.
+warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"ember(\.|$)")
+
+ARRAY_TYPES: tuple[type, ...] = (np.ndarray,)
+
+
+# ----------------------------------------------------------------------------------------- dtypes
+
+class DType:
+    """An ember dtype (`ember.float32`, ...): a name, its NumPy dtype and its category."""
+
+    __slots__ = ("name", "np", "itemsize", "is_floating_point", "is_complex", "is_signed",
+                 "category")
+
+    def __init__(self, name: str, np_dtype, category: int):
+        self.name = name
+        self.np = np.dtype(np_dtype)
+        self.itemsize = self.np.itemsize
+        self.category = category  # 0 bool, 1 integer, 2 floating, 3 complex
+        self.is_floating_point = category == 2
+        self.is_complex = category == 3
+        self.is_signed = self.np.kind in "ifc"
+
+    def __repr__(self) -> str:
+        return f"ember.{self.name}"
+
+    def __reduce__(self):
+        return (_dtype_by_name, (self.name,))
+
+    def to_real(self) -> DType:
+        return {complex64: float32, complex128: float64}.get(self, self)
+
+    def to_complex(self) -> DType:
+        return {float32: complex64, float64: complex128, float16: complex64}.get(self, self)
+
+
+bool_ = DType("bool", np.bool_, 0)
+uint8 = DType("uint8", np.uint8, 1)
+int8 = DType("int8", np.int8, 1)
+int16 = DType("int16", np.int16, 1)
+int32 = DType("int32", np.int32, 1)
+int64 = DType("int64", np.int64, 1)
+float16 = DType("float16", np.float16, 2)
+float32 = DType("float32", np.float32, 2)
+float64 = DType("float64", np.float64, 2)
+complex64 = DType("complex64", np.complex64, 3)
+complex128 = DType("complex128", np.complex128, 3)
+
+ALL_DTYPES = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64, complex64,
+              complex128)
+_BY_NP = {d.np: d for d in ALL_DTYPES}
+_BY_NAME = {d.name: d for d in ALL_DTYPES}
+_PY_TYPES = {float: float64, int: int64, bool: bool_, complex: complex128}
+
+
+def _dtype_by_name(name: str) -> DType:
+    return _BY_NAME[name]
+
+
+def dtype_of_array(a) -> DType:
+    """The ember dtype of an array; TypeError for a NumPy dtype ember does not support."""
+    try:
+        return _BY_NP[a.dtype]
+    except KeyError:
+        raise TypeError(f"ember does not support arrays of dtype {a.dtype}; supported: "
+                        + ", ".join(d.name for d in ALL_DTYPES)) from None
+
+
+def to_dtype(d, where: str = "dtype") -> DType:
+    """Normalise a dtype argument: an ember dtype, a Python type (float, int, bool, complex)."""
+    if isinstance(d, DType):
+        return d
+    if d in _PY_TYPES:
+        return _PY_TYPES[d]
+    raise TypeError(f"{where}: expected an ember dtype such as ember.float32, got {d!r}")
+
+
+class _DefaultDtype(threading.local):
+    float_dtype = float32
+
+
+_default = _DefaultDtype()
+
+
+def get_default_dtype() -> DType:
+    """The dtype Python floats become (float32 unless changed with set_default_dtype)."""
+    return _default.float_dtype
+
+
+def set_default_dtype(d) -> None:
+    d = to_dtype(d, "set_default_dtype")
+    if d not in (float16, float32, float64):
+        raise TypeError(f"set_default_dtype: only floating-point dtypes are allowed, got {d!r}")
+    _default.float_dtype = d
+
+
+def default_complex_dtype() -> DType:
+    return complex128 if _default.float_dtype is float64 else complex64
+
+
+_PROMOTE_CACHE: dict[tuple[DType, DType], DType] = {}
+
+
+def promote_types(a: DType, b: DType) -> DType:
+    """PyTorch's promote_types: the smallest dtype both convert to without leaving a category."""
+    key = (a, b)
+    out = _PROMOTE_CACHE.get(key)
+    if out is None:
+        if a.category != b.category:
+            hi, lo = (a, b) if a.category > b.category else (b, a)
+            if hi.category == 3 and lo is float64:
+                out = complex128
+            else:
+                out = hi
+        else:
+            out = _BY_NP[np.promote_types(a.np, b.np)]
+        _PROMOTE_CACHE[key] = out
+    return out
+
+
+def scalar_dtype(value) -> DType:
+    """The dtype a Python scalar takes part in promotion with (PyTorch's 'wrapped number')."""
+    if isinstance(value, bool):
+        return bool_
+    if isinstance(value, int):
+        return int64
+    if isinstance(value, float):
+        return _default.float_dtype
+    if isinstance(value, complex):
+        return default_complex_dtype()
+    raise TypeError(f"expected a Python number, got {type(value).__name__}")
+
+
+def _combine_categories(higher: DType | None, lower: DType | None) -> DType | None:
+    # PyTorch's rule: a lower-priority group only matters when its category is higher.
+    if higher is None:
+        return lower
+    if lower is None:
+        return higher
+    if higher.category == 3:
+        return higher
+    if lower.category == 3:
+        return higher.to_complex() if higher.category == 2 else lower
+    if higher.category == 2:
+        return higher
+    if higher is bool_ or lower.category == 2:
+        return promote_types(higher, lower)
+    return higher
+
+
+def result_type(dim_dtypes, zero_dim_dtypes, scalar_dtypes) -> DType:
+    """Type promotion as PyTorch: tensors with dims > zero-dim tensors > Python scalars."""
+    groups = []
+    for group in (dim_dtypes, zero_dim_dtypes, scalar_dtypes):
+        acc = None
+        for d in group:
+            acc = d if acc is None else promote_types(acc, d)
+        groups.append(acc)
+    return _combine_categories(groups[0], _combine_categories(groups[1], groups[2]))
+
+
+def is_array(x) -> bool:
+    return isinstance(x, ARRAY_TYPES)
+
+
+def is_numpy_scalar(x) -> bool:
+    return isinstance(x, np.generic)
+
+
+def is_numpy_array(x) -> bool:
+    return isinstance(x, np.ndarray)
+
+
+# ---------------------------------------------------------------------------------------- devices
+
+class _Special:
+    """Special functions of one array namespace, each taking and returning arrays."""
+
+    def __init__(self, xp):
+        self.xp = xp
+
+    def erf(self, x):
+        return _special.erf(self.xp, x)
+
+    def erfc(self, x):
+        return _special.erfc(self.xp, x)
+
+    def erfinv(self, x):
+        return _special.erfinv(self.xp, x)
+
+    def lgamma(self, x):
+        return _special.lgamma(self.xp, x)
+
+    def digamma(self, x):
+        return _special.digamma(self.xp, x)
+
+    def polygamma(self, n, x):
+        return _special.polygamma(self.xp, n, x)
+
+
+class Device:
+    """Where a tensor's data lives: `device(type='cpu')` or `device(type='cuda', index=0)`.
+
+    `xp` is the device's array namespace (NumPy on the CPU); `special` its special functions.
+    """
+
+    __slots__ = ("type", "index", "_xp", "special", "__weakref__")
+
+    def __init__(self, type_: str, index: int | None, xp=None):
+        self.type = type_
+        self.index = index
+        self._xp = xp
+        self.special = _Special(xp) if xp is not None else None
+
+    @property
+    def xp(self):
+        if self._xp is None:
+            raise RuntimeError(_cuda_unavailable_message())
+        return self._xp
+
+    def __repr__(self) -> str:
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, str):
+            try:
+                other = device(other)
+            except (RuntimeError, ValueError):
+                return False
+        return self is other
+
+    def __hash__(self) -> int:
+        return hash((self.type, self.index))
+
+    def __reduce__(self):
+        return (device, (str(self),))
+
+    # Moving arrays between devices. Only the CPU exists until the CUDA backend lands.
+    def asarray(self, data, dtype: DType | None = None):
+        """An array on this device from host data (lists, scalars, NumPy arrays)."""
+        xp = self.xp
+        return xp.asarray(data, dtype=None if dtype is None else dtype.np)
+
+    def to_host(self, a):
+        return a
+
+
+def _cuda_unavailable_message() -> str:
+    return ("CUDA is unavailable: this build of ember has only its CPU (NumPy) backend; the CUDA "
+            "backend (CuPy on an NVIDIA GPU) is not implemented yet. Use device='cpu'.")
+
+
+cpu = Device("cpu", None, np)
+_DEVICES: dict[tuple[str, int | None], Device] = {("cpu", None): cpu}
+
+
+def device(spec=None, index: int | None = None) -> Device:
+    """`ember.device('cpu')`, `device('cuda')`, `device('cuda:1')`, `device('cuda', 1)`."""
+    if isinstance(spec, Device):
+        return spec
+    if spec is None:
+        return cpu
+    if isinstance(spec, int) and not isinstance(spec, bool):
+        spec, index = "cuda", spec
+    if not isinstance(spec, str):
+        raise TypeError(f"device: expected a string such as 'cpu' or 'cuda:0', got {spec!r}")
+    kind, _, num = spec.partition(":")
+    if num:
+        if index is not None:
+            raise ValueError(f"device: index given twice in {spec!r} and index={index}")
+        if not num.isdigit():
+            raise ValueError(f"device: invalid device string {spec!r}")
+        index = int(num)
+    if kind == "cpu":
+        if index not in (None, 0):
+            raise ValueError(f"device: the CPU has no index {index}")
+        return cpu
+    if kind != "cuda":
+        raise ValueError(f"device: unknown device type {kind!r} in {spec!r}; expected 'cpu' or "
+                         "'cuda'")
+    key = ("cuda", 0 if index is None else index)
+    dev = _DEVICES.get(key)
+    if dev is None:
+        dev = _DEVICES[key] = Device("cuda", key[1], None)
+    return dev
+
+
+# ------------------------------------------------------------------------------------------- RNG
+
+class Generator:
+    """A random number generator: `ember.Generator(device='cpu')`, seeded with manual_seed().
+
+    Every random function of ember takes `generator=`; without it the default generator is used,
+    which `ember.manual_seed(n)` reseeds.
+    """
+
+    def __init__(self, device="cpu"):
+        self.device = globals()["device"](device)
+        self._initial_seed = 67280421310721
+        self._rng = np.random.Generator(np.random.PCG64(self._initial_seed))
+
+    def manual_seed(self, seed: int) -> Generator:
+        if not isinstance(seed, int) or isinstance(seed, bool):
+            raise TypeError(f"manual_seed: seed must be an int, got {seed!r}")
+        seed = seed % (1 << 64)
+        self._initial_seed = seed
+        self._rng = np.random.Generator(np.random.PCG64(seed))
+        return self
+
+    def seed(self) -> int:
+        """Seed from the operating system's entropy; returns the seed used."""
+        seed = int(np.random.SeedSequence().entropy) % (1 << 64)
+        self.manual_seed(seed)
+        return seed
+
+    def initial_seed(self) -> int:
+        return self._initial_seed
+
+    def get_state(self) -> dict:
+        return {"initial_seed": self._initial_seed, "bit_generator": self._rng.bit_generator.state}
+
+    def set_state(self, state: dict) -> Generator:
+        self._initial_seed = state["initial_seed"]
+        self._rng.bit_generator.state = state["bit_generator"]
+        return self
+
+    @property
+    def rng(self):
+        """The underlying NumPy random Generator (the CPU's; CuPy's on CUDA)."""
+        return self._rng
+
+    def __repr__(self) -> str:
+        return f"<ember.Generator device={self.device}>"
+
+
+default_generator = Generator("cpu")
+
+
+def manual_seed(seed: int) -> Generator:
+    """Seed the default generator so that every random function of ember is reproducible."""
+    return default_generator.manual_seed(seed)
+
+
+def seed() -> int:
+    return default_generator.seed()
+
+
+def initial_seed() -> int:
+    return default_generator.initial_seed()
+
+
+def get_rng_state() -> dict:
+    return default_generator.get_state()
+
+
+def set_rng_state(state: dict) -> None:
+    default_generator.set_state(state)
+
+
+# --------------------------------------------------------------------------------------- printing
+
+def format_array(a, formatter, separator: str, prefix: str, linewidth: int = 80) -> str:
+    """np.array2string with PyTorch's summarisation (more than 1000 elements: 3 at each edge)."""
+    return np.array2string(np.asarray(a), max_line_width=linewidth, separator=separator,
+                           prefix=prefix, formatter=formatter, threshold=1000, edgeitems=3)
+
+
+def float_info(dtype: DType):
+    return np.finfo(dtype.np)
+
+
+def iinfo(dtype: DType):
+    return np.iinfo(dtype.np)
+
+
+INF = math.inf

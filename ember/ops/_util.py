@@ -1,0 +1,168 @@
+"""Helpers shared by the ops: operands and type promotion, dims, unbroadcast, error messages."""
+
+from __future__ import annotations
+
+from .. import backend
+from ..tensor import Tensor, _make, _wrap_dim
+
+_NUMBERS = (int, float, bool, complex)
+
+wrap_dim = _wrap_dim
+
+
+def shape_str(shape) -> str:
+    return str(tuple(shape))
+
+
+def check_tensor(op: str, x, what: str = "input") -> Tensor:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: {what} must be a Tensor, got {type(x).__name__}")
+    return x
+
+
+def as_operand(op: str, x, like: Tensor):
+    """A binary op's other operand: a Tensor, or a Python number (NumPy scalars become numbers,
+    NumPy arrays tensors on `like`'s device). Anything else is a TypeError naming both types."""
+    if isinstance(x, (Tensor, *_NUMBERS)):
+        return x
+    if backend.is_numpy_scalar(x):
+        return x.item()
+    if backend.is_array(x):
+        return _make(like._device.asarray(x), like._device)
+    raise TypeError(f"{op}: unsupported operand types Tensor and {type(x).__name__}")
+
+
+def as_tensor_arg(op: str, x, like: Tensor | None = None, dtype=None) -> Tensor:
+    """A tensor from a Tensor, number or array (on `like`'s device), for ops that need one."""
+    if isinstance(x, Tensor):
+        return x
+    device = like._device if like is not None else backend.cpu
+    if isinstance(x, _NUMBERS) or backend.is_numpy_scalar(x) or backend.is_array(x):
+        if dtype is None and isinstance(x, _NUMBERS):
+            dtype = backend.scalar_dtype(x)
+        return _make(device.asarray(x, dtype), device)
+    raise TypeError(f"{op}: expected a Tensor or a number, got {type(x).__name__}")
+
+
+def _group(t: Tensor) -> int:
+    return 0 if t._data.ndim else 1
+
+
+def result_dtype(*operands) -> backend.DType:
+    """PyTorch's result type of tensors and Python numbers."""
+    dims, zeros, scalars = [], [], []
+    for x in operands:
+        if isinstance(x, Tensor):
+            (dims if x._data.ndim else zeros).append(x.dtype)
+        elif x is not None:
+            scalars.append(backend.scalar_dtype(x))
+    return backend.result_type(dims, zeros, scalars)
+
+
+def cast(x, dtype: backend.DType):
+    """A tensor in `dtype` (differentiably), or a Python number unchanged."""
+    if isinstance(x, Tensor) and x._data.dtype != dtype.np:
+        return x.to(dtype)
+    return x
+
+
+def promote(op: str, a, b):
+    """Two operands (Tensor or number, at least one Tensor) in their common dtype.
+
+    Python numbers stay numbers when they do not raise the category: the array library then
+    treats them as weakly typed, exactly PyTorch's rule, without a cast.
+    """
+    if isinstance(a, Tensor):
+        b = as_operand(op, b, a)
+    else:
+        a = as_operand(op, a, b)
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        if a._data.dtype == b._data.dtype:
+            return a, b
+        dt = result_dtype(a, b)
+        return cast(a, dt), cast(b, dt)
+    t, s = (a, b) if isinstance(a, Tensor) else (b, a)
+    if isinstance(s, bool):
+        cat = 0
+    elif isinstance(s, int):
+        cat = 1
+    elif isinstance(s, float):
+        cat = 2
+    else:
+        cat = 3
+    td = t.dtype
+    if cat <= td.category:
+        return a, b
+    dt = result_dtype(t, s)
+    t = t.to(dt)
+    return (t, s) if isinstance(a, Tensor) else (s, t)
+
+
+def float_dtype_for(x: Tensor) -> backend.DType:
+    """The dtype a floating-point op computes `x` in: its own, or the default for ints/bools."""
+    d = x.dtype
+    return d if d.category >= 2 else backend.get_default_dtype()
+
+
+def to_float(x: Tensor) -> Tensor:
+    """`x` itself if floating or complex, else cast to the default float dtype."""
+    return x if x.dtype.category >= 2 else x.to(backend.get_default_dtype())
+
+
+def broadcast_shapes_or_raise(op: str, *shapes) -> tuple:
+    """The broadcast shape, or a RuntimeError naming the op, the shapes and the first clash."""
+    ndim = max((len(s) for s in shapes), default=0)
+    out = []
+    for i in range(-ndim, 0):
+        size = 1
+        for s in shapes:
+            if len(s) >= -i:
+                n = s[i]
+                if n != 1:
+                    if size != 1 and size != n:
+                        raise RuntimeError(
+                            f"{op}: shapes " + " and ".join(shape_str(s) for s in shapes)
+                            + f" cannot be broadcast together (dim {i}: {size} vs {n})")
+                    size = n
+        out.append(size)
+    return tuple(out)
+
+
+def unbroadcast(g: Tensor, shape: tuple) -> Tensor:
+    """Sum a gradient over the dims broadcasting added or stretched, back to `shape`."""
+    gshape = g._data.shape
+    if gshape == shape:
+        return g
+    lead = len(gshape) - len(shape)
+    axes = list(range(lead))
+    for i, n in enumerate(shape):
+        if n == 1 and gshape[i + lead] != 1:
+            axes.append(i + lead)
+    if axes:
+        g = g.sum(tuple(axes), keepdim=True)
+    return g.reshape(shape)
+
+
+def normalize_dims(dim, ndim: int, op: str) -> tuple[int, ...]:
+    """`dim` (None, an int or a sequence) as a sorted tuple of non-negative dims."""
+    if dim is None:
+        return tuple(range(ndim))
+    if isinstance(dim, (list, tuple)):
+        dims = [wrap_dim(d, ndim, op) for d in dim]
+        if len(set(dims)) != len(dims):
+            raise RuntimeError(f"{op}: dim {dim} contains a dim more than once")
+        return tuple(sorted(dims))
+    return (wrap_dim(dim, ndim, op),)
+
+
+def parse_shape(op: str, args) -> tuple[int, ...]:
+    """A shape given as varargs `(2, 3)` or one sequence `((2, 3),)`."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        args = args[0]
+    elif len(args) == 1 and isinstance(args[0], Tensor):
+        args = args[0].tolist()
+    try:
+        shape = tuple(int(a.__index__()) for a in args)
+    except (AttributeError, TypeError):
+        raise TypeError(f"{op}: expected a shape of ints, got {args!r}") from None
+    return shape

@@ -1,0 +1,630 @@
+"""Arithmetic: + - * / // % **, and the products (matmul and its relatives).
+
+Each primitive is an Op: forward on arrays, gradient rule with ember ops beside it. Binary ops
+promote their operands as PyTorch does (ops/_util.promote) and broadcast; rules undo the
+broadcasting with `unbroadcast`.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .. import backend
+from ..autograd.function import Op
+from ..tensor import Tensor, _make
+from ._util import (
+    broadcast_shapes_or_raise,
+    check_tensor,
+    promote,
+    result_dtype,
+    shape_str,
+    unbroadcast,
+)
+from .registry import register
+
+_ARRAY = backend.ARRAY_TYPES
+
+
+def _shape(x):
+    return x.shape if isinstance(x, _ARRAY) else None
+
+
+def _zeros_like(t: Tensor) -> Tensor:
+    return _make(t._device.xp.zeros_like(t._data), t._device)
+
+
+def _apply_binary(op: str, cls, a, b, *extra):
+    try:
+        return cls.apply(a, b, *extra)
+    except ValueError:
+        sa = a._data.shape if isinstance(a, Tensor) else ()
+        sb = b._data.shape if isinstance(b, Tensor) else ()
+        broadcast_shapes_or_raise(op, sa, sb)
+        raise
+
+
+# ------------------------------------------------------------------------------ zero-safe product
+
+class XMul(Op):
+    """g * d, except 0 wherever g is 0, even where d is inf or nan.
+
+    Gradient rules multiply the incoming gradient by a local derivative with this op whenever that
+    derivative can be infinite (sqrt, log, division at 0, ...): a zero gradient stays zero instead
+    of becoming nan, so `where(x > 0, sqrt(x), 0)` has a finite gradient everywhere.
+    """
+
+    @staticmethod
+    def forward(ctx, g, d):
+        return ctx.xp.where(g == 0, 0, g * d)
+
+    @staticmethod
+    def backward(ctx, gg):
+        g, d = ctx.saved_tensors
+        gg_g = unbroadcast(xmul(gg, d), g.shape) if ctx.next[0] is not None else None
+        gg_d = None
+        if ctx.next[1] is not None:
+            gg_d = unbroadcast(gg * g, d.shape)
+        return gg_g, gg_d
+
+
+def xmul(g: Tensor, d) -> Tensor:
+    return XMul.apply(g, d)
+
+
+# ------------------------------------------------------------------------------------ add, sub
+
+class Add(Op):
+    save_inputs = False
+
+    @staticmethod
+    def forward(ctx, x, y, alpha):
+        ctx.shapes = (_shape(x), _shape(y))
+        ctx.alpha = alpha
+        return x + y if alpha == 1 else x + alpha * y
+
+    @staticmethod
+    def backward(ctx, g):
+        sx, sy = ctx.shapes
+        gx = unbroadcast(g, sx) if ctx.next[0] is not None else None
+        gy = None
+        if ctx.next[1] is not None:
+            gy = unbroadcast(g if ctx.alpha == 1 else g * ctx.alpha, sy)
+        return gx, gy, None
+
+
+class Sub(Op):
+    save_inputs = False
+
+    @staticmethod
+    def forward(ctx, x, y, alpha):
+        ctx.shapes = (_shape(x), _shape(y))
+        ctx.alpha = alpha
+        return x - y if alpha == 1 else x - alpha * y
+
+    @staticmethod
+    def backward(ctx, g):
+        sx, sy = ctx.shapes
+        gx = unbroadcast(g, sx) if ctx.next[0] is not None else None
+        gy = unbroadcast(g * (-ctx.alpha), sy) if ctx.next[1] is not None else None
+        return gx, gy, None
+
+
+@register()
+def add(input, other, *, alpha=1) -> Tensor:
+    """input + alpha * other, elementwise with broadcasting."""
+    a, b = promote("add", input, other)
+    return _apply_binary("add", Add, a, b, alpha)
+
+
+@register()
+def sub(input, other, *, alpha=1) -> Tensor:
+    """input - alpha * other, elementwise with broadcasting."""
+    a, b = promote("sub", input, other)
+    if isinstance(a, Tensor) and a.dtype is backend.bool_:
+        raise RuntimeError("sub: subtraction with two bool tensors is not supported; use "
+                           "logical_xor() or the ^ operator instead")
+    return _apply_binary("sub", Sub, a, b, alpha)
+
+
+register("subtract")(sub)
+
+
+# ----------------------------------------------------------------------------------- mul, div
+
+class Mul(Op):
+    @staticmethod
+    def forward(ctx, x, y):
+        return x * y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        gx = unbroadcast(g * y, x.shape) if ctx.next[0] is not None else None
+        gy = unbroadcast(g * x, y.shape) if ctx.next[1] is not None else None
+        return gx, gy
+
+
+@register()
+def mul(input, other) -> Tensor:
+    """input * other, elementwise with broadcasting."""
+    a, b = promote("mul", input, other)
+    return _apply_binary("mul", Mul, a, b)
+
+
+register("multiply")(mul)
+
+
+class Div(Op):
+    @staticmethod
+    def forward(ctx, x, y):
+        return x / y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        gx = gy = None
+        if ctx.next[0] is not None:
+            gx = unbroadcast(xmul(g, reciprocal(y)), x.shape)
+        if ctx.next[1] is not None:
+            gy = unbroadcast(xmul(g, -x / (y * y)), y.shape)
+        return gx, gy
+
+
+class RoundedDiv(Op):
+    """Division rounded towards zero ('trunc') or down ('floor'); zero gradient, as PyTorch."""
+
+    save_inputs = False
+
+    @staticmethod
+    def forward(ctx, x, y, mode):
+        xp = ctx.xp
+        ctx.shapes = (_shape(x), _shape(y))
+        if xp.asarray(x).dtype.kind in "iub" and xp.asarray(y).dtype.kind in "iub":
+            if bool(xp.any(xp.asarray(y) == 0)):
+                raise ZeroDivisionError(f"div: integer division by zero (rounding_mode={mode!r})")
+            q = xp.floor_divide(x, y)
+            if mode == "trunc":
+                r = xp.remainder(x, y)
+                q = q + ((r != 0) & ((xp.asarray(x) < 0) != (xp.asarray(y) < 0)))
+            return q
+        q = x / y
+        return xp.floor(q) if mode == "floor" else xp.trunc(q)
+
+    @staticmethod
+    def backward(ctx, g):
+        sx, sy = ctx.shapes
+        gx = _zeros_like(unbroadcast(g, sx)) if ctx.next[0] is not None else None
+        gy = _zeros_like(unbroadcast(g, sy)) if ctx.next[1] is not None else None
+        return gx, gy, None
+
+
+@register()
+def div(input, other, *, rounding_mode: str | None = None) -> Tensor:
+    """input / other with broadcasting. Integers divide to the default float dtype unless
+    rounding_mode is 'trunc' (towards zero) or 'floor' (down, Python's //)."""
+    a, b = promote("div", input, other)
+    if rounding_mode is None:
+        if result_dtype(a, b).category < 2:
+            a = a.to(backend.get_default_dtype()) if isinstance(a, Tensor) else float(a)
+            b = b.to(backend.get_default_dtype()) if isinstance(b, Tensor) else float(b)
+        return _apply_binary("div", Div, a, b)
+    if rounding_mode not in ("trunc", "floor"):
+        raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got "
+                         f"{rounding_mode!r}")
+    return _apply_binary("div", RoundedDiv, a, b, rounding_mode)
+
+
+register("divide")(div)
+
+
+@register()
+def true_divide(input, other) -> Tensor:
+    """input / other, always a floating-point result (div with rounding_mode=None)."""
+    return div(input, other)
+
+
+@register()
+def floor_divide(input, other) -> Tensor:
+    """input // other rounded down (Python's //); zero gradient."""
+    return div(input, other, rounding_mode="floor")
+
+
+class Remainder(Op):
+    @staticmethod
+    def forward(ctx, x, y):
+        xp = ctx.xp
+        if xp.asarray(y).dtype.kind in "iub" and bool(xp.any(xp.asarray(y) == 0)):
+            raise ZeroDivisionError("remainder: integer division by zero")
+        return xp.remainder(x, y)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        gx = unbroadcast(g, x.shape) if ctx.next[0] is not None else None
+        gy = None
+        if ctx.next[1] is not None:
+            gy = unbroadcast(-g * div(x, y, rounding_mode="floor"), y.shape)
+        return gx, gy
+
+
+@register()
+def remainder(input, other) -> Tensor:
+    """Python's modulus: input - floor(input / other) * other, with the sign of `other`."""
+    a, b = promote("remainder", input, other)
+    return _apply_binary("remainder", Remainder, a, b)
+
+
+class Fmod(Op):
+    @staticmethod
+    def forward(ctx, x, y):
+        xp = ctx.xp
+        if xp.asarray(y).dtype.kind in "iub" and bool(xp.any(xp.asarray(y) == 0)):
+            raise ZeroDivisionError("fmod: integer division by zero")
+        return xp.fmod(x, y)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        gx = unbroadcast(g, x.shape) if ctx.next[0] is not None else None
+        gy = None
+        if ctx.next[1] is not None:
+            gy = unbroadcast(-g * div(x, y, rounding_mode="trunc"), y.shape)
+        return gx, gy
+
+
+@register()
+def fmod(input, other) -> Tensor:
+    """C's modulus: input - trunc(input / other) * other, with the sign of `input`."""
+    a, b = promote("fmod", input, other)
+    return _apply_binary("fmod", Fmod, a, b)
+
+
+# ------------------------------------------------------------------------------------------ pow
+
+class Pow(Op):
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, x, y):
+        xp = ctx.xp
+        if (isinstance(y, _ARRAY) or isinstance(y, int)) and xp.asarray(y).dtype.kind in "iu" \
+                and xp.asarray(x).dtype.kind in "iu" and bool(xp.any(xp.asarray(y) < 0)):
+            raise RuntimeError("pow: integers to negative integer powers are not allowed")
+        return xp.power(x, y)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y, out = ctx.saved_tensors
+        gx = gy = None
+        if ctx.next[0] is not None:
+            if isinstance(y, Tensor):
+                local = y * x ** (y - 1)
+                local = local.masked_fill(y == 0, 0)
+                gx = unbroadcast(xmul(g, local), x.shape)
+            elif y == 0:
+                gx = _zeros_like(g)
+            else:
+                gx = xmul(g, y * x ** (y - 1))
+        if ctx.next[1] is not None:
+            if isinstance(x, Tensor):
+                local = out * log(x)
+                local = local.masked_fill((x == 0) & (y >= 0), 0)
+                gy = unbroadcast(xmul(g, local), y.shape)
+            elif x == 0:  # a number base: d/dy 0**y is 0 for y >= 0 and -inf for y < 0
+                gy = xmul(g, (out * -math.inf).masked_fill(y >= 0, 0))
+            else:
+                gy = xmul(g, out * (math.log(x) if x > 0 else math.nan))
+        return gx, gy
+
+
+@register()
+def pow(input, exponent) -> Tensor:
+    """input ** exponent elementwise; either may be a number."""
+    a, b = promote("pow", input, exponent)
+    return _apply_binary("pow", Pow, a, b)
+
+
+@register()
+def float_power(input, exponent) -> Tensor:
+    """pow computed in float64 (complex128 for complex inputs), as PyTorch."""
+    target = backend.complex128 if result_dtype(input, exponent).category == 3 else backend.float64
+    a = input.to(target) if isinstance(input, Tensor) else input
+    b = exponent.to(target) if isinstance(exponent, Tensor) else exponent
+    return pow(a, b)
+
+
+# ---------------------------------------------------------------------------------- unary signs
+
+class Neg(Op):
+    save_inputs = False
+
+    @staticmethod
+    def forward(ctx, x):
+        return -x
+
+    @staticmethod
+    def backward(ctx, g):
+        return -g
+
+
+@register()
+def neg(input) -> Tensor:
+    """-input elementwise."""
+    check_tensor("neg", input)
+    if input.dtype is backend.bool_:
+        raise RuntimeError("neg: negation of a bool tensor is not supported; use "
+                           "logical_not() or the ~ operator instead")
+    return Neg.apply(input)
+
+
+register("negative")(neg)
+
+
+@register()
+def positive(input) -> Tensor:
+    """input itself (unary +)."""
+    return check_tensor("positive", input)
+
+
+class Reciprocal(Op):
+    save_inputs = False
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return 1 / x
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return xmul(g, -(y * y))
+
+
+@register()
+def reciprocal(input) -> Tensor:
+    """1 / input elementwise (integers become the default float dtype)."""
+    check_tensor("reciprocal", input)
+    if input.dtype.category < 2:
+        input = input.to(backend.get_default_dtype())
+    return Reciprocal.apply(input)
+
+
+class Abs(Op):
+    @staticmethod
+    def forward(ctx, x):
+        return ctx.xp.abs(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * sign(x)
+
+
+@register()
+def abs(input) -> Tensor:
+    """|input| elementwise; the gradient at 0 is 0."""
+    check_tensor("abs", input)
+    if input.dtype.is_complex:
+        raise NotImplementedError("abs: complex tensors are not supported by ember's autograd yet")
+    return Abs.apply(input)
+
+
+register("absolute")(abs)
+
+
+class Sign(Op):
+    save_inputs = False
+
+    @staticmethod
+    def forward(ctx, x):
+        return ctx.xp.sign(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return _zeros_like(g)
+
+
+@register()
+def sign(input) -> Tensor:
+    """-1, 0 or 1 by the sign of each element; zero gradient."""
+    check_tensor("sign", input)
+    if input.dtype is backend.bool_:
+        return input.clone()
+    return Sign.apply(input)
+
+
+# -------------------------------------------------------------------------------------- matmul
+
+def _matmul_check(op: str, xs: tuple, ys: tuple) -> None:
+    if len(xs) == 0 or len(ys) == 0:
+        raise RuntimeError(f"{op}: both arguments need to be at least 1D, but they are "
+                           f"{len(xs)}D and {len(ys)}D")
+    n = xs[-1]
+    m = ys[-2] if len(ys) >= 2 else ys[0]
+    if n != m:
+        raise RuntimeError(f"{op}: shapes {shape_str(xs)} and {shape_str(ys)} cannot be "
+                           f"multiplied ({n} != {m})")
+    if len(xs) > 2 or len(ys) > 2:
+        try:
+            broadcast_shapes_or_raise(op, xs[:-2], ys[:-2])
+        except RuntimeError:
+            raise RuntimeError(f"{op}: the batch dims of shapes {shape_str(xs)} and "
+                               f"{shape_str(ys)} cannot be broadcast together ("
+                               f"{shape_str(xs[:-2])} vs {shape_str(ys[:-2])})") from None
+
+
+class Matmul(Op):
+    @staticmethod
+    def forward(ctx, x, y):
+        return ctx.xp.matmul(x, y)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        xnd, ynd = len(x.shape), len(y.shape)
+        gx = gy = None
+        if xnd == 1 and ynd == 1:
+            if ctx.next[0] is not None:
+                gx = g * y
+            if ctx.next[1] is not None:
+                gy = g * x
+            return gx, gy
+        x2 = x.unsqueeze(0) if xnd == 1 else x
+        y2 = y.unsqueeze(-1) if ynd == 1 else y
+        g2 = g.unsqueeze(-2) if xnd == 1 else g
+        g2 = g2.unsqueeze(-1) if ynd == 1 else g2
+        if ctx.next[0] is not None:
+            gx = unbroadcast(matmul(g2, y2.mT), tuple(x2.shape)).reshape(x.shape)
+        if ctx.next[1] is not None:
+            gy = unbroadcast(matmul(x2.mT, g2), tuple(y2.shape)).reshape(y.shape)
+        return gx, gy
+
+
+def _matmul_operands(op: str, input, other):
+    check_tensor(op, input)
+    check_tensor(op, other, "other")
+    if input.dtype.category == 0 or other.dtype.category == 0:
+        raise RuntimeError(f"{op}: bool tensors are not supported (got {input.dtype} and "
+                           f"{other.dtype})")
+    if input._data.dtype != other._data.dtype:
+        raise RuntimeError(f"{op}: expected both arguments to have the same dtype, but got "
+                           f"{input.dtype} and {other.dtype}")
+    return input, other
+
+
+@register()
+def matmul(input, other) -> Tensor:
+    """The matrix product, as NumPy's matmul: 1-D operands are vectors, leading dims are batch
+    dims and broadcast. input: (..., n, k), other: (..., k, m) -> (..., n, m)."""
+    input, other = _matmul_operands("matmul", input, other)
+    _matmul_check("matmul", input._data.shape, other._data.shape)
+    return Matmul.apply(input, other)
+
+
+@register()
+def mm(input, mat2) -> Tensor:
+    """The product of two matrices: (n, k) @ (k, m) -> (n, m)."""
+    input, mat2 = _matmul_operands("mm", input, mat2)
+    if input.ndim != 2 or mat2.ndim != 2:
+        raise RuntimeError(f"mm: expected 2D tensors, got shapes {shape_str(input.shape)} and "
+                           f"{shape_str(mat2.shape)}")
+    _matmul_check("mm", input._data.shape, mat2._data.shape)
+    return Matmul.apply(input, mat2)
+
+
+@register()
+def bmm(input, mat2) -> Tensor:
+    """Batched matrix product: (b, n, k) @ (b, k, m) -> (b, n, m), with equal batch sizes."""
+    input, mat2 = _matmul_operands("bmm", input, mat2)
+    if input.ndim != 3 or mat2.ndim != 3:
+        raise RuntimeError(f"bmm: expected 3D tensors, got shapes {shape_str(input.shape)} and "
+                           f"{shape_str(mat2.shape)}")
+    if input.shape[0] != mat2.shape[0]:
+        raise RuntimeError(f"bmm: batch sizes differ: shapes {shape_str(input.shape)} and "
+                           f"{shape_str(mat2.shape)}")
+    _matmul_check("bmm", input._data.shape, mat2._data.shape)
+    return Matmul.apply(input, mat2)
+
+
+@register()
+def mv(input, vec) -> Tensor:
+    """Matrix-vector product: (n, m) @ (m,) -> (n,)."""
+    input, vec = _matmul_operands("mv", input, vec)
+    if input.ndim != 2 or vec.ndim != 1:
+        raise RuntimeError(f"mv: expected a 2D matrix and a 1D vector, got shapes "
+                           f"{shape_str(input.shape)} and {shape_str(vec.shape)}")
+    _matmul_check("mv", input._data.shape, vec._data.shape)
+    return Matmul.apply(input, vec)
+
+
+def _check_vectors(op: str, a: Tensor, b: Tensor) -> None:
+    if a.ndim != 1 or b.ndim != 1:
+        raise RuntimeError(f"{op}: 1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
+    if a.shape[0] != b.shape[0]:
+        raise RuntimeError(f"{op}: inconsistent tensor size, expected tensors of shapes "
+                           f"{shape_str(a.shape)} and {shape_str(b.shape)} to have the same "
+                           "number of elements")
+
+
+@register()
+def dot(input, other) -> Tensor:
+    """The inner product of two 1-D tensors: sum_i x_i y_i."""
+    input, other = _matmul_operands("dot", input, other)
+    _check_vectors("dot", input, other)
+    return Matmul.apply(input, other)
+
+
+@register()
+def vdot(input, other) -> Tensor:
+    """sum_i conj(x_i) y_i for two 1-D tensors."""
+    input, other = _matmul_operands("vdot", input, other)
+    _check_vectors("vdot", input, other)
+    if input.dtype.is_complex:
+        input = input.conj()
+    return Matmul.apply(input, other)
+
+
+@register()
+def inner(input, other) -> Tensor:
+    """The inner product over the last dims: (..., n) and (..., n) -> input.shape[:-1] +
+    other.shape[:-1]. For vectors it is the dot product, the similarity of two feature vectors."""
+    check_tensor("inner", input)
+    check_tensor("inner", other, "other")
+    if input.ndim == 0 or other.ndim == 0:
+        return mul(input, other)
+    if input.shape[-1] != other.shape[-1]:
+        raise RuntimeError(f"inner: last dimensions of shapes {shape_str(input.shape)} and "
+                           f"{shape_str(other.shape)} differ ({input.shape[-1]} != "
+                           f"{other.shape[-1]})")
+    n = input.shape[-1]
+    a = input.reshape(-1, n)
+    b = other.reshape(-1, n)
+    a, b = promote("inner", a, b)
+    return matmul(a, b.mT).reshape(tuple(input.shape[:-1]) + tuple(other.shape[:-1]))
+
+
+@register()
+def outer(input, vec2) -> Tensor:
+    """The outer product of two vectors: (n,) and (m,) -> (n, m) with out[i, j] = x_i y_j."""
+    check_tensor("outer", input)
+    check_tensor("outer", vec2, "vec2")
+    if input.ndim != 1 or vec2.ndim != 1:
+        raise RuntimeError(f"outer: 1D tensors expected, got shapes {shape_str(input.shape)} and "
+                           f"{shape_str(vec2.shape)}")
+    return mul(input.unsqueeze(1), vec2.unsqueeze(0))
+
+
+register("ger")(outer)
+
+
+@register()
+def addmm(input, mat1, mat2, *, beta=1, alpha=1) -> Tensor:
+    """beta * input + alpha * (mat1 @ mat2); with beta = 0, input is ignored (nan included)."""
+    prod = mm(mat1, mat2)
+    if alpha != 1:
+        prod = prod * alpha
+    if beta == 0:
+        check_tensor("addmm", input)
+        broadcast_shapes_or_raise("addmm", tuple(input.shape), tuple(prod.shape))
+        return prod
+    return add(input if beta == 1 else input * beta, prod)
+
+
+@register()
+def kron(input, other) -> Tensor:
+    """The Kronecker product: every element of input times the whole of other, as blocks."""
+    check_tensor("kron", input)
+    check_tensor("kron", other, "other")
+    nd = max(input.ndim, other.ndim)
+    a = input.reshape((1,) * (nd - input.ndim) + tuple(input.shape))
+    b = other.reshape((1,) * (nd - other.ndim) + tuple(other.shape))
+    # interleave: a -> (a0, 1, a1, 1, ...), b -> (1, b0, 1, b1, ...)
+    a_shape, b_shape, out_shape = [], [], []
+    for i in range(nd):
+        a_shape += [a.shape[i], 1]
+        b_shape += [1, b.shape[i]]
+        out_shape.append(a.shape[i] * b.shape[i])
+    return mul(a.reshape(a_shape), b.reshape(b_shape)).reshape(out_shape)
+
+
+from .elementwise import log  # noqa: E402  (pow's rule needs log; elementwise needs xmul)

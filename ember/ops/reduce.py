@@ -1,0 +1,740 @@
+"""Reductions over `dim` (an int, a tuple, or None for all) with `keepdim`, and the scans.
+
+A reduction's gradient is the incoming gradient given back its reduced dims (`_expand_back`)
+and spread over the elements that produced each result.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import namedtuple
+
+from .. import backend
+from ..autograd.function import Op
+from ..tensor import Tensor, _make
+from ._util import check_tensor, normalize_dims, wrap_dim
+from .arithmetic import _zeros_like, sign
+from .elementwise import exp, where
+from .registry import register
+
+
+def _named(name: str):
+    return namedtuple(name, ["values", "indices"])
+
+
+# PyTorch's return types, so `ember.max(x, 1).values` and tuple unpacking both work.
+max_result = _named("max")
+min_result = _named("min")
+median_result = _named("median")
+kthvalue_result = _named("kthvalue")
+cummax_result = _named("cummax")
+cummin_result = _named("cummin")
+sort_result = _named("sort")
+topk_result = _named("topk")
+
+
+def _expand_back(g: Tensor, shape: tuple, dims: tuple, keepdim: bool) -> Tensor:
+    """A reduction's gradient broadcast back over the dims it reduced."""
+    if not keepdim:
+        kept = list(g.shape)
+        for d in dims:
+            kept.insert(d, 1)
+        g = g.reshape(kept)
+    return g.expand(shape)
+
+
+def _reduced_count(shape: tuple, dims: tuple) -> int:
+    return math.prod(shape[d] for d in dims)
+
+
+def _sum_dtype(x: Tensor, dtype):
+    """PyTorch: integer and bool sums are int64 unless a dtype is given."""
+    if dtype is not None:
+        return backend.to_dtype(dtype, "sum")
+    if x.dtype.category < 2:
+        return backend.int64
+    return None
+
+
+# ----------------------------------------------------------------------------------- sum, mean
+
+class Sum(Op):
+    save_inputs = False
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim, dtype):
+        ctx.shape = x.shape
+        ctx.dims = dims
+        ctx.keepdim = keepdim
+        return x.sum(axis=dims, keepdims=keepdim, dtype=None if dtype is None else dtype.np)
+
+    @staticmethod
+    def backward(ctx, g):
+        return _expand_back(g, ctx.shape, ctx.dims, ctx.keepdim), None, None, None
+
+
+@register()
+def sum(input, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """The sum over `dim` (an int, a tuple, or None for all elements)."""
+    check_tensor("sum", input)
+    dims = normalize_dims(dim, input.ndim, "sum")
+    return Sum.apply(input, dims, keepdim, _sum_dtype(input, dtype))
+
+
+class Mean(Op):
+    save_inputs = False
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        ctx.shape = x.shape
+        ctx.dims = dims
+        ctx.keepdim = keepdim
+        return x.mean(axis=dims, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, g):
+        n = _reduced_count(ctx.shape, ctx.dims)
+        return _expand_back(g / n if n else g, ctx.shape, ctx.dims, ctx.keepdim), None, None
+
+
+def _float_input(op: str, input: Tensor, dtype) -> Tensor:
+    if dtype is not None:
+        input = input.to(backend.to_dtype(dtype, op))
+    if input.dtype.category < 2:
+        raise RuntimeError(f"{op}(): could not infer output dtype. Input dtype must be either a "
+                           f"floating point or complex dtype. Got: {input.dtype}")
+    return input
+
+
+@register()
+def mean(input, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """The arithmetic mean over `dim` (floating-point input, or give a dtype)."""
+    check_tensor("mean", input)
+    input = _float_input("mean", input, dtype)
+    return Mean.apply(input, normalize_dims(dim, input.ndim, "mean"), keepdim)
+
+
+class Nansum(Op):
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        ctx.dims = dims
+        ctx.keepdim = keepdim
+        return ctx.xp.nansum(x, axis=dims, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, g):
+        x = ctx.saved_tensors[0]
+        g = _expand_back(g, tuple(x.shape), ctx.dims, ctx.keepdim)
+        return where(x.isnan(), 0.0, g), None, None
+
+
+@register()
+def nansum(input, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """The sum treating nan as zero."""
+    check_tensor("nansum", input)
+    if dtype is not None:
+        input = input.to(backend.to_dtype(dtype, "nansum"))
+    if input.dtype.category < 2:
+        return sum(input, dim, keepdim)
+    return Nansum.apply(input, normalize_dims(dim, input.ndim, "nansum"), keepdim)
+
+
+@register()
+def nanmean(input, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """The mean of the elements that are not nan."""
+    check_tensor("nanmean", input)
+    input = _float_input("nanmean", input, dtype)
+    count = (~input.isnan()).sum(dim, keepdim).to(input.dtype)
+    return nansum(input, dim, keepdim) / count
+
+
+# ------------------------------------------------------------------------------------------ prod
+
+class Prod(Op):
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, x, dim, keepdim, dtype):
+        return x.prod(axis=dim, keepdims=keepdim, dtype=None if dtype is None else dtype.np)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, dim, keepdim, _, out = ctx.saved_tensors
+        if dim is None:
+            flat = x.reshape(-1)
+            return _prod_grad(g.reshape(1), flat, out.reshape(1), 0).reshape(x.shape), None, \
+                None, None
+        if not keepdim:
+            g = g.unsqueeze(dim)
+            out = out.unsqueeze(dim)
+        return _prod_grad(g, x, out, dim), None, None, None
+
+
+def _prod_grad(g: Tensor, x: Tensor, out: Tensor, dim: int) -> Tensor:
+    """d prod / d x_i = the product of the other elements: out / x_i without zeros; with zeros,
+    the exclusive products from the left times those from the right (no division)."""
+    if not bool((x == 0).any()):
+        return g * out / x
+    left = _exclusive_cumprod(x, dim)
+    right = _exclusive_cumprod(x.flip(dim), dim).flip(dim)
+    return g * left * right
+
+
+def _exclusive_cumprod(x: Tensor, dim: int) -> Tensor:
+    """[1, x0, x0 x1, ...] along dim."""
+    from .shape import cat
+    n = x.shape[dim]
+    shape = list(x.shape)
+    shape[dim] = 1
+    ones = _make(x._device.xp.ones(shape, dtype=x._data.dtype), x._device)
+    if n == 1:
+        return ones
+    return cat([ones, x.narrow(dim, 0, n - 1).cumprod(dim)], dim)
+
+
+@register()
+def prod(input, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """The product over one dim (or all elements); its gradient is exact with zeros present."""
+    check_tensor("prod", input)
+    if dim is not None:
+        dim = wrap_dim(dim, input.ndim, "prod")
+    return Prod.apply(input, dim, keepdim, _sum_dtype(input, dtype))
+
+
+# ------------------------------------------------------------------------------ max, min, amax
+
+class _SelectAlongDim(Op):
+    """max/min/median/kthvalue along a dim: (values, indices); the gradient goes to the index."""
+
+    n_outputs = 2
+    nondiff_outputs = (1,)
+    save_inputs = False
+
+    @staticmethod
+    def backward(ctx, g, _):
+        idx = _make(ctx.index, ctx.device)
+        if not ctx.keepdim:
+            g = g.unsqueeze(ctx.dim)
+        return g.new_zeros(ctx.shape).scatter(ctx.dim, idx, g), None, None
+
+    @staticmethod
+    def finish(ctx, x, idx, dim, keepdim):
+        xp = ctx.xp
+        ctx.index = idx
+        ctx.dim = dim
+        ctx.keepdim = keepdim
+        ctx.shape = x.shape
+        values = xp.take_along_axis(x, idx, axis=dim)
+        if not keepdim:
+            values = values.squeeze(dim)
+            idx = idx.squeeze(dim)
+        return values, idx
+
+
+class MaxDim(_SelectAlongDim):
+    @staticmethod
+    def forward(ctx, x, dim, keepdim):
+        idx = ctx.xp.expand_dims(ctx.xp.argmax(x, axis=dim), dim)
+        return _SelectAlongDim.finish(ctx, x, idx, dim, keepdim)
+
+
+class MinDim(_SelectAlongDim):
+    @staticmethod
+    def forward(ctx, x, dim, keepdim):
+        idx = ctx.xp.expand_dims(ctx.xp.argmin(x, axis=dim), dim)
+        return _SelectAlongDim.finish(ctx, x, idx, dim, keepdim)
+
+
+class _Extreme(Op):
+    """amax/amin: the gradient is split evenly among the elements equal to the result."""
+
+    save_output = True
+    fn = ""
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        if x.size == 0:
+            raise RuntimeError(f"{ctx.fn}(): expected a non-empty tensor to reduce over "
+                               f"dims {dims} (shape {tuple(x.shape)})")
+        return getattr(ctx.xp, ctx.fn)(x, axis=dims, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, dims, keepdim, out = ctx.saved_tensors
+        shape = tuple(x.shape)
+        mask = x == _expand_back(out, shape, dims, keepdim)
+        count = mask.sum(dims, keepdim=True).to(g.dtype)
+        g = _expand_back(g, shape, dims, keepdim)
+        return where(mask, g / count, 0.0), None, None
+
+
+class Amax(_Extreme):
+    fn = "amax"
+
+
+class Amin(_Extreme):
+    fn = "amin"
+
+
+@register()
+def amax(input, dim=(), keepdim: bool = False) -> Tensor:
+    """The maximum over `dim` (all dims for () or None); ties share the gradient evenly."""
+    check_tensor("amax", input)
+    dims = normalize_dims(None if dim == () else dim, input.ndim, "amax")
+    return Amax.apply(input, dims, keepdim)
+
+
+@register()
+def amin(input, dim=(), keepdim: bool = False) -> Tensor:
+    """The minimum over `dim` (all dims for () or None); ties share the gradient evenly."""
+    check_tensor("amin", input)
+    dims = normalize_dims(None if dim == () else dim, input.ndim, "amin")
+    return Amin.apply(input, dims, keepdim)
+
+
+def _max_min(op: str, input, dim, keepdim, other, dim_cls, all_fn, pair_fn, result):
+    check_tensor(op, input)
+    if isinstance(dim, Tensor):
+        return pair_fn(input, dim)
+    if other is not None:
+        return pair_fn(input, other)
+    if dim is None:
+        return all_fn(input)
+    d = wrap_dim(dim, input.ndim, op)
+    if input.ndim and input.shape[d] == 0:
+        raise IndexError(f"{op}(): expected reduction dim {d} to have non-zero size")
+    return result(*dim_cls.apply(input, d, keepdim))
+
+
+@register()
+def max(input, dim=None, keepdim: bool = False, *, other=None):
+    """max(x): the largest element. max(x, dim): (values, indices) along dim.
+    max(x, y): the elementwise maximum."""
+    from .elementwise import maximum
+    return _max_min("max", input, dim, keepdim, other, MaxDim, amax, maximum, max_result)
+
+
+@register()
+def min(input, dim=None, keepdim: bool = False, *, other=None):
+    """min(x): the smallest element. min(x, dim): (values, indices) along dim.
+    min(x, y): the elementwise minimum."""
+    from .elementwise import minimum
+    return _max_min("min", input, dim, keepdim, other, MinDim, amin, minimum, min_result)
+
+
+class _ArgExtreme(Op):
+    differentiable = False
+    fn = ""
+
+    @staticmethod
+    def forward(ctx, x, dim, keepdim):
+        xp = ctx.xp
+        if dim is None:
+            out = getattr(xp, ctx.fn)(x.reshape(-1))
+            return out.reshape((1,) * x.ndim) if keepdim else out
+        return getattr(xp, ctx.fn)(x, axis=dim, keepdims=keepdim)
+
+
+class Argmax(_ArgExtreme):
+    fn = "argmax"
+
+
+class Argmin(_ArgExtreme):
+    fn = "argmin"
+
+
+@register(differentiable=False)
+def argmax(input, dim=None, keepdim: bool = False) -> Tensor:
+    """The index of the largest element (over the flattened tensor when dim is None)."""
+    check_tensor("argmax", input)
+    d = None if dim is None else wrap_dim(dim, input.ndim, "argmax")
+    return Argmax.apply(input, d, keepdim).to(backend.int64)
+
+
+@register(differentiable=False)
+def argmin(input, dim=None, keepdim: bool = False) -> Tensor:
+    """The index of the smallest element (over the flattened tensor when dim is None)."""
+    check_tensor("argmin", input)
+    d = None if dim is None else wrap_dim(dim, input.ndim, "argmin")
+    return Argmin.apply(input, d, keepdim).to(backend.int64)
+
+
+# ------------------------------------------------------------------------------- var, std
+
+def _parse_correction(op, dim, unbiased, correction):
+    """PyTorch's overloads: var(x, unbiased), var(x, dim, unbiased), var(x, dim, correction=)."""
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    if correction is not None and unbiased is not None:
+        raise RuntimeError(f"{op}: cannot specify both correction and unbiased")
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    return dim, correction
+
+
+def _var_backward(gvar: Tensor, x: Tensor, dims: tuple, keepdim: bool, correction) -> Tensor:
+    n = _reduced_count(tuple(x.shape), dims)
+    centred = x - x.mean(dims, keepdim=True)
+    gvar = _expand_back(gvar, tuple(x.shape), dims, keepdim)
+    return gvar * centred * (2.0 / (n - correction) if n != correction else math.inf)
+
+
+class Var(Op):
+    @staticmethod
+    def forward(ctx, x, dims, correction, keepdim):
+        return ctx.xp.var(x, axis=dims, ddof=correction, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, dims, correction, keepdim = ctx.saved_tensors
+        return _var_backward(g, x, dims, keepdim, correction), None, None, None
+
+
+class Std(Op):
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, x, dims, correction, keepdim):
+        return ctx.xp.std(x, axis=dims, ddof=correction, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, dims, correction, keepdim, out = ctx.saved_tensors
+        gvar = where(out == 0, 0.0, g / (out * 2))  # PyTorch: zero gradient where std is 0
+        return _var_backward(gvar, x, dims, keepdim, correction), None, None, None
+
+
+@register()
+def var(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
+    """The variance sum((x - mean)^2) / (N - correction) over `dim` (correction 1 by default:
+    the unbiased estimate; `unbiased=False` is correction 0)."""
+    check_tensor("var", input)
+    input = _float_input("var", input, None)
+    dim, correction = _parse_correction("var", dim, unbiased, correction)
+    return Var.apply(input, normalize_dims(dim, input.ndim, "var"), correction, keepdim)
+
+
+@register()
+def std(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
+    """The standard deviation sqrt(var(...)); its gradient is 0 where it is 0."""
+    check_tensor("std", input)
+    input = _float_input("std", input, None)
+    dim, correction = _parse_correction("std", dim, unbiased, correction)
+    return Std.apply(input, normalize_dims(dim, input.ndim, "std"), correction, keepdim)
+
+
+@register(method=False)
+def var_mean(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+    """(var, mean) over the same dims."""
+    return (var(input, dim, unbiased, keepdim, correction=correction),
+            mean(input, None if isinstance(dim, bool) else dim, keepdim))
+
+
+@register(method=False)
+def std_mean(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+    """(std, mean) over the same dims."""
+    return (std(input, dim, unbiased, keepdim, correction=correction),
+            mean(input, None if isinstance(dim, bool) else dim, keepdim))
+
+
+# ------------------------------------------------------------------------------- logsumexp
+
+class Logsumexp(Op):
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        xp = ctx.xp
+        if x.size == 0:
+            return xp.log(xp.sum(xp.exp(x), axis=dims, keepdims=keepdim))
+        m = xp.amax(x, axis=dims, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0)
+        out = xp.log(xp.sum(xp.exp(x - m), axis=dims, keepdims=True)) + m
+        return out if keepdim else out.squeeze(dims)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, dims, keepdim, out = ctx.saved_tensors
+        shape = tuple(x.shape)
+        out = _expand_back(out, shape, dims, keepdim)
+        g = _expand_back(g, shape, dims, keepdim)
+        # softmax weights; a row of all -inf has out = -inf and gets zero gradient, not nan
+        dead = out == -math.inf
+        weights = exp(x - where(dead, 0.0, out))
+        return where(dead, 0.0, g * weights), None, None
+
+
+@register()
+def logsumexp(input, dim, keepdim: bool = False) -> Tensor:
+    """log(sum(exp(input))) over `dim`, computed without overflow (the max is factored out);
+    -inf for a slice of all -inf, with a zero gradient."""
+    check_tensor("logsumexp", input)
+    if input.dtype.category < 2:
+        input = input.to(backend.get_default_dtype())
+    return Logsumexp.apply(input, normalize_dims(dim, input.ndim, "logsumexp"), keepdim)
+
+
+# ---------------------------------------------------------------------------------- norms
+
+class VectorNorm(Op):
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, x, ord, dims, keepdim):
+        xp = ctx.xp
+        a = xp.abs(x)
+        if ord == math.inf:
+            return xp.amax(a, axis=dims, keepdims=keepdim) if a.size else \
+                xp.zeros(_kept_shape(x.shape, dims, keepdim), x.dtype)
+        if ord == -math.inf:
+            return xp.amin(a, axis=dims, keepdims=keepdim)
+        if ord == 0:
+            return xp.sum(a != 0, axis=dims, keepdims=keepdim).astype(x.dtype)
+        if ord == 1:
+            return xp.sum(a, axis=dims, keepdims=keepdim)
+        if ord == 2:
+            return xp.sqrt(xp.sum(a * a, axis=dims, keepdims=keepdim))
+        return xp.sum(a ** ord, axis=dims, keepdims=keepdim) ** (1.0 / ord)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, ord, dims, keepdim, out = ctx.saved_tensors
+        shape = tuple(x.shape)
+        g = _expand_back(g, shape, dims, keepdim)
+        norm = _expand_back(out, shape, dims, keepdim)
+        if ord == 0:
+            gx = _zeros_like(x)
+        elif ord == 1:
+            gx = g * sign(x)
+        elif ord in (math.inf, -math.inf):
+            mask = x.abs() == norm
+            count = mask.sum(dims, keepdim=True).to(g.dtype)
+            gx = where(mask, g * sign(x) / count, 0.0)
+        elif ord == 2:
+            gx = x * where(norm == 0, 0.0, g / where(norm == 0, 1.0, norm))
+        elif ord < 1:
+            scaled = where(x == 0, 0.0, sign(x) * x.abs() ** (ord - 1))
+            gx = scaled * g * norm ** (1 - ord)
+        else:
+            scaled = sign(x) * x.abs() ** (ord - 1)
+            gx = scaled * where(norm == 0, 0.0, g / where(norm == 0, 1.0, norm) ** (ord - 1))
+        return gx, None, None, None
+
+
+def _kept_shape(shape, dims, keepdim):
+    return tuple(1 if i in dims else n for i, n in enumerate(shape) if keepdim or i not in dims)
+
+
+def vector_norm(input, ord=2, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """The p-norm (sum |x|^p)^(1/p) over `dim`; ord may be any real, inf (max |x|), -inf (min |x|)
+    or 0 (the number of non-zeros). The gradient at a zero vector is 0."""
+    check_tensor("vector_norm", input)
+    if dtype is not None:
+        input = input.to(backend.to_dtype(dtype, "vector_norm"))
+    if input.dtype.category < 2:
+        raise RuntimeError(f"linalg.vector_norm: expected a floating point or complex tensor as "
+                           f"input. Got {input.dtype}")
+    if isinstance(ord, str) or not isinstance(ord, (int, float)):
+        raise RuntimeError(f"linalg.vector_norm: ord must be a number, got {ord!r}")
+    dims = normalize_dims(dim, input.ndim, "vector_norm")
+    if input.numel() == 0 and ord < 0:
+        raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on an empty tensor "
+                           "because the operation does not have an identity")
+    return VectorNorm.apply(input, float(ord), dims, keepdim)
+
+
+@register()
+def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+    """The vector p-norm over `dim` (all elements by default); p='fro' is the 2-norm of the
+    elements (the Frobenius norm of a matrix). Matrix norms live in ember.linalg."""
+    check_tensor("norm", input)
+    if p == "fro" or p is None:
+        p = 2
+    if p == "nuc":
+        raise NotImplementedError("norm: p='nuc' (the nuclear norm) comes with "
+                                  "ember.linalg.matrix_norm")
+    return vector_norm(input, p, dim, keepdim, dtype=dtype)
+
+
+# ---------------------------------------------------------------------------------- scans
+
+class Cumsum(Op):
+    save_inputs = False
+
+    @staticmethod
+    def forward(ctx, x, dim, dtype):
+        ctx.dim = dim
+        return ctx.xp.cumsum(x, axis=dim, dtype=None if dtype is None else dtype.np)
+
+    @staticmethod
+    def backward(ctx, g):
+        d = ctx.dim
+        return g.flip(d).cumsum(d).flip(d), None, None
+
+
+@register()
+def cumsum(input, dim, *, dtype=None) -> Tensor:
+    """Running sums along `dim`."""
+    check_tensor("cumsum", input)
+    d = wrap_dim(dim, input.ndim, "cumsum")
+    if input.ndim == 0:
+        return input.clone()
+    return Cumsum.apply(input, d, _sum_dtype(input, dtype))
+
+
+class Cumprod(Op):
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, x, dim, dtype):
+        return ctx.xp.cumprod(x, axis=dim, dtype=None if dtype is None else dtype.np)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, dim, _, out = ctx.saved_tensors
+        if not bool((x == 0).any()):
+            # d out_j / d x_k = out_j / x_k for j >= k: a reversed cumulative sum
+            return (g * out).flip(dim).cumsum(dim).flip(dim) / x, None, None
+        return _cumprod_grad_with_zeros(g, x, dim), None, None
+
+
+def _cumprod_grad_with_zeros(g: Tensor, x: Tensor, dim: int) -> Tensor:
+    """Exact when x has zeros: gx_k = sum_{j >= k} g_j prod_{i <= j, i != k} x_i, built from the
+    cumulative products of x with element k replaced by 1 (n products of length n)."""
+    from .shape import stack
+    xm = x.movedim(dim, -1)
+    gm = g.movedim(dim, -1)
+    n = xm.shape[-1]
+    columns = []
+    for k in range(n):
+        replaced = xm.index_fill(-1, _make(x._device.xp.asarray([k]), x._device), 1.0)
+        prods = replaced.cumprod(-1).narrow(-1, k, n - k)
+        columns.append((gm.narrow(-1, k, n - k) * prods).sum(-1))
+    return stack(columns, -1).movedim(-1, dim)
+
+
+@register()
+def cumprod(input, dim, *, dtype=None) -> Tensor:
+    """Running products along `dim`; the gradient is exact with zeros present."""
+    check_tensor("cumprod", input)
+    d = wrap_dim(dim, input.ndim, "cumprod")
+    if input.ndim == 0:
+        return input.clone()
+    return Cumprod.apply(input, d, _sum_dtype(input, dtype))
+
+
+class _CumExtreme(Op):
+    n_outputs = 2
+    nondiff_outputs = (1,)
+    save_inputs = False
+    ufunc = ""
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        xp = ctx.xp
+        values = getattr(xp, ctx.ufunc).accumulate(x, axis=dim)
+        positions = xp.arange(x.shape[dim]).reshape((-1,) + (1,) * (x.ndim - dim - 1))
+        candidate = (x == values) | xp.isnan(x) if x.dtype.kind in "fc" else (x == values)
+        idx = xp.maximum.accumulate(xp.where(candidate, positions, 0), axis=dim)
+        ctx.index = idx
+        ctx.dim = dim
+        ctx.shape = x.shape
+        return values, idx.astype(xp.int64)
+
+    @staticmethod
+    def backward(ctx, g, _):
+        idx = _make(ctx.index, ctx.device)
+        return g.new_zeros(ctx.shape).scatter_add(ctx.dim, idx, g), None
+
+
+class Cummax(_CumExtreme):
+    ufunc = "maximum"
+
+
+class Cummin(_CumExtreme):
+    ufunc = "minimum"
+
+
+@register()
+def cummax(input, dim):
+    """Running maxima along `dim` and the index where each was reached: (values, indices)."""
+    check_tensor("cummax", input)
+    if input.ndim == 0:
+        return cummax_result(input.clone(), input.new_zeros((), dtype=backend.int64))
+    return cummax_result(*Cummax.apply(input, wrap_dim(dim, input.ndim, "cummax")))
+
+
+@register()
+def cummin(input, dim):
+    """Running minima along `dim` and the index where each was reached: (values, indices)."""
+    check_tensor("cummin", input)
+    if input.ndim == 0:
+        return cummin_result(input.clone(), input.new_zeros((), dtype=backend.int64))
+    return cummin_result(*Cummin.apply(input, wrap_dim(dim, input.ndim, "cummin")))
+
+
+class CountNonzero(Op):
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx, x, dims):
+        return ctx.xp.count_nonzero(x, axis=dims)
+
+
+@register(differentiable=False)
+def count_nonzero(input, dim=None) -> Tensor:
+    """The number of non-zero elements over `dim` (all by default)."""
+    check_tensor("count_nonzero", input)
+    dims = normalize_dims(dim, input.ndim, "count_nonzero")
+    return CountNonzero.apply(input, dims).to(backend.int64)
+
+
+# ----------------------------------------------------------------------------------- median
+
+class MedianDim(_SelectAlongDim):
+    @staticmethod
+    def forward(ctx, x, dim, keepdim):
+        xp = ctx.xp
+        n = x.shape[dim]
+        order = xp.argsort(x, axis=dim, kind="stable")
+        idx = xp.take(order, [(n - 1) // 2], axis=dim)
+        if x.dtype.kind in "fc":
+            nans = xp.isnan(x)
+            has_nan = nans.any(axis=dim, keepdims=True)
+            first_nan = xp.expand_dims(xp.argmax(nans, axis=dim), dim)
+            idx = xp.where(has_nan, first_nan, idx)
+        return _SelectAlongDim.finish(ctx, x, idx, dim, keepdim)
+
+
+class MedianAll(Op):
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        xp = ctx.xp
+        flat = x.reshape(-1)
+        if x.dtype.kind in "fc" and bool(xp.isnan(flat).any()):
+            return xp.asarray(xp.nan, dtype=x.dtype)
+        return xp.sort(flat)[(flat.size - 1) // 2]
+
+    @staticmethod
+    def backward(ctx, g):
+        x, out = ctx.saved_tensors
+        mask = x == out
+        return where(mask, g / mask.sum().to(g.dtype), 0.0)
+
+
+@register()
+def median(input, dim=None, keepdim: bool = False):
+    """The lower median (the ((n - 1) // 2)-th smallest; nan if any element is nan).
+    With dim: (values, indices) along dim."""
+    check_tensor("median", input)
+    if dim is None:
+        if input.numel() == 0:
+            return input.new_full((), math.nan)
+        return MedianAll.apply(input)
+    d = wrap_dim(dim, input.ndim, "median")
+    if input.ndim == 0:
+        return median_result(input.clone(), input.new_zeros((), dtype=backend.int64))
+    return median_result(*MedianDim.apply(input, d, keepdim))
+
