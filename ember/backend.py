@@ -7,7 +7,6 @@ promotion rules, the random number generators, and the special functions NumPy l
 
 from __future__ import annotations
 
-import math
 import threading
 import warnings
 
@@ -222,25 +221,35 @@ class _Special:
         return _special.polygamma(self.xp, n, x)
 
 
+class _Unavailable:
+    """The array namespace of a device this build cannot use: any use raises, saying why."""
+
+    def __init__(self, message: str):
+        self._message = message
+
+    def __getattr__(self, name):
+        raise RuntimeError(self._message)
+
+
 class Device:
     """Where a tensor's data lives: `device(type='cpu')` or `device(type='cuda', index=0)`.
 
     `xp` is the device's array namespace (NumPy on the CPU); `special` its special functions.
     """
 
-    __slots__ = ("type", "index", "_xp", "special", "__weakref__")
+    __slots__ = ("type", "index", "xp", "special", "available", "__weakref__")
 
     def __init__(self, type_: str, index: int | None, xp=None):
         self.type = type_
         self.index = index
-        self._xp = xp
-        self.special = _Special(xp) if xp is not None else None
+        self.available = xp is not None
+        self.xp = xp if xp is not None else _Unavailable(_cuda_unavailable_message())
+        self.special = _Special(xp) if xp is not None else self.xp
 
-    @property
-    def xp(self):
-        if self._xp is None:
+    def check_available(self) -> None:
+        """RuntimeError saying why, if this build cannot put tensors on this device."""
+        if not self.available:
             raise RuntimeError(_cuda_unavailable_message())
-        return self._xp
 
     def __repr__(self) -> str:
         if self.index is None:
@@ -267,8 +276,8 @@ class Device:
     # Moving arrays between devices. Only the CPU exists until the CUDA backend lands.
     def asarray(self, data, dtype: DType | None = None):
         """An array on this device from host data (lists, scalars, NumPy arrays)."""
-        xp = self.xp
-        return xp.asarray(data, dtype=None if dtype is None else dtype.np)
+        self.check_available()
+        return self.xp.asarray(data, dtype=None if dtype is None else dtype.np)
 
     def to_host(self, a):
         return a
@@ -402,4 +411,3 @@ def iinfo(dtype: DType):
     return np.iinfo(dtype.np)
 
 
-INF = math.inf

@@ -33,8 +33,16 @@ class Tensor:
     `backward()` fills the leaves' `.grad`.
     """
 
-    __slots__ = ("_data", "_device", "_requires_grad", "grad_fn", "_grad", "_nr", "_vc", "_base",
-                 "_hooks", "_retains_grad", "name", "__weakref__")
+    # The fields every op sets are slots; the rarely set ones are class-level defaults that an
+    # instance overrides in its (lazily created) __dict__.
+    __slots__ = ("_data", "_device", "_requires_grad", "grad_fn", "_vc", "__dict__",
+                 "__weakref__")
+    _nr = 0               # which output of grad_fn this tensor is
+    _grad = None
+    _base = None          # the tensor whose memory this view shares
+    _hooks = None         # {id: hook} of a leaf
+    _retains_grad = False
+    name = None           # a label for printing graphs
 
     # NumPy binary ops with a Tensor on the right return NotImplemented, so Python calls ours.
     __array_ufunc__ = None
@@ -379,19 +387,16 @@ class _HookHandle:
 
 def _make(data, device) -> Tensor:
     """Wrap an array (already on `device`) in a Tensor that records no history."""
-    t = Tensor.__new__(Tensor)
+    t = _new(Tensor)
     t._data = data
     t._device = device
     t._requires_grad = False
     t.grad_fn = None
-    t._grad = None
-    t._nr = 0
     t._vc = [0]
-    t._base = None
-    t._hooks = None
-    t._retains_grad = False
-    t.name = None
     return t
+
+
+_new = object.__new__
 
 
 def _wrap_dim(dim: int, ndim: int, op: str) -> int:

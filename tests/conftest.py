@@ -12,11 +12,7 @@ DEVICE = os.environ.get("EMBER_TEST_DEVICE", "cpu")
 
 
 def cuda_available() -> bool:
-    try:
-        ember.device("cuda").xp
-    except RuntimeError:
-        return False
-    return True
+    return ember.device("cuda").available
 
 
 requires_cuda = pytest.mark.skipif(not cuda_available(), reason="needs CUDA (a GPU and CuPy)")

@@ -59,45 +59,49 @@ def _root_grads(outputs: tuple, grads, op: str) -> list:
     return result
 
 
-def _topological_order(roots: list) -> list:
-    """Nodes reachable from the roots, each after every node it feeds (post-order DFS)."""
+def _dependencies(roots: list) -> dict:
+    """For every node reachable from the roots, how many edges of reachable nodes point to it."""
+    deps = {}
+    stack = list(roots)
+    seen = set(roots)
+    while stack:
+        node = stack.pop()
+        for e in node.next:
+            if e is not None and e[1] >= 0:
+                child = e[0]
+                deps[child] = deps.get(child, 0) + 1
+                if child not in seen:
+                    seen.add(child)
+                    stack.append(child)
+    return deps
+
+
+def _needed_nodes(roots: list, leaf_targets: dict, node_targets: dict) -> set:
+    """Nodes from which a target (a leaf id, or a node owning a target output) is reachable:
+    backward(inputs=...) and grad() run only these."""
     order = []
-    seen = set()
-    for root in roots:
-        if root in seen:
-            continue
-        seen.add(root)
-        stack = [(root, 0)]
-        while stack:
-            node, i = stack[-1]
-            edges = node.next
-            n = len(edges)
-            while i < n:
-                e = edges[i]
-                i += 1
-                if e is not None:
-                    child = e[0]
-                    if isinstance(child, Node) and child not in seen:
-                        seen.add(child)
-                        stack[-1] = (node, i)
-                        stack.append((child, 0))
-                        break
-            else:
-                stack.pop()
-                order.append(node)
-    return order
-
-
-def _needed_nodes(order: list, targets: dict) -> set:
-    """Nodes from which some target (a leaf, or a (node, nr) output) can be reached."""
+    seen = set(roots)
+    stack = [(r, 0) for r in roots]
+    while stack:  # iterative post-order: children before parents
+        node, i = stack.pop()
+        edges = node.next
+        while i < len(edges):
+            e = edges[i]
+            i += 1
+            if e is not None and e[1] >= 0 and e[0] not in seen:
+                seen.add(e[0])
+                stack.append((node, i))
+                stack.append((e[0], 0))
+                break
+        else:
+            order.append(node)
     needed = set()
-    for node in order:  # children first
-        if node in targets:
+    for node in order:
+        if node in node_targets:
             needed.add(node)
             continue
         for e in node.next:
-            if e is not None and (id(e[0]) in targets if isinstance(e[0], Tensor)
-                                  else e[0] in needed):
+            if e is not None and (id(e[0]) in leaf_targets if e[1] < 0 else e[0] in needed):
                 needed.add(node)
                 break
     return needed
@@ -150,53 +154,61 @@ def run(outputs, grad_outputs, retain_graph, create_graph, inputs=None, accumula
             nr = t._nr
             buf[nr] = g if buf[nr] is None else buf[nr] + g
 
-    order = _topological_order(roots)
-    targets = dict(node_targets)
-    targets.update(leaf_targets)
-    needed = _needed_nodes(order, targets) if inputs else None
+    deps = _dependencies(roots)
+    needed = _needed_nodes(roots, leaf_targets, node_targets) if inputs else None
     captured = [None] * len(inputs)
+    ready = [r for r in roots if r not in deps]
 
     prev_mode = _state.enabled
     _state.enabled = bool(create_graph)
     try:
-        for node in reversed(order):
+        plain = not anomaly.enabled
+        while ready:
+            node = ready.pop()
             buf = buffers.pop(node, None)
-            if buf is None or (needed is not None and node not in needed):
-                continue
-            if node._hooks is not None or node._retained is not None:
-                _tensor_hooks(node, buf, create_graph, shared)
-            if node in node_targets:
-                for nr, pos in node_targets[node].items():
-                    captured[pos] = buf[nr]
-                if not accumulate and not _has_needed_child(node, needed, leaf_targets):
-                    continue
-            grads_in = _run_node(node, buf, retain_graph)
+            grads_in = None
+            if buf is not None and (needed is None or node in needed):
+                if node._hooks is not None or node._retained is not None:
+                    _tensor_hooks(node, buf, create_graph, shared)
+                if node_targets and node in node_targets:
+                    for nr, pos in node_targets[node].items():
+                        captured[pos] = buf[nr]
+                if plain and node._n_outputs == 1 and buf[0] is not None \
+                        and node._node_hooks is None and node._node_prehooks is None:
+                    # the common case, inline: one output, no node hooks
+                    grads_in = type(node).backward(node, buf[0])
+                    if type(grads_in) is not tuple:
+                        grads_in = (grads_in,)
+                    if len(grads_in) != len(node.next):
+                        grads_in = _check_count(node, grads_in)
+                    if not retain_graph:
+                        node._release()
+                else:
+                    grads_in = _run_node(node, buf, retain_graph)
             if grads_in is None:
-                continue
+                grads_in = (None,) * len(node.next)
             for e, g in zip(node.next, grads_in):
-                if e is None or g is None:
+                if e is None:
                     continue
                 target, nr = e
-                if isinstance(target, Node):
+                if nr < 0:
+                    if g is not None:
+                        _accumulate_leaf(leaf_grads, target, g)
+                    continue
+                if g is not None:
                     tb = buffers.get(target)
                     if tb is None:
                         tb = buffers[target] = [None] * target._n_outputs
                     tb[nr] = g if tb[nr] is None else tb[nr] + g
-                else:
-                    _accumulate_leaf(leaf_grads, target, g)
+                left = deps[target] - 1
+                deps[target] = left
+                if left == 0:
+                    ready.append(target)
     finally:
         _state.enabled = prev_mode
 
     return _finish_leaves(leaf_grads, leaf_targets, captured, inputs, accumulate, create_graph,
                           shared)
-
-
-def _has_needed_child(node: Node, needed, leaf_targets: dict) -> bool:
-    for e in node.next:
-        if e is not None and (id(e[0]) in leaf_targets if isinstance(e[0], Tensor)
-                              else e[0] in needed):
-            return True
-    return False
 
 
 def _tensor_hooks(node: Node, buf: list, create_graph: bool, shared: set) -> None:
@@ -214,19 +226,23 @@ def _tensor_hooks(node: Node, buf: list, create_graph: bool, shared: set) -> Non
 
 
 def _run_node(node: Node, buf: list, retain_graph: bool):
-    """Call one node's backward with its output gradients; returns one gradient per argument."""
+    """Call one node's backward with its output gradients; returns one gradient per argument
+    (or None when no gradient reached it)."""
     if node._n_outputs == 1:
+        if buf[0] is None:
+            return None
         grads_out = buf
     else:
+        if all(g is None for g in buf):
+            return None
         grads_out = list(buf)
         if node.materialize_grads and node._out_meta is not None:
             for i, g in enumerate(grads_out):
                 if g is None:
                     shape, dtype = node._out_meta[i]
                     grads_out[i] = _make(node.device.xp.zeros(shape, dtype=dtype.np), node.device)
-    prehooks = node.__dict__.get("_node_prehooks")
-    if prehooks:
-        for hook in list(prehooks.values()):
+    if node._node_prehooks:
+        for hook in list(node._node_prehooks.values()):
             result = hook(tuple(grads_out))
             if result is not None:
                 grads_out = list(result)
@@ -236,18 +252,12 @@ def _run_node(node: Node, buf: list, retain_graph: bool):
         if node._trace is not None:
             _raise_with_trace(node, exc)
         raise
-    if not isinstance(result, tuple):
+    if type(result) is not tuple:
         result = (result,)
-    n_args = len(node.next)
-    if len(result) != n_args:
-        if len(result) > n_args and all(g is None for g in result[n_args:]):
-            result = result[:n_args]
-        else:
-            raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
-                               f"(expected {n_args}, got {len(result)})")
-    hooks = node.__dict__.get("_node_hooks")
-    if hooks:
-        for hook in list(hooks.values()):
+    if len(result) != len(node.next):
+        result = _check_count(node, result)
+    if node._node_hooks:
+        for hook in list(node._node_hooks.values()):
             replaced = hook(result, tuple(grads_out))
             if replaced is not None:
                 result = tuple(replaced)
@@ -256,6 +266,15 @@ def _run_node(node: Node, buf: list, retain_graph: bool):
     if not retain_graph:
         node._release()
     return result
+
+
+def _check_count(node: Node, result: tuple) -> tuple:
+    """A backward must return one gradient per forward argument (extra trailing Nones pass)."""
+    n_args = len(node.next)
+    if len(result) > n_args and all(g is None for g in result[n_args:]):
+        return result[:n_args]
+    raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
+                       f"(expected {n_args}, got {len(result)})")
 
 
 def _accumulate_leaf(leaf_grads: dict, leaf: Tensor, g: Tensor) -> None:

@@ -47,20 +47,30 @@ class _SavedOutput:
 
 
 class Node:
-    """One recorded op: the `ctx` of its forward and the `grad_fn` of its outputs."""
+    """One recorded op: the `ctx` of its forward and the `grad_fn` of its outputs.
 
-    next: tuple = ()          # per forward argument: (node, output_nr), (leaf tensor, 0) or None
-    device = None
-    _saved = None             # tensors (and scalars) backward may read; _FREED once released
-    _versions = None          # their version counters' values when saved
+    `next` has one edge per forward argument: (node, output_nr) for an input some op made,
+    (leaf, -1) for a leaf that requires grad, None for anything else.
+    """
+
+    __slots__ = ("next", "device", "_saved", "_versions", "__dict__", "__weakref__")
+
     _out = None               # an Op's saved output (_SavedOutput)
     _n_outputs = 1
     _out_meta = None          # [(shape, dtype)] per output, kept for multi-output nodes
     _hooks = None             # {output_nr: {id: hook}} from Tensor.register_hook
     _retained = None          # {output_nr: weakref to the tensor} from retain_grad()
+    _node_hooks = None        # {id: hook} from Node.register_hook
+    _node_prehooks = None     # {id: hook} from Node.register_prehook
     _trace = None             # the forward's stack, recorded in anomaly mode
     _nondiff = None
     materialize_grads = True
+
+    def __init__(self):
+        self.next = ()
+        self.device = None
+        self._saved = None     # tensors (and scalars) backward may read; _FREED once released
+        self._versions = None  # their version counters' values when saved
 
     @classmethod
     def name(cls) -> str:
@@ -71,10 +81,10 @@ class Node:
 
     @property
     def next_functions(self) -> tuple:
-        """((node, output_nr), ...) per forward argument, as PyTorch's grad_fn.next_functions."""
-        return tuple((None, 0) if e is None else (e[0] if isinstance(e[0], Node)
-                                                   else _AccumulateGrad(e[0]), e[1])
-                     for e in self.next)
+        """((node, output_nr), ...) per forward argument, as PyTorch's grad_fn.next_functions
+        (a leaf shows as an AccumulateGrad node holding it)."""
+        return tuple((None, 0) if e is None else
+                     (_AccumulateGrad(e[0]), 0) if e[1] < 0 else e for e in self.next)
 
     @property
     def needs_input_grad(self) -> tuple:
@@ -101,18 +111,25 @@ class Node:
                 "values of the graph are freed when you call .backward() or autograd.grad(). "
                 "Specify retain_graph=True if you need to backward through the graph a second "
                 "time or if you need to access saved tensors after calling backward.")
-        out = []
-        if saved is not None:
-            for t, v in zip(saved, self._versions):
-                if v is not None:
-                    if type(t) is _SavedOutput:
-                        t = self._unpack_output(t)
-                    elif t._vc[0] != v:
-                        t = _modified(self, t, v, t._vc[0])
-                out.append(t)
-        if self._out is not None:
-            out.append(self._unpack_output(self._out))
-        return tuple(out)
+        out = self._out
+        if saved is None:
+            return () if out is None else (self._unpack_output(out),)
+        for t, v in zip(saved, self._versions):
+            if v is not None and (type(t) is _SavedOutput or t._vc[0] != v):
+                break
+        else:  # nothing modified, no saved outputs among them: the common case
+            return saved if out is None else (*saved, self._unpack_output(out))
+        checked = []
+        for t, v in zip(saved, self._versions):
+            if v is not None:
+                if type(t) is _SavedOutput:
+                    t = self._unpack_output(t)
+                elif t._vc[0] != v:
+                    t = _modified(self, t, v, t._vc[0])
+            checked.append(t)
+        if out is not None:
+            checked.append(self._unpack_output(out))
+        return tuple(checked)
 
     def _unpack_output(self, s: _SavedOutput) -> Tensor:
         t = _make(s.data, self.device)
@@ -142,13 +159,13 @@ class Node:
 
     def register_hook(self, hook) -> _HookHandle:
         """Node hook `hook(grad_inputs, grad_outputs)` run after this node's backward."""
-        if "_node_hooks" not in self.__dict__:
+        if self._node_hooks is None:
             self._node_hooks = {}
         return _HookHandle(self._node_hooks, hook)
 
     def register_prehook(self, hook) -> _HookHandle:
         """Node pre-hook `hook(grad_outputs)` run before this node's backward."""
-        if "_node_prehooks" not in self.__dict__:
+        if self._node_prehooks is None:
             self._node_prehooks = {}
         return _HookHandle(self._node_prehooks, hook)
 
@@ -220,7 +237,7 @@ def _edge(a: Tensor):
     if fn is not None:
         return (fn, a._nr)
     if a._requires_grad:
-        return (a, 0)
+        return (a, -1)
     return None
 
 
@@ -346,63 +363,92 @@ class Op(Function):
     def apply(cls, *args):
         device = None
         record = False
-        arrays = list(args)
-        i = 0
-        for a in args:
-            if isinstance(a, Tensor):
-                if device is None:
-                    device = a._device
-                elif a._device is not device:
-                    _device_mismatch(cls, device, a._device)
-                arrays[i] = a._data
-                if a._requires_grad:
-                    record = True
-            i += 1
-        ctx = cls()
+        arrays = []
+        if _state.enabled and cls.differentiable:
+            # one pass collects the arrays and the graph edges (and saved versions)
+            edges = []
+            versions = []
+            for a in args:
+                if isinstance(a, Tensor):
+                    if device is None:
+                        device = a._device
+                    elif a._device is not device:
+                        _device_mismatch(cls, device, a._device)
+                    arrays.append(a._data)
+                    versions.append(a._vc[0])
+                    fn = a.grad_fn
+                    if fn is not None:
+                        edges.append((fn, a._nr))
+                        record = True
+                    elif a._requires_grad:
+                        edges.append((a, -1))
+                        record = True
+                    else:
+                        edges.append(None)
+                else:
+                    arrays.append(a)
+                    edges.append(None)
+                    versions.append(None)
+        else:
+            for a in args:
+                if isinstance(a, Tensor):
+                    if device is None:
+                        device = a._device
+                    elif a._device is not device:
+                        _device_mismatch(cls, device, a._device)
+                    arrays.append(a._data)
+                else:
+                    arrays.append(a)
+        ctx = _new(cls)
         ctx.device = device
         out = cls.forward(ctx, *arrays)
-        record = record and cls.differentiable and _state.enabled
         if cls.n_outputs != 1:
+            if record:
+                _set_edges(cls, ctx, args, edges, versions)
             return _wrap_outputs(cls, ctx, args, out, device, record)
         if not isinstance(out, _ARRAY_TYPES):
             out = device.xp.asarray(out)
-        t = _make(out, device)
+        t = _new(Tensor)
+        t._data = out
+        t._device = device
+        t._vc = [0]
         if cls.is_view:
             _share_version(t, args[0])
         if record:
-            _record(cls, ctx, args)
-            t._requires_grad = True
-            t.grad_fn = ctx
+            ctx.next = edges
+            if cls.save_inputs:
+                ctx._saved = args
+                ctx._versions = versions
+            else:
+                ctx._saved = None
             if cls.save_output:
                 ctx._out = _SavedOutput(out, t._vc, 0)
+            if anomaly.enabled:
+                ctx._trace = _anomaly_trace()
+            t._requires_grad = True
+            t.grad_fn = ctx
+        else:
+            t._requires_grad = False
+            t.grad_fn = None
         return t
 
 
-def _record(cls, ctx: Node, args: tuple) -> None:
-    edges = []
-    versions = []
-    for a in args:
-        if isinstance(a, Tensor):
-            versions.append(a._vc[0])
-            fn = a.grad_fn
-            if fn is not None:
-                edges.append((fn, a._nr))
-            elif a._requires_grad:
-                edges.append((a, 0))
-            else:
-                edges.append(None)
-        else:
-            edges.append(None)
-            versions.append(None)
+_new = object.__new__
+
+
+def _set_edges(cls, ctx: Node, args: tuple, edges: list, versions: list) -> None:
     ctx.next = edges
     if cls.save_inputs:
         ctx._saved = args
         ctx._versions = versions
+    else:
+        ctx._saved = None
     if anomaly.enabled:
         ctx._trace = _anomaly_trace()
 
 
 def _wrap_outputs(cls, ctx: Node, args: tuple, outs, device, record: bool) -> tuple:
+    """Tensors for the outputs of a multi-output Op."""
     xp = device.xp
     tensors = []
     for o in outs:
@@ -413,7 +459,6 @@ def _wrap_outputs(cls, ctx: Node, args: tuple, outs, device, record: bool) -> tu
             _share_version(t, args[0])
         tensors.append(t)
     if record:
-        _record(cls, ctx, args)
         ctx._n_outputs = len(tensors)
         ctx._out_meta = [(t._data.shape, t.dtype) for t in tensors]
         for nr, t in enumerate(tensors):
@@ -425,7 +470,8 @@ def _wrap_outputs(cls, ctx: Node, args: tuple, outs, device, record: bool) -> tu
 
 
 def _share_version(view: Tensor, base) -> None:
-    if isinstance(base, Tensor):
+    """A view shares its base's version counter (when it really shares its memory)."""
+    if isinstance(base, Tensor) and base._device.xp.may_share_memory(view._data, base._data):
         view._vc = base._vc
         view._base = base._base if base._base is not None else base
 

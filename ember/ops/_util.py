@@ -73,6 +73,15 @@ def promote(op: str, a, b):
     treats them as weakly typed, exactly PyTorch's rule, without a cast.
     """
     if isinstance(a, Tensor):
+        tb = type(b)
+        if tb is float:  # the common cases first: a float tensor and a float, two alike tensors
+            if a._data.dtype.kind in "fc":
+                return a, b
+        elif tb is int:
+            if a._data.dtype.kind in "fciu":
+                return a, b
+        elif isinstance(b, Tensor) and a._data.dtype == b._data.dtype:
+            return a, b
         b = as_operand(op, b, a)
     else:
         a = as_operand(op, a, b)
@@ -96,12 +105,6 @@ def promote(op: str, a, b):
     dt = result_dtype(t, s)
     t = t.to(dt)
     return (t, s) if isinstance(a, Tensor) else (s, t)
-
-
-def float_dtype_for(x: Tensor) -> backend.DType:
-    """The dtype a floating-point op computes `x` in: its own, or the default for ints/bools."""
-    d = x.dtype
-    return d if d.category >= 2 else backend.get_default_dtype()
 
 
 def to_float(x: Tensor) -> Tensor:

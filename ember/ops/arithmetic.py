@@ -37,10 +37,15 @@ def _apply_binary(op: str, cls, a, b, *extra):
     try:
         return cls.apply(a, b, *extra)
     except ValueError:
-        sa = a._data.shape if isinstance(a, Tensor) else ()
-        sb = b._data.shape if isinstance(b, Tensor) else ()
-        broadcast_shapes_or_raise(op, sa, sb)
+        _raise_broadcast(op, a, b)
         raise
+
+
+def _raise_broadcast(op: str, a, b) -> None:
+    """The clear error for operands that do not broadcast (nothing if they do)."""
+    sa = a._data.shape if isinstance(a, Tensor) else ()
+    sb = b._data.shape if isinstance(b, Tensor) else ()
+    broadcast_shapes_or_raise(op, sa, sb)
 
 
 # ------------------------------------------------------------------------------ zero-safe product
@@ -74,11 +79,13 @@ def xmul(g: Tensor, d) -> Tensor:
 # ------------------------------------------------------------------------------------ add, sub
 
 class Add(Op):
+    __slots__ = ("shapes", "alpha")
     save_inputs = False
 
     @staticmethod
     def forward(ctx, x, y, alpha):
-        ctx.shapes = (_shape(x), _shape(y))
+        ctx.shapes = (x.shape if isinstance(x, _ARRAY) else None,
+                      y.shape if isinstance(y, _ARRAY) else None)
         ctx.alpha = alpha
         return x + y if alpha == 1 else x + alpha * y
 
@@ -88,16 +95,18 @@ class Add(Op):
         gx = unbroadcast(g, sx) if ctx.next[0] is not None else None
         gy = None
         if ctx.next[1] is not None:
-            gy = unbroadcast(g if ctx.alpha == 1 else g * ctx.alpha, sy)
+            gy = unbroadcast(g if ctx.alpha == 1 else Mul.apply(g, ctx.alpha), sy)
         return gx, gy, None
 
 
 class Sub(Op):
+    __slots__ = ("shapes", "alpha")
     save_inputs = False
 
     @staticmethod
     def forward(ctx, x, y, alpha):
-        ctx.shapes = (_shape(x), _shape(y))
+        ctx.shapes = (x.shape if isinstance(x, _ARRAY) else None,
+                      y.shape if isinstance(y, _ARRAY) else None)
         ctx.alpha = alpha
         return x - y if alpha == 1 else x - alpha * y
 
@@ -105,7 +114,7 @@ class Sub(Op):
     def backward(ctx, g):
         sx, sy = ctx.shapes
         gx = unbroadcast(g, sx) if ctx.next[0] is not None else None
-        gy = unbroadcast(g * (-ctx.alpha), sy) if ctx.next[1] is not None else None
+        gy = unbroadcast(Mul.apply(g, -ctx.alpha), sy) if ctx.next[1] is not None else None
         return gx, gy, None
 
 
@@ -113,7 +122,11 @@ class Sub(Op):
 def add(input, other, *, alpha=1) -> Tensor:
     """input + alpha * other, elementwise with broadcasting."""
     a, b = promote("add", input, other)
-    return _apply_binary("add", Add, a, b, alpha)
+    try:
+        return Add.apply(a, b, alpha)
+    except ValueError:
+        _raise_broadcast("add", a, b)
+        raise
 
 
 @register()
@@ -139,8 +152,11 @@ class Mul(Op):
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
-        gx = unbroadcast(g * y, x.shape) if ctx.next[0] is not None else None
-        gy = unbroadcast(g * x, y.shape) if ctx.next[1] is not None else None
+        gx = gy = None
+        if ctx.next[0] is not None:  # operands share a dtype here, so Mul.apply directly
+            gx = unbroadcast(Mul.apply(g, y), x.shape)
+        if ctx.next[1] is not None:
+            gy = unbroadcast(Mul.apply(g, x), y.shape)
         return gx, gy
 
 
@@ -148,7 +164,11 @@ class Mul(Op):
 def mul(input, other) -> Tensor:
     """input * other, elementwise with broadcasting."""
     a, b = promote("mul", input, other)
-    return _apply_binary("mul", Mul, a, b)
+    try:
+        return Mul.apply(a, b)
+    except ValueError:
+        _raise_broadcast("mul", a, b)
+        raise
 
 
 register("multiply")(mul)

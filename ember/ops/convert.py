@@ -94,7 +94,7 @@ def to(input, *args, **kwargs) -> Tensor:
     dtype, device, copy = _parse_to(args, dict(kwargs))
     out = input
     if device is not None and device is not input._device:
-        device.xp  # raises the clear error for an unavailable device
+        device.check_available()
         out = ToDevice.apply(out, device)
     if dtype is not None and out._data.dtype != dtype.np:
         out = _cast(out, dtype)

@@ -30,7 +30,7 @@ _SQRT_PI_OVER_TWO = math.sqrt(math.pi) / 2.0
 
 
 class _Unary(Op):
-    """A unary op built from a table row: `f(device, x)` forward, `rule(g, x, y)` backward."""
+    """A unary op built from a table row: forward `f(device, x)`, backward `rule(g, x, y)`."""
 
     f = None
     rule = None
@@ -47,9 +47,14 @@ class _Unary(Op):
         return ctx.rule(g, x, y)
 
 
-def _xp_fn(name: str):
-    """Forward through the device's array namespace: xp.<name>(x)."""
-    return lambda d, x: getattr(d.xp, name)(x)
+class _UnaryXp(_Unary):
+    """A unary op whose forward is the function `fname` of the device's array namespace."""
+
+    fname = ""
+
+    @staticmethod
+    def forward(ctx, x):
+        return getattr(ctx.device.xp, ctx.fname)(x)
 
 
 def _special_fn(name: str):
@@ -59,16 +64,19 @@ def _special_fn(name: str):
 
 def unary(name: str, forward, saves: str, rule, *, keep_int: bool = False, doc: str = ""):
     """Make the Op for a table row and the public function that calls it; register both."""
-    cls = type("".join(p.capitalize() for p in name.split("_")), (_Unary,), {
-        "f": staticmethod(_xp_fn(forward) if isinstance(forward, str) else forward),
-        "rule": staticmethod(rule),
-        "save_inputs": "x" in saves,
-        "save_output": "y" in saves,
-        "__doc__": doc,
-    })
+    attrs = {"rule": staticmethod(rule), "save_inputs": "x" in saves,
+             "save_output": "y" in saves, "__doc__": doc}
+    if isinstance(forward, str):
+        base = _UnaryXp
+        attrs["fname"] = forward
+    else:
+        base = _Unary
+        attrs["f"] = staticmethod(forward)
+    cls = type("".join(p.capitalize() for p in name.split("_")), (base,), attrs)
 
     def fn(input) -> Tensor:
-        check_tensor(name, input)
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}: input must be a Tensor, got {type(input).__name__}")
         if not keep_int and input._data.dtype.kind in "biu":
             input = input.to(backend.get_default_dtype())
         return cls.apply(input)
@@ -95,7 +103,10 @@ class TanhGrad(Op):
 
     @staticmethod
     def forward(ctx, g, y):
-        return g * (1 - y * y)
+        xp = ctx.device.xp
+        out = xp.multiply(y, y, out=xp.empty_like(g))  # one buffer for the three steps
+        xp.subtract(1, out, out=out)
+        return xp.multiply(out, g, out=out)
 
     @staticmethod
     def backward(ctx, gg):
