@@ -227,7 +227,8 @@ def _polygamma_positive(xp, n, x):
         for k in range(10, 0, -1):  # psi(z) ~ log z - 1/(2z) - sum_k B_2k / (2k z^2k)
             series = series * zinv2 + tables.BERNOULLI_EVEN[k - 1] / (2 * k)
         return xp.log(z) - 0.5 * zinv - series * zinv2 + acc
-    # psi^(n)(z) ~ (-1)^(n+1) [ (n-1)!/z^n + n!/(2 z^(n+1)) + sum_k B_2k (2k+n-1)!/((2k)! z^(2k+n)) ]
+    # psi^(n)(z) ~ (-1)^(n+1) [ (n-1)!/z^n + n!/(2 z^(n+1))
+    #                          + sum_k B_2k (2k+n-1)!/((2k)! z^(2k+n)) ]
     series = xp.zeros_like(z)
     for k in range(10, 0, -1):
         coef = tables.BERNOULLI_EVEN[k - 1] * math.factorial(2 * k + n - 1) / math.factorial(2 * k)

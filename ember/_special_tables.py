@@ -1,4 +1,4 @@
-"""Tables for ember._special, written by tools/gen_special.py; do not edit by hand."""
+"""Tables for ember._special, written by tools/gen_special.py; do not edit."""
 
 
 

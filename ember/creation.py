@@ -34,8 +34,9 @@ def _infer_host(data, op: str):
         return data._device.to_host(data._data), data.dtype
     if backend.is_array(data):
         return data, backend.dtype_of_array(data)
-    if backend.is_numpy_scalar(data):
-        data = data.item()
+    if backend.is_numpy_scalar(data):  # NumPy scalars keep their dtype, as arrays do
+        a = cpu.xp.asarray(data)
+        return a, backend.dtype_of_array(a)
     if isinstance(data, str) or data is None:
         raise TypeError(f"{op}: can't convert data of type {type(data).__name__} to a tensor")
     try:

@@ -74,7 +74,7 @@ class Tensor:
 
     @property
     def is_leaf(self) -> bool:
-        """True for tensors that no recorded op made (created by the user, or not requiring grad)."""
+        """True for tensors no recorded op made (made by the user, or not requiring grad)."""
         return self.grad_fn is None
 
     @property

@@ -1,4 +1,4 @@
-"""Generate ember/_special_tables.py: Chebyshev coefficients and constants for ember's special functions.
+"""Generate ember/_special_tables.py: Chebyshev coefficients and constants for ember._special.
 
 Run with mpmath installed (`pip install mpmath`):  python tools/gen_special.py
 
@@ -23,7 +23,8 @@ def chebyshev(f, a, b):
         values.append(f((b - a) / 2 * t + (a + b) / 2))
     coeffs = []
     for k in range(NODES):
-        s = mp.fsum(values[j] * mp.cos(mp.pi * k * (j + mp.mpf(1) / 2) / NODES) for j in range(NODES))
+        s = mp.fsum(values[j] * mp.cos(mp.pi * k * (j + mp.mpf(1) / 2) / NODES)
+                    for j in range(NODES))
         coeffs.append(2 * s / NODES)
     coeffs[0] /= 2
     biggest = max(abs(c) for c in coeffs)
@@ -48,10 +49,11 @@ def table(name, coeffs, a, b):
 
 
 def main():
-    out = ['"""Tables for ember._special, written by tools/gen_special.py; do not edit by hand."""', ""]
+    out = ['"""Tables for ember._special, written by tools/gen_special.py; do not edit."""', ""]
     # erf(x) / x on [0, 2]: an even entire function, expanded in x itself on [-2, 2] would waste
     # odd terms, so expand in s = x^2 on [0, 4].
-    out.append(table("ERF_OVER_X_OF_X2", chebyshev(lambda s: erf_over_x(mp.sqrt(s)), 0, 4), 0.0, 4.0))
+    coeffs = chebyshev(lambda s: erf_over_x(mp.sqrt(s)), 0, 4)
+    out.append(table("ERF_OVER_X_OF_X2", coeffs, 0.0, 4.0))
     for a, b in ((0.5, 2.0), (2.0, 4.0), (4.0, 8.0), (8.0, 16.0), (16.0, 32.0)):
         name = f"ERFCX_{a:g}_{b:g}".replace(".", "P")
         out.append(table(name, chebyshev(erfcx, a, b), a, b))

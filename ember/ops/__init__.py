@@ -4,7 +4,7 @@ operators."""
 from __future__ import annotations
 
 from ..tensor import Tensor
-from . import arithmetic, compare, convert, einsum, elementwise, index, inplace, reduce, shape
+from . import arithmetic, compare, convert, einsum, elementwise, index, inplace, reduce, shape  # noqa: F401
 from ._util import as_operand
 from .registry import OPS, attach_methods, functions, register
 

@@ -184,7 +184,10 @@ class Div(Op):
         x, y = ctx.saved_tensors
         gx = gy = None
         if ctx.next[0] is not None:
-            gx = unbroadcast(xmul(g, reciprocal(y)), x.shape)
+            if isinstance(y, Tensor):
+                gx = unbroadcast(xmul(g, reciprocal(y)), x.shape)
+            else:  # a number divisor
+                gx = Mul.apply(g, 1.0 / y) if y != 0 else xmul(g, math.copysign(math.inf, y))
         if ctx.next[1] is not None:
             gy = unbroadcast(xmul(g, -x / (y * y)), y.shape)
         return gx, gy

@@ -571,17 +571,25 @@ class Xlogy(Op):
     @staticmethod
     def forward(ctx, x, y):
         xp = ctx.xp
-        return xp.where(xp.asarray(x) == 0, 0, x * xp.log(y))
+        log_y = xp.log(y) if isinstance(y, backend.ARRAY_TYPES) else float(xp.log(y))
+        return xp.where(xp.asarray(x) == 0, 0, x * log_y)  # a number stays weakly typed
 
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
         gx = gy = None
         if ctx.next[0] is not None:
-            gx = unbroadcast(xmul(g, where(x == 0, 0.0, log(y))), x.shape)
-        if ctx.next[1] is not None:
-            gy = unbroadcast(xmul(g, x / y), y.shape)
+            log_y = log(y) if isinstance(y, Tensor) else _log_number(y)
+            gx = unbroadcast(xmul(g, where(x == 0, 0.0, log_y)), x.shape)
+        if ctx.next[1] is not None:  # x log y is 0 along x = 0, so d/dy is 0 there
+            local = where(x == 0, 0.0, x / y) if isinstance(x, Tensor) else \
+                (0.0 if x == 0 else x / y)
+            gy = unbroadcast(xmul(g, local), y.shape)
         return gx, gy
+
+
+def _log_number(v: float) -> float:
+    return math.log(v) if v > 0 else (-math.inf if v == 0 else math.nan)
 
 
 @register()

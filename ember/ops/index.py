@@ -290,7 +290,7 @@ def setitem(self: Tensor, key, value) -> None:
 
 @register(method="index_put")
 def index_put(input, indices, values, accumulate: bool = False) -> Tensor:
-    """A copy of input with input[indices] = values (+= with accumulate: repeated indices add up)."""
+    """A copy of input with input[indices] = values (+= with accumulate: repeats add up)."""
     out = input.clone()
     return out.index_put_(indices, values, accumulate)
 

@@ -922,7 +922,6 @@ def pad(input, pad, mode: str = "constant", value=None) -> Tensor:
     if mode not in _PAD_INDEX_MODES:
         raise NotImplementedError(f"pad: mode {mode!r} is not supported; use 'constant', "
                                   "'reflect', 'replicate' or 'circular'")
-    xp = input._device.xp
     x = input
     for d, (lo, hi) in enumerate(widths):
         if lo == 0 and hi == 0:

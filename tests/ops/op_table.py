@@ -8,8 +8,8 @@ floating-point arguments are differentiated. Adding an op means adding a row her
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 import scipy.special as sp
@@ -177,6 +177,18 @@ ROWS = [
     Row("mul", lambda x: x * 3.0, lambda x: x * 3.0),
     Row("div", lambda x, y: x / y, np.divide, BINARY, domain=(0.5, 2.0), gradgrad=True),
     Row("div", lambda x: 2.0 / x, lambda x: 2.0 / x, domain=(0.5, 2.0)),
+    Row("div", lambda x: x / 4.0, lambda x: x / 4.0),
+    Row("sub", lambda x: x - 2.5, lambda x: x - 2.5),
+    Row("mul", lambda x: 2.5 * x, lambda x: 2.5 * x),
+    Row("remainder", lambda x: 5.0 % x, lambda x: np.remainder(5.0, x), domain=(0.7, 3.0)),
+    Row("fmod", lambda x: ember.fmod(x, 0.7), lambda x: np.fmod(x, 0.7)),
+    Row("floor_divide", lambda x: x // 0.7, lambda x: np.floor_divide(x, 0.7)),
+    Row("atan2", lambda x: ember.atan2(x, 2.0), lambda x: np.arctan2(x, 2.0)),
+    Row("atan2", lambda x: ember.atan2(-1.0, x), lambda x: np.arctan2(-1.0, x)),
+    Row("xlogy", lambda x: ember.xlogy(x, 2.0), lambda x: sp.xlogy(x, 2.0)),
+    Row("xlogy", lambda x: ember.xlogy(2.0, x), lambda x: sp.xlogy(2.0, x), domain=(0.2, 2.0)),
+    Row("copysign", lambda x: ember.copysign(x, -1.0), lambda x: np.copysign(x, -1.0)),
+    Row("div", lambda x: x / ember.tensor(2.5, dtype=x.dtype), lambda x: x / 2.5),
     Row("div", lambda x, y: ember.div(x, y, rounding_mode="floor"), np.floor_divide, BINARY[:2],
         domain=(0.5, 3.0)),
     Row("div", lambda x, y: ember.div(x, y, rounding_mode="trunc"),

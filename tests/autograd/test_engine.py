@@ -1,0 +1,503 @@
+"""The backward engine and the autograd API: backward, grad, grad modes, Function, hooks,
+in-place safety, anomaly detection, memory."""
+
+import gc
+import threading
+import tracemalloc
+import weakref
+
+import numpy as np
+import pytest
+
+import ember
+from ember.autograd import Function, GradcheckError, gradcheck
+from ember.autograd.function import Node
+
+from ..conftest import to_numpy
+
+# ------------------------------------------------------------------------------------ backward
+
+
+def test_backward_fills_leaf_grads():
+    x = ember.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = (x * x).sum()
+    y.backward()
+    assert x.grad.tolist() == [2.0, 4.0, 6.0]
+    assert y.grad_fn is not None and not y.is_leaf and x.is_leaf
+
+
+def test_gradients_accumulate_across_backward_calls():
+    x = ember.ones(2, requires_grad=True)
+    (x * 3).sum().backward()
+    (x * 3).sum().backward()
+    assert x.grad.tolist() == [6.0, 6.0]
+    x.grad = None
+    (x * 1).sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0]
+
+
+def test_non_scalar_backward_needs_a_gradient():
+    x = ember.ones(2, 3, requires_grad=True)
+    y = x * 2
+    with pytest.raises(RuntimeError, match="grad can be implicitly created only for scalar"):
+        y.backward()
+    y.backward(ember.full((2, 3), 0.5))
+    assert x.grad.tolist() == [[1.0] * 3] * 2
+    with pytest.raises(RuntimeError, match=r"mismatch in shape: grad_output\[0\] has a shape"):
+        (x * 2).backward(ember.ones(3))
+
+
+def test_backward_on_tensor_without_grad_raises():
+    with pytest.raises(RuntimeError, match="does not require grad and does not have a grad_fn"):
+        ember.ones(2).sum().backward()
+
+
+def test_broadcasting_is_undone_to_the_leaf_shape_and_dtype():
+    b = ember.zeros(1, 4, requires_grad=True)
+    s = ember.tensor(2.0, requires_grad=True)
+    h = ember.zeros(4, dtype=ember.float64, requires_grad=True)
+    x = ember.ones(3, 4)
+    ((x + b) * s + h.float()).sum().backward()
+    assert b.grad.shape == (1, 4) and b.grad.tolist() == [[6.0] * 4]
+    assert s.grad.shape == () and s.grad.item() == 12.0
+    assert h.grad.dtype is ember.float64 and h.grad.tolist() == [3.0] * 4
+
+
+def test_leaf_grads_never_share_memory():
+    a = ember.ones(3, requires_grad=True)
+    b = ember.ones(3, requires_grad=True)
+    g = ember.ones(3)
+    c = a + b.reshape(3)
+    c.backward(g)
+    a.grad.zero_()
+    assert b.grad.tolist() == [1.0, 1.0, 1.0] and g.tolist() == [1.0, 1.0, 1.0]
+    x = ember.ones(3, requires_grad=True)
+    x.backward(g)
+    x.grad.mul_(5)
+    assert g.tolist() == [1.0, 1.0, 1.0]
+
+
+def test_a_100000_op_chain_backpropagates_without_recursion():
+    x = ember.tensor(1.0, requires_grad=True)
+    y = x
+    for _ in range(100_000):
+        y = y * 1.0
+    y.backward()
+    assert x.grad.item() == 1.0
+    del y  # freeing a deep graph must not overflow the C stack either
+
+
+def test_second_backward_through_freed_graph_names_retain_graph():
+    x = ember.ones(2, requires_grad=True)
+    y = (x.exp() * x).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        y.backward()
+    z = (x.exp() * x).sum()
+    z.backward(retain_graph=True)
+    z.backward()
+    np.testing.assert_allclose(to_numpy(x.grad), 3 * 2 * np.e * np.ones(2), rtol=1e-6)
+
+
+def test_saved_arrays_are_released_after_backward():
+    x = ember.ones(3, requires_grad=True)
+    y = x.exp()
+    node = y.grad_fn
+    y.sum().backward()
+    assert node._out is None and node._saved is not None  # _FREED marker
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        _ = node.saved_tensors
+
+
+def test_backward_inputs_restricts_accumulation():
+    a = ember.ones(2, requires_grad=True)
+    b = ember.ones(2, requires_grad=True)
+    h = a * b
+    h.retain_grad()
+    (h * 2).sum().backward(inputs=[a])
+    assert a.grad.tolist() == [2.0, 2.0] and b.grad is None
+    with pytest.raises(RuntimeError, match="cannot be empty"):
+        (a * 2).sum().backward(inputs=[])
+
+
+def test_backward_inputs_accepts_non_leaves():
+    a = ember.ones(2, requires_grad=True)
+    h = a * 3
+    (h * h).sum().backward(inputs=[h])
+    assert h.grad.tolist() == [6.0, 6.0] and a.grad is None
+
+
+# -------------------------------------------------------------------------------- autograd.grad
+
+
+def test_grad_returns_and_does_not_accumulate():
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    w = ember.tensor([3.0, 4.0], requires_grad=True)
+    gx, gw = ember.autograd.grad((x * w).sum(), (x, w))
+    assert gx.tolist() == [3.0, 4.0] and gw.tolist() == [1.0, 2.0]
+    assert x.grad is None and w.grad is None and not gx.requires_grad
+
+
+def test_grad_of_gradients():
+    x = ember.tensor(2.0, requires_grad=True)
+    (dy,) = ember.autograd.grad(x ** 3, x, create_graph=True)
+    assert dy.item() == 12.0 and dy.requires_grad
+    (d2y,) = ember.autograd.grad(dy, x, create_graph=True)
+    (d3y,) = ember.autograd.grad(d2y, x)
+    assert d2y.item() == 12.0 and d3y.item() == 6.0
+
+
+def test_grad_with_grad_outputs_and_non_leaf_inputs():
+    x = ember.ones(3, requires_grad=True)
+    h = x * 2
+    y = h ** 2
+    (gh,) = ember.autograd.grad(y, h, ember.tensor([1.0, 0.0, 2.0]))
+    assert gh.tolist() == [4.0, 0.0, 8.0]
+
+
+def test_grad_unused_inputs():
+    x = ember.ones(2, requires_grad=True)
+    z = ember.ones(2, requires_grad=True)
+    y = (x * 2).sum()
+    with pytest.raises(RuntimeError, match="appears to not have been used"):
+        ember.autograd.grad(y, (x, z), retain_graph=True)
+    gx, gz = ember.autograd.grad(y, (x, z), allow_unused=True, retain_graph=True)
+    assert gz is None
+    gx, gz = ember.autograd.grad(y, (x, z), materialize_grads=True)
+    assert gz.tolist() == [0.0, 0.0]
+
+
+def test_grad_only_runs_the_needed_part_of_the_graph():
+    calls = []
+
+    class Spy(Function):
+        @staticmethod
+        def forward(ctx, t):
+            return t * 1
+
+        @staticmethod
+        def backward(ctx, g):
+            calls.append(1)
+            return g
+
+    a = ember.ones(2, requires_grad=True)
+    b = ember.ones(2, requires_grad=True)
+    y = (a * 2 + Spy.apply(b)).sum()
+    ember.autograd.grad(y, a)
+    assert calls == []
+
+
+# ----------------------------------------------------------------------------------- grad modes
+
+
+def test_no_grad_enable_grad_set_grad_enabled():
+    x = ember.ones(2, requires_grad=True)
+    with ember.no_grad():
+        assert not ember.is_grad_enabled()
+        y = x * 2
+        with ember.enable_grad():
+            z = x * 2
+    assert not y.requires_grad and z.requires_grad and ember.is_grad_enabled()
+    with ember.set_grad_enabled(False):
+        assert not (x * 2).requires_grad
+    assert ember.is_grad_enabled()
+    ember.set_grad_enabled(False)
+    assert not ember.is_grad_enabled()
+    ember.set_grad_enabled(True)
+    with ember.inference_mode():
+        assert not (x * 2).requires_grad and ember.is_inference_mode_enabled()
+    assert not ember.is_inference_mode_enabled()
+
+
+def test_grad_modes_as_decorators():
+    x = ember.ones(2, requires_grad=True)
+
+    @ember.no_grad()
+    def f(t):
+        return t * 2
+
+    @ember.enable_grad()
+    def g(t):
+        return t * 2
+
+    @ember.inference_mode()
+    def h(t):
+        return t * 2
+
+    @ember.no_grad()
+    def gen(t):
+        yield t * 2
+        yield t * 3
+
+    assert not f(x).requires_grad and not h(x).requires_grad
+    with ember.no_grad():
+        assert g(x).requires_grad
+    assert [t.requires_grad for t in gen(x)] == [False, False]
+    assert ember.is_grad_enabled()
+
+
+def test_grad_mode_is_thread_local():
+    seen = []
+
+    def worker():
+        seen.append(ember.is_grad_enabled())
+
+    with ember.no_grad():
+        t = threading.Thread(target=worker)
+        t.start()
+        t.join()
+    assert seen == [True]
+
+
+def test_requires_grad_rules():
+    x = ember.ones(2, requires_grad=True)
+    y = x * 2
+    with pytest.raises(RuntimeError, match="only change requires_grad flags of leaf"):
+        y.requires_grad_(False)
+    with pytest.raises(RuntimeError, match="only Tensors of floating point"):
+        ember.ones(2, dtype=ember.int64).requires_grad_()
+    assert not (x > 0).requires_grad and not x.argmax().requires_grad
+    assert not x.long().requires_grad
+    assert not y.detach().requires_grad
+
+
+# ------------------------------------------------------------------------------ autograd.Function
+
+
+class Cube(Function):
+    @staticmethod
+    def forward(ctx, x, scale):
+        ctx.save_for_backward(x)
+        ctx.scale = scale
+        return x ** 3 * scale
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * 3 * x ** 2 * ctx.scale, None
+
+
+def test_user_function_gradcheck_and_double_backward():
+    x = ember.tensor([0.5, -1.5], dtype=ember.float64, requires_grad=True)
+    assert gradcheck(lambda t: Cube.apply(t, 2.0), (x,))
+    y = Cube.apply(x, 1.0)
+    assert y.grad_fn.name() == "CubeBackward" and isinstance(y.grad_fn, Node)
+    (g,) = ember.autograd.grad(y.sum(), x, create_graph=True)
+    (g2,) = ember.autograd.grad(g.sum(), x)
+    np.testing.assert_allclose(to_numpy(g2), 6 * to_numpy(x))
+
+
+def test_function_ctx_features():
+    record = {}
+
+    class Split(Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            record["needs"] = ctx.needs_input_grad
+            idx = ember.arange(2)
+            ctx.mark_non_differentiable(idx)
+            out = a + b
+            ctx.save_for_backward(out)
+            return out, idx
+
+        @staticmethod
+        def backward(ctx, g, g_idx):
+            (out,) = ctx.saved_tensors
+            assert out.requires_grad
+            return g, None
+
+    a = ember.ones(2, requires_grad=True)
+    out, idx = Split.apply(a, ember.ones(2))
+    assert not idx.requires_grad and out.requires_grad
+    out.sum().backward()
+    assert a.grad.tolist() == [1.0, 1.0]
+    assert out.grad_fn.needs_input_grad == (True, False)
+
+
+def test_function_returning_wrong_number_of_gradients():
+    class Bad(Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            return a * b
+
+        @staticmethod
+        def backward(ctx, g):
+            return (g,)
+
+    x = ember.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="returned an incorrect number of gradients"):
+        Bad.apply(x, x).sum().backward()
+
+
+def test_next_functions_show_the_graph():
+    w = ember.ones(2, requires_grad=True)
+    y = (w * 2).sum()
+    (mul, nr), *rest = y.grad_fn.next_functions  # one entry per forward argument
+    assert mul.name() == "MulBackward0" and nr == 0 and all(f is None for f, _ in rest)
+    (leaf, _), (none, _) = mul.next_functions
+    assert leaf.name() == "AccumulateGrad" and leaf.variable is w and none is None
+
+
+# ------------------------------------------------------------------------------------- hooks
+
+
+def test_tensor_hooks_replace_gradients_and_remove():
+    x = ember.ones(2, requires_grad=True)
+    h = x * 2
+    seen = []
+    handle = h.register_hook(lambda g: seen.append(g.tolist()) or g * 10)
+    h.sum().backward()
+    assert seen == [[1.0, 1.0]] and x.grad.tolist() == [20.0, 20.0]
+    handle.remove()
+    x.grad = None
+    (x * 2).sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0]
+    leaf_handle = x.register_hook(lambda g: g + 1)
+    x.grad = None
+    (x * 2).sum().backward()
+    assert x.grad.tolist() == [3.0, 3.0]
+    leaf_handle.remove()
+
+
+def test_retain_grad_and_non_leaf_grad_warning():
+    x = ember.ones(2, requires_grad=True)
+    h = x * 3
+    with pytest.warns(UserWarning, match="not a leaf Tensor"):
+        assert h.grad is None
+    h.retain_grad()
+    (h * h).sum().backward()
+    assert h.grad.tolist() == [6.0, 6.0] and h.retains_grad
+
+
+# ----------------------------------------------------------------------------- in-place safety
+
+
+def test_modifying_a_saved_tensor_makes_backward_raise():
+    x = ember.ones(3, requires_grad=True)
+    y = x * 2
+    z = y.exp()  # saves its output
+    z.mul_(2)  # ... which is now modified
+    with pytest.raises(RuntimeError, match=r"ExpBackward0: one of the variables needed for "
+                                           r"gradient computation has been modified by an "
+                                           r"inplace operation: a float32 tensor of shape "
+                                           r"\(3,\) is at version 1; expected version 0"):
+        z.sum().backward()
+
+
+def test_inplace_on_an_input_that_backward_does_not_read_is_fine():
+    x = ember.ones(3, requires_grad=True)
+    y = x * 2
+    z = y * 3  # reads only 3 for y's gradient
+    y.add_(1)
+    z.sum().backward()
+    assert x.grad.tolist() == [6.0, 6.0, 6.0]
+
+
+def test_version_counter_is_shared_with_views():
+    x = ember.zeros(4)
+    v = x[1:3]
+    v.add_(1)
+    assert x._version == 1 and v._version == 1 and x.tolist() == [0, 1, 1, 0]
+
+
+def test_inplace_autograd_on_a_view_is_refused_clearly():
+    base = ember.ones(4, requires_grad=True) * 1
+    view = base[:2]
+    with pytest.raises(RuntimeError, match="on a view of another tensor"):
+        view.mul_(2)
+
+
+def test_setitem_gradient_reaches_target_and_value():
+    a = ember.ones(4, requires_grad=True)
+    v = ember.tensor([5.0, 6.0], requires_grad=True)
+    t = a * 1
+    t[1:3] = v * 2
+    (t * ember.arange(4.0)).sum().backward()
+    assert a.grad.tolist() == [0.0, 0.0, 0.0, 3.0] and v.grad.tolist() == [2.0, 4.0]
+
+
+# ------------------------------------------------------------------------------------ anomaly
+
+
+def test_anomaly_mode_names_the_op_and_the_line():
+    x = ember.tensor([0.0, 1.0], requires_grad=True)
+    with pytest.warns(UserWarning, match="Anomaly Detection has been enabled"):
+        anomaly = ember.autograd.detect_anomaly()
+    with anomaly:
+        y = ember.sqrt(x) * ember.tensor([1.0, 1.0])  # the line to be named
+        with pytest.raises(RuntimeError) as info:
+            y.sum().backward()
+    message = str(info.value)
+    assert "SqrtBackward0" in message and "returned inf values" in message
+    assert "test_engine.py" in message and "the line to be named" in message
+
+
+# ------------------------------------------------------------------------------------ gradcheck
+
+
+def test_gradcheck_reports_the_worst_element():
+    class Wrong(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 3.0  # wrong: should be 2x
+
+    x = ember.tensor([1.0, 2.0], dtype=ember.float64, requires_grad=True)
+    with pytest.raises(GradcheckError, match=r"Jacobian mismatch for output 0 with respect to "
+                                             r"input 0: at output element \(0,\) and input "
+                                             r"element \(0,\), numerical 2.0*\d* vs "
+                                             r"analytical 3.0"):
+        gradcheck(Wrong.apply, (x,))
+    assert gradcheck(Wrong.apply, (x,), raise_exception=False) is False
+
+
+# ------------------------------------------------------------------------------------- memory
+
+
+def _live_nodes() -> int:
+    gc.collect()
+    return sum(1 for o in gc.get_objects() if isinstance(o, Node))
+
+
+def test_training_steps_do_not_grow_memory_or_graph_nodes():
+    ember.manual_seed(0)
+    w = ember.randn(32, 16, requires_grad=True)
+    b = ember.zeros(16, requires_grad=True)
+    x = ember.randn(64, 32)
+    y = ember.randn(64, 16)
+
+    def step():
+        loss = ((ember.tanh(x @ w + b) - y) ** 2).mean()
+        loss.backward()
+        with ember.no_grad():
+            w.sub_(w.grad, alpha=0.01)
+            b.sub_(b.grad, alpha=0.01)
+        w.grad = None
+        b.grad = None
+
+    for _ in range(20):
+        step()
+    nodes_before = _live_nodes()
+    tracemalloc.start()
+    for _ in range(100):
+        step()
+    gc.collect()  # (a full collection also empties CPython's free lists)
+    base, _ = tracemalloc.get_traced_memory()
+    for _ in range(1000):
+        step()
+    gc.collect()
+    current, _ = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert _live_nodes() == nodes_before
+    assert current - base < 16 * 1024, f"memory grew by {current - base} bytes"
+
+
+def test_graph_is_freed_when_the_output_is_dropped():
+    x = ember.ones(3, requires_grad=True)
+    y = (x.exp() * 2).sum()
+    ref = weakref.ref(y.grad_fn)
+    del y
+    assert ref() is None

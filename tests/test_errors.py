@@ -1,0 +1,122 @@
+"""A user's mistake gets one clear exception at the call, naming the op and what is wrong."""
+
+import numpy as np
+import pytest
+
+import ember
+from ember.tensor import _make
+
+# A NumPy-backed second device, usable only in tests: it lets the device checks run without a
+# GPU.
+FAKE = ember.backend.Device("fake", 0, np)
+
+
+def on_fake(t):
+    return _make(t.numpy().copy(), FAKE)
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: ember.ones(3, 4) @ ember.ones(5, 2), RuntimeError,
+     r"matmul: shapes \(3, 4\) and \(5, 2\) cannot be multiplied \(4 != 5\)"),
+    (lambda: ember.mm(ember.ones(3), ember.ones(3, 2)), RuntimeError, r"mm: expected 2D tensors"),
+    (lambda: ember.bmm(ember.ones(2, 3, 4), ember.ones(3, 4, 5)), RuntimeError,
+     r"bmm: batch sizes differ"),
+    (lambda: ember.matmul(ember.ones(2, 3, 4), ember.ones(3, 4, 5)), RuntimeError,
+     r"matmul: the batch dims of shapes \(2, 3, 4\) and \(3, 4, 5\) cannot be broadcast"),
+    (lambda: ember.matmul(ember.tensor(1.0), ember.ones(2)), RuntimeError,
+     r"matmul: both arguments need to be at least 1D, but they are 0D and 1D"),
+    (lambda: ember.dot(ember.ones(3), ember.ones(4)), RuntimeError,
+     r"dot: inconsistent tensor size"),
+    (lambda: ember.ones(3) + ember.ones(4), RuntimeError,
+     r"add: shapes \(3,\) and \(4,\) cannot be broadcast together \(dim -1: 3 vs 4\)"),
+    (lambda: ember.ones(2, 3) * ember.ones(3, 2), RuntimeError,
+     r"mul: shapes \(2, 3\) and \(3, 2\) cannot be broadcast together"),
+    (lambda: ember.where(ember.ones(3) > 0, ember.ones(2), 0.0), RuntimeError,
+     r"where: shapes \(3,\) and \(2,\) cannot be broadcast"),
+    (lambda: ember.cat([ember.ones(2, 3), ember.ones(2, 4)]), RuntimeError,
+     r"cat: sizes of tensors must match except in dimension 0. Expected size 3 but got size 4 "
+     r"for tensor number 1"),
+    (lambda: ember.cat([ember.ones(2, 3), ember.ones(3)]), RuntimeError,
+     r"cat: tensors must have the same number of dimensions"),
+    (lambda: ember.stack([ember.ones(3), ember.ones(4)]), RuntimeError,
+     r"stack expects each tensor to be equal size, but got \[3\] at entry 0 and \[4\] at "
+     r"entry 1"),
+    (lambda: ember.einsum("ij,jk->ik", ember.ones(2, 3), ember.ones(4, 5)), RuntimeError,
+     r"einsum: subscript 'j' has size 3 in an earlier operand and size 4 in operand 1"),
+    (lambda: ember.einsum("ij->k", ember.ones(2, 3)), RuntimeError,
+     r"einsum: output subscript 'k' does not appear"),
+    (lambda: ember.einsum("ijk", ember.ones(2, 3)), RuntimeError,
+     r"einsum: the subscript 'ijk' has 3 letters but its operand has 2 dims"),
+    (lambda: ember.ones(2, 3).sum(2), IndexError,
+     r"sum: dim 2 is out of range for a tensor of 2 dimensions \(expected to be in range of "
+     r"\[-2, 1\]\)"),
+    (lambda: ember.ones(2, 3).transpose(0, -3), IndexError, r"transpose: dim -3 is out of range"),
+    (lambda: ember.ones(2).unsqueeze(3), IndexError, r"unsqueeze: dim 3 is out of range"),
+    (lambda: ember.ones(2, 3).reshape(4, 2), RuntimeError,
+     r"reshape: shape \[4, 2\] is invalid for input of size 6"),
+    (lambda: ember.ones(2, 3).view(-1, 4), RuntimeError,
+     r"view: shape \[-1, 4\] is invalid for input of size 6"),
+    (lambda: ember.ones(2, 3).t().view(6), RuntimeError,
+     r"view size is not compatible.*Use .reshape"),
+    (lambda: ember.ones(3)[5], IndexError,
+     r"getitem: index 5 is out of range for dimension 0 with size 3"),
+    (lambda: ember.ones(2, 3)[:, ember.tensor([0, 3])], IndexError,
+     r"getitem: index 3 is out of range for dimension 1 with size 3"),
+    (lambda: ember.ones(3)[ember.tensor([0.5])], IndexError,
+     r"tensors used as indices must be long, int, byte or bool tensors"),
+    (lambda: ember.ones(3).__setitem__(4, 1.0), IndexError,
+     r"setitem: index 4 is out of range for dimension 0 with size 3"),
+    (lambda: ember.ones(2, 3).gather(1, ember.tensor([[0, 3]])), IndexError,
+     r"gather: index 3 is out of bounds for dimension 1 with size 3"),
+    (lambda: ember.ones(4).index_select(0, ember.tensor([9])), IndexError,
+     r"index_select: index 9 is out of bounds for dimension 0 with size 4"),
+    (lambda: ember.ones(2, 3).expand(2, 4), RuntimeError,
+     r"expand: the expanded size of the tensor \(4\) must match the existing size \(3\) at "
+     r"non-singleton dimension 1"),
+    (lambda: ember.ones(2, 3).permute(0, 0), RuntimeError, r"permute: repeated dim"),
+    (lambda: ember.ones(3) + "a", TypeError,
+     r"add: unsupported operand types Tensor and str"),
+    (lambda: ember.matmul(ember.ones(2, 2), [[1.0, 2.0]]), TypeError,
+     r"matmul: other must be a Tensor, got list"),
+    (lambda: ember.exp([1.0]), TypeError, r"exp: input must be a Tensor, got list"),
+    (lambda: ember.ones(2, 2) @ ember.ones(2, 2, dtype=ember.float64), RuntimeError,
+     r"matmul: expected both arguments to have the same dtype, but got ember.float32 and "
+     r"ember.float64"),
+    (lambda: ember.mean(ember.arange(3)), RuntimeError,
+     r"mean\(\): could not infer output dtype.*Got: ember.int64"),
+    (lambda: ember.ones(2).split([1, 2]), RuntimeError,
+     r"split_with_sizes expects split_sizes to sum exactly to 2"),
+    (lambda: ember.ones(2).narrow(0, 1, 3), IndexError, r"narrow: start \(1\) \+ length \(3\)"),
+    (lambda: ember.pad(ember.ones(3), (1,)), RuntimeError, r"pad: padding length must be "
+                                                           r"divisible by 2"),
+    (lambda: ember.pad(ember.ones(2, 3), (3, 3), mode="reflect"), RuntimeError,
+     r"pad: padding size should be less than the corresponding input dimension"),
+    (lambda: ember.arange(3) // ember.tensor(0), ZeroDivisionError, r"integer division by zero"),
+    (lambda: ember.clamp(ember.ones(2)), RuntimeError, r"clamp: at least one of 'min' or 'max'"),
+    (lambda: ember.ones(2, dtype=ember.bool) - ember.ones(2, dtype=ember.bool), RuntimeError,
+     r"sub: subtraction with two bool tensors is not supported"),
+    (lambda: ember.topk(ember.ones(3), 4), RuntimeError, r"topk: selected index k=4 out of range"),
+    (lambda: ember.masked_fill(ember.ones(2), ember.ones(2), 0.0), RuntimeError,
+     r"masked_fill: expected mask to have dtype bool"),
+])
+def test_errors_name_the_op_and_the_problem(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_mixing_devices_names_both():
+    a = ember.ones(2)
+    b = on_fake(ember.ones(2))
+    with pytest.raises(RuntimeError, match="expected all tensors to be on the same device, but "
+                                           "found at least two devices, cpu and fake:0"):
+        a + b
+    with pytest.raises(RuntimeError, match="cat: expected all tensors to be on the same "
+                                           "device, but found cpu .* and fake:0"):
+        ember.cat([a, b])
+    assert (b + b).device is FAKE
+
+
+def test_errors_leave_no_numpy_traceback():
+    with pytest.raises(RuntimeError) as info:
+        ember.ones(3, 4) @ ember.ones(5, 2)
+    assert "numpy" not in str(info.value)
