@@ -16,6 +16,15 @@ from .function import Node, anomaly
 _state = grad_mode.state
 
 
+class _Options:
+    # The array-level rules (Op.vjp) are a fast path; the tests turn it off to check that the
+    # ember-op rules give the same gradients.
+    use_vjp = True
+
+
+options = _Options()
+
+
 def _as_tuple(x) -> tuple:
     if x is None:
         return ()
@@ -118,12 +127,18 @@ def _call_hooks(hooks: dict, grad):
 def run(outputs, grad_outputs, retain_graph, create_graph, inputs=None, accumulate=True,
         op="backward"):
     """The engine. With accumulate=True leaves (or `inputs`) accumulate into `.grad`; with
-    accumulate=False the gradients of `inputs` are returned (None where unreachable)."""
+    accumulate=False the gradients of `inputs` are returned (None where unreachable).
+
+    Without create_graph the gradients travel as raw arrays: an op with an array-level rule
+    (`vjp`) runs it directly, any other op gets its gradients wrapped in tensors for its
+    ember-op rule. With create_graph every rule runs on tensors, recording the graph of the
+    gradients."""
     outputs = _as_tuple(outputs)
     grads = _root_grads(outputs, grad_outputs, op)
     if retain_graph is None:
         retain_graph = create_graph
     inputs = _as_tuple(inputs)
+    arrays = not create_graph
 
     # Where gradients are wanted: leaves by id, non-leaf outputs by their (node, nr).
     leaf_targets = {}   # id(leaf) -> position in inputs
@@ -143,6 +158,8 @@ def run(outputs, grad_outputs, retain_graph, create_graph, inputs=None, accumula
     shared = {id(g._data) for g in grads}  # arrays that must be copied before kept as .grad
     roots = []
     for t, g in zip(outputs, grads):
+        if arrays:
+            g = g._data
         if t.grad_fn is None:
             _accumulate_leaf(leaf_grads, t, g)
         else:
@@ -169,22 +186,23 @@ def run(outputs, grad_outputs, retain_graph, create_graph, inputs=None, accumula
             grads_in = None
             if buf is not None and (needed is None or node in needed):
                 if node._hooks is not None or node._retained is not None:
-                    _tensor_hooks(node, buf, create_graph, shared)
+                    _tensor_hooks(node, buf, create_graph, shared, arrays)
                 if node_targets and node in node_targets:
                     for nr, pos in node_targets[node].items():
                         captured[pos] = buf[nr]
-                if plain and node._n_outputs == 1 and buf[0] is not None \
-                        and node._node_hooks is None and node._node_prehooks is None:
-                    # the common case, inline: one output, no node hooks
-                    grads_in = type(node).backward(node, buf[0])
-                    if type(grads_in) is not tuple:
-                        grads_in = (grads_in,)
+                cls = type(node)
+                if plain and arrays and cls.vjp is not None and options.use_vjp \
+                        and node._n_outputs == 1 \
+                        and buf[0] is not None and node._node_hooks is None \
+                        and node._node_prehooks is None:
+                    # the common case, inline: an array-level rule, one output, no node hooks
+                    grads_in = cls.vjp(node, buf[0])
                     if len(grads_in) != len(node.next):
                         grads_in = _check_count(node, grads_in)
                     if not retain_graph:
                         node._release()
                 else:
-                    grads_in = _run_node(node, buf, retain_graph)
+                    grads_in = _run_node(node, buf, retain_graph, arrays)
             if grads_in is None:
                 grads_in = (None,) * len(node.next)
             for e, g in zip(node.next, grads_in):
@@ -207,11 +225,15 @@ def run(outputs, grad_outputs, retain_graph, create_graph, inputs=None, accumula
     finally:
         _state.enabled = prev_mode
 
+    if arrays:
+        captured = [None if g is None else _make(g, t._device) for g, t in zip(captured, inputs)]
     return _finish_leaves(leaf_grads, leaf_targets, captured, inputs, accumulate, create_graph,
                           shared)
 
 
-def _tensor_hooks(node: Node, buf: list, create_graph: bool, shared: set) -> None:
+def _tensor_hooks(node: Node, buf: list, create_graph: bool, shared: set, arrays: bool) -> None:
+    if arrays:
+        buf[:] = [None if g is None else _make(g, node.device) for g in buf]
     if node._hooks:
         for nr, hooks in node._hooks.items():
             if hooks and buf[nr] is not None:
@@ -223,15 +245,18 @@ def _tensor_hooks(node: Node, buf: list, create_graph: bool, shared: set) -> Non
                 g = buf[nr] if create_graph else buf[nr].detach()
                 shared.add(id(g._data))
                 t._grad = g if t._grad is None else t._grad + g
+    if arrays:
+        buf[:] = [None if g is None else g._data for g in buf]
 
 
-def _run_node(node: Node, buf: list, retain_graph: bool):
+def _run_node(node: Node, buf: list, retain_graph: bool, arrays: bool):
     """Call one node's backward with its output gradients; returns one gradient per argument
-    (or None when no gradient reached it)."""
+    (or None when no gradient reached it). In array mode `buf` holds arrays and so does the
+    result: the op's `vjp` runs on them, or its ember-op rule on tensors wrapping them."""
     if node._n_outputs == 1:
         if buf[0] is None:
             return None
-        grads_out = buf
+        grads_out = list(buf)
     else:
         if all(g is None for g in buf):
             return None
@@ -240,14 +265,21 @@ def _run_node(node: Node, buf: list, retain_graph: bool):
             for i, g in enumerate(grads_out):
                 if g is None:
                     shape, dtype = node._out_meta[i]
-                    grads_out[i] = _make(node.device.xp.zeros(shape, dtype=dtype.np), node.device)
+                    zeros = node.device.xp.zeros(shape, dtype=dtype.np)
+                    grads_out[i] = zeros if arrays else _make(zeros, node.device)
+    use_vjp = arrays and type(node).vjp is not None and options.use_vjp
+    if arrays and not use_vjp:
+        grads_out = [None if g is None else _make(g, node.device) for g in grads_out]
     if node._node_prehooks:
+        wrapped = [_as_tensor(g, node) for g in grads_out]
         for hook in list(node._node_prehooks.values()):
-            result = hook(tuple(grads_out))
+            result = hook(tuple(wrapped))
             if result is not None:
-                grads_out = list(result)
+                wrapped = list(result)
+        grads_out = [_unwrap(g) for g in wrapped] if use_vjp else wrapped
+    cls = type(node)
     try:
-        result = type(node).backward(node, *grads_out)
+        result = cls.vjp(node, *grads_out) if use_vjp else cls.backward(node, *grads_out)
     except Exception as exc:
         if node._trace is not None:
             _raise_with_trace(node, exc)
@@ -257,15 +289,27 @@ def _run_node(node: Node, buf: list, retain_graph: bool):
     if len(result) != len(node.next):
         result = _check_count(node, result)
     if node._node_hooks:
+        wrapped = tuple(_as_tensor(g, node) for g in result)
         for hook in list(node._node_hooks.values()):
-            replaced = hook(result, tuple(grads_out))
+            replaced = hook(wrapped, tuple(_as_tensor(g, node) for g in grads_out))
             if replaced is not None:
-                result = tuple(replaced)
+                wrapped = tuple(replaced)
+        result = tuple(_unwrap(g) for g in wrapped) if arrays else wrapped
+    elif arrays and not use_vjp:
+        result = tuple(_unwrap(g) for g in result)
     if anomaly.enabled and anomaly.check_nan:
         _check_anomaly(node, result)
     if not retain_graph:
         node._release()
     return result
+
+
+def _as_tensor(g, node: Node):
+    return g if g is None or isinstance(g, Tensor) else _make(g, node.device)
+
+
+def _unwrap(g):
+    return g._data if isinstance(g, Tensor) else g
 
 
 def _check_count(node: Node, result: tuple) -> tuple:
@@ -287,6 +331,8 @@ def _accumulate_leaf(leaf_grads: dict, leaf: Tensor, g: Tensor) -> None:
 
 def _finish_leaves(leaf_grads, leaf_targets, captured, inputs, accumulate, create_graph, shared):
     for key, (leaf, g) in leaf_grads.items():
+        if not isinstance(g, Tensor):
+            g = _make(g, leaf._device)
         if g._data.shape != leaf._data.shape:
             raise RuntimeError(f"backward: the gradient computed for a leaf of shape "
                                f"{tuple(leaf._data.shape)} has shape {tuple(g._data.shape)} "
@@ -326,11 +372,14 @@ def _owned(g: Tensor, shared: set) -> Tensor:
 
 def _check_anomaly(node: Node, grads: tuple) -> None:
     for i, g in enumerate(grads):
-        if g is None or not isinstance(g, Tensor) or g.dtype.category < 2:
+        if g is None:
             continue
-        xp = g._device.xp
-        if not bool(xp.isfinite(g._data).all()):
-            bad = "nan" if bool(xp.isnan(g._data).any()) else "inf"
+        data = g._data if isinstance(g, Tensor) else g
+        if data.dtype.kind not in "fc":
+            continue
+        xp = node.device.xp
+        if not bool(xp.isfinite(data).all()):
+            bad = "nan" if bool(xp.isnan(data).any()) else "inf"
             where = ""
             if node._trace is not None:
                 frame = _user_frame(node._trace)

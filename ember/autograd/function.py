@@ -65,6 +65,7 @@ class Node:
     _trace = None             # the forward's stack, recorded in anomaly mode
     _nondiff = None
     materialize_grads = True
+    vjp = None                # optional array-level backward, see Op
 
     def __init__(self):
         self.next = ()
@@ -130,6 +131,13 @@ class Node:
         if out is not None:
             checked.append(self._unpack_output(out))
         return tuple(checked)
+
+    def saved_output_array(self):
+        """The saved output's array (for array-level rules), checked like saved_tensors."""
+        s = self._out
+        if s is None or s.vc[0] != s.version:
+            return self.saved_tensors[-1]._data  # raises the right error
+        return s.data
 
     def _unpack_output(self, s: _SavedOutput) -> Tensor:
         t = _make(s.data, self.device)

@@ -146,6 +146,26 @@ def unbroadcast(g: Tensor, shape: tuple) -> Tensor:
     return g.reshape(shape)
 
 
+def unbroadcast_array(g, shape):
+    """unbroadcast on a raw array (array-level rules); `shape` None means a number operand."""
+    if shape is None:
+        return None
+    gshape = g.shape
+    if gshape == shape:
+        return g
+    lead = len(gshape) - len(shape)
+    axes = tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape)
+                                      if n == 1 and gshape[i + lead] != 1)
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    return g.reshape(shape)
+
+
+def data(x):
+    """The array of a tensor (a number stays a number)."""
+    return x._data if isinstance(x, Tensor) else x
+
+
 def normalize_dims(dim, ndim: int, op: str) -> tuple[int, ...]:
     """`dim` (None, an int or a sequence) as a sorted tuple of non-negative dims."""
     if dim is None:

@@ -15,10 +15,12 @@ from ..tensor import Tensor, _make
 from ._util import (
     broadcast_shapes_or_raise,
     check_tensor,
+    data,
     promote,
     result_dtype,
     shape_str,
     unbroadcast,
+    unbroadcast_array,
 )
 from .registry import register
 
@@ -76,6 +78,11 @@ def xmul(g: Tensor, d) -> Tensor:
     return XMul.apply(g, d)
 
 
+def xmul_array(xp, g, d):
+    """xmul on raw arrays, for array-level rules."""
+    return xp.where(g == 0, 0, g * d)
+
+
 # ------------------------------------------------------------------------------------ add, sub
 
 class Add(Op):
@@ -98,6 +105,15 @@ class Add(Op):
             gy = unbroadcast(g if ctx.alpha == 1 else Mul.apply(g, ctx.alpha), sy)
         return gx, gy, None
 
+    @staticmethod
+    def vjp(ctx, g):
+        sx, sy = ctx.shapes
+        gx = unbroadcast_array(g, sx) if ctx.next[0] is not None else None
+        gy = None
+        if ctx.next[1] is not None:
+            gy = unbroadcast_array(g if ctx.alpha == 1 else g * ctx.alpha, sy)
+        return gx, gy, None
+
 
 class Sub(Op):
     __slots__ = ("shapes", "alpha")
@@ -115,6 +131,13 @@ class Sub(Op):
         sx, sy = ctx.shapes
         gx = unbroadcast(g, sx) if ctx.next[0] is not None else None
         gy = unbroadcast(Mul.apply(g, -ctx.alpha), sy) if ctx.next[1] is not None else None
+        return gx, gy, None
+
+    @staticmethod
+    def vjp(ctx, g):
+        sx, sy = ctx.shapes
+        gx = unbroadcast_array(g, sx) if ctx.next[0] is not None else None
+        gy = unbroadcast_array(g * -ctx.alpha, sy) if ctx.next[1] is not None else None
         return gx, gy, None
 
 
@@ -159,6 +182,16 @@ class Mul(Op):
             gy = unbroadcast(Mul.apply(g, x), y.shape)
         return gx, gy
 
+    @staticmethod
+    def vjp(ctx, g):
+        x, y = ctx.saved_tensors
+        gx = gy = None
+        if ctx.next[0] is not None:
+            gx = unbroadcast_array(g * data(y), x.shape)
+        if ctx.next[1] is not None:
+            gy = unbroadcast_array(g * data(x), y.shape)
+        return gx, gy
+
 
 @register()
 def mul(input, other) -> Tensor:
@@ -190,6 +223,18 @@ class Div(Op):
                 gx = Mul.apply(g, 1.0 / y) if y != 0 else xmul(g, math.copysign(math.inf, y))
         if ctx.next[1] is not None:
             gy = unbroadcast(xmul(g, -x / (y * y)), y.shape)
+        return gx, gy
+
+    @staticmethod
+    def vjp(ctx, g):
+        x, y = ctx.saved_tensors
+        xp = ctx.device.xp
+        yd = data(y)
+        gx = gy = None
+        if ctx.next[0] is not None:
+            gx = unbroadcast_array(xmul_array(xp, g, 1 / yd), x.shape)
+        if ctx.next[1] is not None:
+            gy = unbroadcast_array(xmul_array(xp, g, -data(x) / (yd * yd)), y.shape)
         return gx, gy
 
 
@@ -369,6 +414,10 @@ class Neg(Op):
     def backward(ctx, g):
         return -g
 
+    @staticmethod
+    def vjp(ctx, g):
+        return (-g,)
+
 
 @register()
 def neg(input) -> Tensor:
@@ -500,6 +549,27 @@ class Matmul(Op):
             gx = unbroadcast(matmul(g2, y2.mT), tuple(x2.shape)).reshape(x.shape)
         if ctx.next[1] is not None:
             gy = unbroadcast(matmul(x2.mT, g2), tuple(y2.shape)).reshape(y.shape)
+        return gx, gy
+
+    @staticmethod
+    def vjp(ctx, g):
+        x, y = ctx.saved_tensors
+        x, y = x._data, y._data
+        xp = ctx.device.xp
+        gx = gy = None
+        if x.ndim == 1 and y.ndim == 1:
+            return (g * y if ctx.next[0] is not None else None,
+                    g * x if ctx.next[1] is not None else None)
+        x2 = x[None, :] if x.ndim == 1 else x
+        y2 = y[:, None] if y.ndim == 1 else y
+        g2 = xp.expand_dims(g, -2) if x.ndim == 1 else g
+        g2 = xp.expand_dims(g2, -1) if y.ndim == 1 else g2
+        if ctx.next[0] is not None:
+            gx = unbroadcast_array(xp.matmul(g2, xp.swapaxes(y2, -1, -2)), x2.shape)
+            gx = gx.reshape(x.shape)
+        if ctx.next[1] is not None:
+            gy = unbroadcast_array(xp.matmul(xp.swapaxes(x2, -1, -2), g2), y2.shape)
+            gy = gy.reshape(y.shape)
         return gx, gy
 
 

@@ -20,7 +20,7 @@ from ._util import (
     to_float,
     unbroadcast,
 )
-from .arithmetic import _apply_binary, _zeros_like, reciprocal, xmul
+from .arithmetic import _apply_binary, _zeros_like, reciprocal, xmul, xmul_array
 from .registry import register
 
 _LN2 = math.log(2.0)
@@ -62,10 +62,26 @@ def _special_fn(name: str):
     return lambda d, x: getattr(d.special, name)(x)
 
 
-def unary(name: str, forward, saves: str, rule, *, keep_int: bool = False, doc: str = ""):
-    """Make the Op for a table row and the public function that calls it; register both."""
+class _UnaryFast:
+    """An array-level rule `fast(xp, g, x, y)` as a unary Op's vjp."""
+
+    @staticmethod
+    def vjp(ctx, g):
+        x = ctx.saved_tensors[0]._data if ctx.save_inputs else None
+        y = ctx.saved_output_array() if ctx.save_output else None
+        return (ctx.fast(ctx.device.xp, g, x, y),)
+
+
+def unary(name: str, forward, saves: str, rule, *, fast=None, keep_int: bool = False,
+          doc: str = ""):
+    """Make the Op for a table row and the public function that calls it; register both.
+    `fast(xp, g, x, y)` optionally gives the same gradient on raw arrays (used when no graph of
+    the gradient is recorded); it must agree with `rule`, which the tests check."""
     attrs = {"rule": staticmethod(rule), "save_inputs": "x" in saves,
              "save_output": "y" in saves, "__doc__": doc}
+    if fast is not None:
+        attrs["fast"] = staticmethod(fast)
+        attrs["vjp"] = _UnaryFast.vjp
     if isinstance(forward, str):
         base = _UnaryXp
         attrs["fname"] = forward
@@ -146,6 +162,16 @@ class ReluGrad(Op):
         return dg, dy
 
 
+class _XpCtx:
+    """A stand-in ctx carrying only `device.xp`, to reuse an Op's array forward as a rule."""
+
+    __slots__ = ("device", "xp")
+
+    def __init__(self, xp):
+        self.device = self
+        self.xp = xp
+
+
 def _sigmoid(d, x):
     xp = d.xp
     e = xp.exp(-xp.abs(x))
@@ -166,11 +192,13 @@ def _frac(d, x):
 
 # ---------------------------------------------------------------------------------- the table
 # name       forward                 saves  gradient rule (g, x, y) -> gx
-exp = unary("exp", "exp", "y", lambda g, x, y: xmul(g, y), doc="e ** input, elementwise.")
+exp = unary("exp", "exp", "y", lambda g, x, y: xmul(g, y),
+            fast=lambda xp, g, x, y: xmul_array(xp, g, y), doc="e ** input, elementwise.")
 exp2 = unary("exp2", "exp2", "y", lambda g, x, y: xmul(g, y * _LN2), doc="2 ** input.")
 expm1 = unary("expm1", "expm1", "y", lambda g, x, y: xmul(g, y + 1),
               doc="e ** input - 1, accurate for small input.")
 log = unary("log", "log", "x", lambda g, x, y: xmul(g, reciprocal(x)),
+            fast=lambda xp, g, x, y: xmul_array(xp, g, 1 / x),
             doc="The natural logarithm; -inf at 0, nan below.")
 log2 = unary("log2", "log2", "x", lambda g, x, y: xmul(g, reciprocal(x * _LN2)),
              doc="The base-2 logarithm.")
@@ -179,6 +207,7 @@ log10 = unary("log10", "log10", "x", lambda g, x, y: xmul(g, reciprocal(x * _LN1
 log1p = unary("log1p", "log1p", "x", lambda g, x, y: xmul(g, reciprocal(x + 1)),
               doc="log(1 + input), accurate for small input.")
 sqrt = unary("sqrt", "sqrt", "y", lambda g, x, y: xmul(g, reciprocal(y * 2)),
+             fast=lambda xp, g, x, y: xmul_array(xp, g, 0.5 / y),
              doc="The square root; its gradient at 0 is inf (0 where the incoming one is 0).")
 rsqrt = unary("rsqrt", _rsqrt, "y", lambda g, x, y: xmul(g, y * y * y * -0.5),
               doc="1 / sqrt(input).")
@@ -196,6 +225,7 @@ atan = unary("atan", "arctan", "x", lambda g, x, y: g * reciprocal(x * x + 1),
 sinh = unary("sinh", "sinh", "x", lambda g, x, y: xmul(g, cosh(x)), doc="The hyperbolic sine.")
 cosh = unary("cosh", "cosh", "x", lambda g, x, y: xmul(g, sinh(x)), doc="The hyperbolic cosine.")
 tanh = unary("tanh", "tanh", "y", lambda g, x, y: TanhGrad.apply(g, y),
+             fast=lambda xp, g, x, y: TanhGrad.forward(_XpCtx(xp), g, y),
              doc="The hyperbolic tangent.")
 asinh = unary("asinh", "arcsinh", "x", lambda g, x, y: g * rsqrt(x * x + 1),
               doc="The inverse hyperbolic sine.")
@@ -204,6 +234,7 @@ acosh = unary("acosh", "arccosh", "x", lambda g, x, y: xmul(g, rsqrt(x * x - 1))
 atanh = unary("atanh", "arctanh", "x", lambda g, x, y: xmul(g, reciprocal(1 - x * x)),
               doc="The inverse hyperbolic tangent (|input| < 1).")
 sigmoid = unary("sigmoid", _sigmoid, "y", lambda g, x, y: SigmoidGrad.apply(g, y),
+                fast=lambda xp, g, x, y: g * y * (1 - y),
                 doc="1 / (1 + exp(-input)), computed without overflow for any input.")
 erf = unary("erf", _special_fn("erf"), "x",
             lambda g, x, y: g * exp(-(x * x)) * _TWO_OVER_SQRT_PI,
@@ -220,6 +251,7 @@ digamma = unary("digamma", _special_fn("digamma"), "x",
                 lambda g, x, y: xmul(g, polygamma(1, x)),
                 doc="The digamma function psi = d/dx log Gamma(x); -inf at 0.")
 relu = unary("relu", _relu, "y", lambda g, x, y: ReluGrad.apply(g, y), keep_int=True,
+             fast=lambda xp, g, x, y: g * (y > 0),
              doc="max(input, 0); the gradient at 0 is 0.")
 floor = unary("floor", "floor", "", _zero, keep_int=True, doc="Rounded down; zero gradient.")
 ceil = unary("ceil", "ceil", "", _zero, keep_int=True, doc="Rounded up; zero gradient.")

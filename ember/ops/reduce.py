@@ -43,6 +43,13 @@ def _expand_back(g: Tensor, shape: tuple, dims: tuple, keepdim: bool) -> Tensor:
     return g.expand(shape)
 
 
+def _expand_back_array(xp, g, shape: tuple, dims: tuple, keepdim: bool):
+    """_expand_back on a raw array (a read-only broadcast view)."""
+    if not keepdim:
+        g = xp.expand_dims(g, dims)
+    return xp.broadcast_to(g, shape)
+
+
 def _reduced_count(shape: tuple, dims: tuple) -> int:
     return math.prod(shape[d] for d in dims)
 
@@ -72,6 +79,11 @@ class Sum(Op):
     def backward(ctx, g):
         return _expand_back(g, ctx.shape, ctx.dims, ctx.keepdim), None, None, None
 
+    @staticmethod
+    def vjp(ctx, g):
+        return _expand_back_array(ctx.device.xp, g, ctx.shape, ctx.dims, ctx.keepdim), None, \
+            None, None
+
 
 @register()
 def sum(input, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
@@ -95,6 +107,13 @@ class Mean(Op):
     def backward(ctx, g):
         n = _reduced_count(ctx.shape, ctx.dims)
         return _expand_back(g / n if n else g, ctx.shape, ctx.dims, ctx.keepdim), None, None
+
+    @staticmethod
+    def vjp(ctx, g):
+        n = _reduced_count(ctx.shape, ctx.dims)
+        g = _expand_back_array(ctx.device.xp, g / n if n else g, ctx.shape, ctx.dims,
+                               ctx.keepdim)
+        return g, None, None
 
 
 def _float_input(op: str, input: Tensor, dtype) -> Tensor:

@@ -18,6 +18,7 @@ from ._util import (
     parse_shape,
     result_dtype,
     unbroadcast,
+    unbroadcast_array,
     wrap_dim,
 )
 from .index import getitem
@@ -55,6 +56,10 @@ class Reshape(Op):
 
     @staticmethod
     def backward(ctx, g):
+        return g.reshape(ctx.shape), None
+
+    @staticmethod
+    def vjp(ctx, g):
         return g.reshape(ctx.shape), None
 
 
@@ -187,6 +192,13 @@ class Permute(Op):
             inverse[d] = i
         return g.permute(*inverse), None
 
+    @staticmethod
+    def vjp(ctx, g):
+        inverse = [0] * len(ctx.dims)
+        for i, d in enumerate(ctx.dims):
+            inverse[d] = i
+        return g.transpose(inverse), None
+
 
 @register()
 def permute(input, *dims) -> Tensor:
@@ -268,6 +280,10 @@ class Expand(Op):
     @staticmethod
     def backward(ctx, g):
         return unbroadcast(g, tuple(ctx.shape)), None
+
+    @staticmethod
+    def vjp(ctx, g):
+        return unbroadcast_array(g, tuple(ctx.shape)), None
 
 
 @register(function=False)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import ember
-from ember.autograd import gradcheck, gradgradcheck
+from ember.autograd import engine, gradcheck, gradgradcheck
 from ember.ops.registry import OPS
 
 from ..conftest import DEVICE, requires_cuda, to_numpy
@@ -89,6 +89,30 @@ def test_gradgradcheck(row, case):
     if not any(t.numel() for t in inputs if t.requires_grad):
         return
     assert gradgradcheck(row.fn, inputs)
+
+
+@pytest.mark.parametrize("row,case", _cases(lambda r: r.grad))
+def test_array_level_rules_agree_with_the_ember_op_rules(row, case):
+    """Ops with a fast array-level backward (vjp) must give what their ember-op rule gives."""
+    inputs = _tensors(_args(row, case), ember.float64, requires_grad=True)
+    diff = [t for t in inputs if t.requires_grad]
+    outs = row.fn(*inputs)
+    outs = [o for o in (outs if isinstance(outs, (tuple, list)) else (outs,))
+            if o.requires_grad]
+    if not outs or not diff:
+        return
+    seeds = [ember.tensor(np.random.default_rng(0).normal(size=tuple(o.shape)))
+             for o in outs]
+    fast = ember.autograd.grad(outs, diff, seeds, retain_graph=True, allow_unused=True)
+    engine.options.use_vjp = False
+    try:
+        slow = ember.autograd.grad(outs, diff, seeds, allow_unused=True)
+    finally:
+        engine.options.use_vjp = True
+    for f, s in zip(fast, slow):
+        assert (f is None) == (s is None)
+        if f is not None:
+            np.testing.assert_allclose(to_numpy(f), to_numpy(s), rtol=1e-12, atol=1e-14)
 
 
 def test_every_differentiable_op_has_a_row():
