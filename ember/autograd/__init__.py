@@ -5,6 +5,7 @@ functions (ember's own ops use the same mechanism); `gradcheck` and `gradgradche
 gradients against finite differences; `detect_anomaly` finds where nan gradients start.
 """
 
+from . import functional
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .engine import backward, grad
 from .function import Function, Node

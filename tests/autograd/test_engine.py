@@ -501,3 +501,25 @@ def test_graph_is_freed_when_the_output_is_dropped():
     ref = weakref.ref(y.grad_fn)
     del y
     assert ref() is None
+
+
+def test_anomaly_mode_catches_nan_gradients():
+    x = ember.tensor([-1.0, 4.0], requires_grad=True)
+    anomaly = ember.autograd.set_detect_anomaly(True)
+    try:
+        y = ember.sqrt(x).sum()  # sqrt(-1) is nan, and so is its gradient there
+        with pytest.raises(RuntimeError, match=r"Function 'SqrtBackward0' returned nan values "
+                                               r"in its 0th output.(.|\n)*test_engine.py"):
+            y.backward()
+    finally:
+        anomaly.__exit__()
+    assert not ember.autograd.is_anomaly_enabled()
+
+
+def test_log_of_zero_times_zero_has_no_nan_gradient_by_design():
+    # PyTorch's classic anomaly example: log(0) * 0 gives a nan gradient there; ember's
+    # zero-safe rules keep it at 0, so anomaly mode has nothing to report.
+    x = ember.tensor([0.0, 2.0], requires_grad=True)
+    with ember.autograd.set_detect_anomaly(True):
+        (ember.log(x) * 0).sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0]

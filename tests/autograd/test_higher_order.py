@@ -1,0 +1,255 @@
+"""Higher-order autograd: Jacobians and Hessians against closed forms, the products (vjp, jvp,
+hvp, vhp), and the function transforms of ember.func."""
+
+import numpy as np
+import pytest
+
+import ember
+from ember.autograd import functional as F
+from ember.func import grad, grad_and_value, hessian, jacfwd, jacrev, vjp, vmap
+
+from ..conftest import to_numpy
+
+D = ember.float64
+
+
+def t(values):
+    return ember.tensor(np.asarray(values, dtype=np.float64))
+
+
+RNG = np.random.default_rng(3)
+A = t(RNG.normal(size=(4, 4)))
+X = t(RNG.normal(size=4))
+
+
+def rosenbrock(v):
+    x, y = v[0], v[1]
+    return (1 - x) ** 2 + 100 * (y - x * x) ** 2
+
+
+def rosenbrock_hessian(x, y):
+    return np.array([[2 - 400 * (y - x * x) + 800 * x * x, -400 * x], [-400 * x, 200.0]])
+
+
+def softmax(z):
+    return ember.exp(z - ember.logsumexp(z, 0))
+
+
+# ------------------------------------------------------------------------------- Hessians
+
+
+@pytest.mark.parametrize("strategy", ["reverse-mode", "forward-mode"])
+def test_hessian_of_quadratic_form(strategy):
+    h = F.hessian(lambda x: x @ A @ x, X, outer_jacobian_strategy=strategy)
+    np.testing.assert_allclose(to_numpy(h), to_numpy(A + A.T), rtol=1e-12)
+
+
+@pytest.mark.parametrize("point", [(-1.2, 1.0), (1.0, 1.0), (0.3, -0.7), (2.0, 4.5)])
+def test_hessian_of_rosenbrock(point):
+    h = F.hessian(rosenbrock, t(point))
+    np.testing.assert_allclose(to_numpy(h), rosenbrock_hessian(*point), rtol=1e-12)
+
+
+def test_hessian_of_logsumexp_is_diag_p_minus_p_pt():
+    z = t([0.5, -1.0, 2.0, 0.1])
+    p = to_numpy(softmax(z))
+    h = F.hessian(lambda v: ember.logsumexp(v, 0), z)
+    np.testing.assert_allclose(to_numpy(h), np.diag(p) - np.outer(p, p), rtol=1e-10, atol=1e-14)
+
+
+def test_hessian_of_softmax_cross_entropy_wrt_logits():
+    z = t([1.0, -0.5, 0.3])
+    target = 2
+
+    def loss(v):
+        return ember.logsumexp(v, 0) - v[target]
+
+    p = to_numpy(softmax(z))
+    g = F.jacobian(loss, z)
+    np.testing.assert_allclose(to_numpy(g), p - np.eye(3)[target], rtol=1e-12)
+    np.testing.assert_allclose(to_numpy(F.hessian(loss, z)), np.diag(p) - np.outer(p, p),
+                               rtol=1e-10, atol=1e-14)
+
+
+def test_mlp_hessian_is_symmetric_and_matches_finite_differences_of_the_gradient():
+    rng = np.random.default_rng(0)
+    w1, b1 = t(rng.normal(size=(3, 4)) * 0.5), t(rng.normal(size=4) * 0.1)
+    w2, b2 = t(rng.normal(size=(4, 2)) * 0.5), t(rng.normal(size=2) * 0.1)
+    x, y = t(rng.normal(size=(5, 3))), t(rng.normal(size=(5, 2)))
+    shapes = [w1.shape, b1.shape, w2.shape, b2.shape]
+    sizes = [int(np.prod(s)) for s in shapes]
+
+    def loss(flat):
+        parts, start = [], 0
+        for s, n in zip(shapes, sizes):
+            parts.append(flat[start:start + n].reshape(s))
+            start += n
+        a, b, c, d = parts
+        return ((ember.tanh(x @ a + b) @ c + d - y) ** 2).mean()
+
+    theta = ember.cat([p.reshape(-1) for p in (w1, b1, w2, b2)])
+    h = to_numpy(F.hessian(loss, theta))
+    np.testing.assert_allclose(h, h.T, rtol=1e-10, atol=1e-12)
+    eps = 1e-6
+    fd = np.empty_like(h)
+    base = to_numpy(theta)
+    for k in range(base.size):
+        up, down = base.copy(), base.copy()
+        up[k] += eps
+        down[k] -= eps
+        fd[:, k] = (to_numpy(F.jacobian(loss, t(up))) - to_numpy(F.jacobian(loss, t(down)))) \
+            / (2 * eps)
+    np.testing.assert_allclose(h, fd, rtol=1e-5, atol=1e-7)
+
+
+def test_hessian_with_tuple_inputs_is_a_tuple_of_tuples():
+    h = F.hessian(lambda a, b: (a * a * b).sum(), (t([1.0, 2.0]), t([3.0, 4.0])))
+    assert len(h) == 2 and all(len(row) == 2 for row in h)
+    np.testing.assert_allclose(to_numpy(h[0][0]), np.diag([6.0, 8.0]))
+    np.testing.assert_allclose(to_numpy(h[0][1]), np.diag([2.0, 4.0]))
+    np.testing.assert_allclose(to_numpy(h[1][1]), np.zeros((2, 2)))
+
+
+# ------------------------------------------------------------------------------- Jacobians
+
+
+@pytest.mark.parametrize("strategy", ["reverse-mode", "forward-mode"])
+def test_jacobian_of_softmax(strategy):
+    z = t([0.2, -0.4, 1.1])
+    p = to_numpy(softmax(z))
+    j = F.jacobian(softmax, z, strategy=strategy)
+    np.testing.assert_allclose(to_numpy(j), np.diag(p) - np.outer(p, p), rtol=1e-12, atol=1e-15)
+
+
+def test_jacobian_of_a_linear_map_is_the_matrix():
+    np.testing.assert_allclose(to_numpy(F.jacobian(lambda v: A @ v, X)), to_numpy(A))
+
+
+def test_jacobian_of_an_elementwise_function_is_diagonal():
+    j = to_numpy(F.jacobian(ember.sin, X))
+    np.testing.assert_allclose(j, np.diag(np.cos(to_numpy(X))), atol=1e-15)
+
+
+def test_jacobian_structure_for_tuples_of_inputs_and_outputs():
+    a, b = t([[1.0, 2.0]]), t([3.0])
+    j = F.jacobian(lambda u, v: (u * v, (u ** 2).sum(1)), (a, b))
+    assert len(j) == 2 and len(j[0]) == 2
+    assert j[0][0].shape == (1, 2, 1, 2) and j[0][1].shape == (1, 2, 1)
+    assert j[1][0].shape == (1, 1, 2) and j[1][1].shape == (1, 1)
+    single = F.jacobian(lambda u: u * 2, a)
+    assert single.shape == (1, 2, 1, 2)
+
+
+def test_jacobian_strict_and_create_graph():
+    x = t([1.0, 2.0])
+    with pytest.raises(RuntimeError, match="independent of input 1"):
+        F.jacobian(lambda a, b: a * 2, (x, x), strict=True)
+    zeros = F.jacobian(lambda a, b: a * 2, (x, x))[1]
+    assert to_numpy(zeros).tolist() == [[0.0, 0.0], [0.0, 0.0]]
+    w = t([1.0, 3.0]).requires_grad_()
+    j = F.jacobian(lambda v: v ** 3, w, create_graph=True)
+    assert j.requires_grad
+    j.sum().backward()
+    np.testing.assert_allclose(to_numpy(w.grad), 6 * to_numpy(w))
+    assert not F.jacobian(lambda v: v ** 3, w).requires_grad
+
+
+# -------------------------------------------------------------------------------- products
+
+
+def test_vjp_jvp_hvp_vhp():
+    v = t([1.0, -1.0, 0.5, 2.0])
+    out, g = F.vjp(lambda x: A @ x, X, v)
+    np.testing.assert_allclose(to_numpy(g), to_numpy(A).T @ to_numpy(v), rtol=1e-12)
+    np.testing.assert_allclose(to_numpy(out), to_numpy(A) @ to_numpy(X), rtol=1e-12)
+    _, jv = F.jvp(lambda x: A @ x, X, v)
+    np.testing.assert_allclose(to_numpy(jv), to_numpy(A) @ to_numpy(v), rtol=1e-12)
+    f = lambda x: (x ** 3).sum() + x @ A @ x  # noqa: E731
+    hm = np.diag(6 * to_numpy(X)) + to_numpy(A + A.T)
+    _, hv = F.hvp(f, X, v)
+    _, vh = F.vhp(f, X, v)
+    np.testing.assert_allclose(to_numpy(hv), hm @ to_numpy(v), rtol=1e-10)
+    np.testing.assert_allclose(to_numpy(vh), to_numpy(v) @ hm, rtol=1e-10)
+    with pytest.raises(RuntimeError, match="v can only be None"):
+        F.vjp(lambda x: x * 2, X)
+    _, gs = F.vjp(lambda x: x.sum(), X)
+    assert to_numpy(gs).tolist() == [1.0] * 4
+
+
+# ----------------------------------------------------------------------------------- func
+
+
+def test_grad_composed_three_times_is_the_third_derivative():
+    def poly(x):
+        return 2 * x ** 5 - 3 * x ** 3 + x
+
+    x = t(1.7)
+    d1, d2, d3 = grad(poly), grad(grad(poly)), grad(grad(grad(poly)))
+    v = 1.7
+    assert d1(x).item() == pytest.approx(10 * v ** 4 - 9 * v ** 2 + 1, rel=1e-12)
+    assert d2(x).item() == pytest.approx(40 * v ** 3 - 18 * v, rel=1e-12)
+    assert d3(x).item() == pytest.approx(120 * v ** 2 - 18, rel=1e-12)
+    assert not d1(x).requires_grad
+
+
+def test_grad_argnums_has_aux_and_grad_and_value():
+    def f(a, b):
+        return (a * b).sum(), {"note": "aux"}
+
+    a, b = t([1.0, 2.0]), t([3.0, 4.0])
+    ga, aux = grad(f, has_aux=True)(a, b)
+    assert to_numpy(ga).tolist() == [3.0, 4.0] and aux == {"note": "aux"}
+    (ga, gb), _ = grad(f, argnums=(0, 1), has_aux=True)(a, b)
+    assert to_numpy(gb).tolist() == [1.0, 2.0]
+    g, value = grad_and_value(lambda x: (x ** 2).sum())(a)
+    assert value.item() == 5.0 and to_numpy(g).tolist() == [2.0, 4.0]
+    with pytest.raises(RuntimeError, match="single element"):
+        grad(lambda x: x * 2)(a)
+
+
+def test_vmap_of_grad_equals_a_loop():
+    w = t([0.5, -1.0, 2.0])
+    xs = t(np.random.default_rng(1).normal(size=(6, 3)))
+
+    def loss(x, weights):
+        return ember.tanh(x @ weights) ** 2
+
+    per_example = vmap(grad(loss, argnums=1), in_dims=(0, None))(xs, w)
+    loop = ember.stack([grad(loss, argnums=1)(x, w) for x in xs])
+    np.testing.assert_allclose(to_numpy(per_example), to_numpy(loop), rtol=1e-14)
+    assert per_example.shape == (6, 3)
+    doubled = vmap(lambda x: x * 2, out_dims=1)(xs)
+    assert doubled.shape == (3, 6)
+
+
+def test_jacrev_jacfwd_hessian_and_vjp_transforms():
+    f = lambda x: ember.sin(x) * x  # noqa: E731
+    jr, jf = jacrev(f)(X), jacfwd(f)(X)
+    xv = to_numpy(X)
+    expected = np.diag(np.cos(xv) * xv + np.sin(xv))
+    np.testing.assert_allclose(to_numpy(jr), expected, atol=1e-14)
+    np.testing.assert_allclose(to_numpy(jf), expected, atol=1e-14)
+    h = hessian(lambda x: x @ A @ x)(X)
+    np.testing.assert_allclose(to_numpy(h), to_numpy(A + A.T), rtol=1e-12)
+    out, fn = vjp(lambda x: x ** 2, X)
+    (g,) = fn(ember.ones_like(out))
+    np.testing.assert_allclose(to_numpy(g), 2 * xv)
+    j0, j1 = jacrev(lambda a, b: a * b, argnums=(0, 1))(X, X)
+    np.testing.assert_allclose(to_numpy(j0), np.diag(xv))
+
+
+# ------------------------------------------------------------------------- gradgradcheck
+
+
+@pytest.mark.parametrize("family, fn, shapes", [
+    ("elementwise", lambda x: ember.tanh(x) * ember.exp(x), [(3, 2)]),
+    ("reductions", lambda x: ember.logsumexp(x, 1) + x.var(0).sum(), [(3, 4)]),
+    ("matmul", lambda a, b: a @ b, [(2, 3), (3, 2)]),
+    ("shape", lambda x: x.permute(1, 0).reshape(-1).flip(0)[1:4], [(2, 3)]),
+    ("indexing", lambda x: x.gather(1, ember.tensor([[1, 0], [2, 2]])) * x[:, :2], [(2, 3)]),
+    ("einsum", lambda a, b: ember.einsum("ij,jk,kl->il", a, b, a.T), [(2, 3), (3, 3)]),
+])
+def test_gradgradcheck_on_every_family(family, fn, shapes):
+    rng = np.random.default_rng(5)
+    inputs = [ember.tensor(rng.normal(size=s), requires_grad=True) for s in shapes]
+    assert ember.autograd.gradgradcheck(fn, inputs)

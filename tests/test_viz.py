@@ -1,0 +1,95 @@
+"""ember.viz: the autograd graph as DOT text and as a text tree."""
+
+import re
+import shutil
+
+import pytest
+
+import ember
+
+
+def two_layer_mlp():
+    ember.manual_seed(0)
+    params = {
+        "layer1.weight": ember.randn(4, 3, requires_grad=True),
+        "layer1.bias": ember.zeros(4, requires_grad=True),
+        "layer2.weight": ember.randn(2, 4, requires_grad=True),
+        "layer2.bias": ember.zeros(2, requires_grad=True),
+    }
+    x = ember.randn(5, 3)
+    y = ember.randn(5, 2)
+    h = ember.relu(x @ params["layer1.weight"].T + params["layer1.bias"])
+    out = h @ params["layer2.weight"].T + params["layer2.bias"]
+    loss = ((out - y) ** 2).mean()
+    return loss, params
+
+
+def parse_dot(source):
+    labels = dict(re.findall(r'^\s*(\w+) \[label="([^"]*)"', source, re.M))
+    edges = re.findall(r"^\s*(\w+) -> (\w+);", source, re.M)
+    return labels, edges
+
+
+def test_draw_graph_of_an_mlp_has_every_op_and_parameter():
+    loss, params = two_layer_mlp()
+    labels, edges = parse_dot(draw := ember.viz.draw_graph(loss, params=params).source)
+    assert draw.startswith("digraph autograd {")
+    ops = sorted(v for k, v in labels.items() if k.startswith("op"))
+    assert ops == sorted(["MeanBackward0", "PowBackward0", "SubBackward0", "AddBackward0",
+                          "MatmulBackward0", "PermuteBackward0", "AddBackward0",
+                          "ReluBackward0", "MatmulBackward0", "PermuteBackward0"])
+    leaves = [v.split("\\n")[0] for k, v in labels.items() if k.startswith("leaf")]
+    assert sorted(leaves) == sorted(params)
+    for name, label in labels.items():
+        if name.startswith("leaf"):
+            assert "float32" in label and "requires_grad" in label
+    # every leaf feeds an op, and the data flows down to the output
+    sources = {s for s, _ in edges}
+    assert all(k in sources for k in labels if k.startswith("leaf"))
+    assert any(t == "output" for _, t in edges)
+    # the edge from the first layer's weight goes into its transpose (a permute)
+    w1 = next(k for k, v in labels.items() if v.startswith("layer1.weight"))
+    assert [labels[t] for s, t in edges if s == w1] == ["PermuteBackward0"]
+
+
+def test_draw_graph_shows_values_when_asked():
+    a = ember.tensor([1.5, 2.0], requires_grad=True)
+    source = ember.viz.draw_graph((a * 2).sum(), show_values=True).source
+    assert "[1.5, 2]" in source and "[7]" in source
+
+
+def test_print_graph_tree():
+    a = ember.ones(2, requires_grad=True)
+    b = ember.ones(2, requires_grad=True)
+    c = ember.ones(2, requires_grad=True)
+    text = ember.viz.print_graph((a * b + c).sum(), params={"a": a, "b": b, "c": c})
+    assert text == (
+        "SumBackward0\n"
+        "└── AddBackward0\n"
+        "    ├── MulBackward0\n"
+        "    │   ├── a (2,) float32 requires_grad\n"
+        "    │   └── b (2,) float32 requires_grad\n"
+        "    └── c (2,) float32 requires_grad")
+
+
+def test_print_graph_marks_shared_nodes_once():
+    x = ember.ones(2, requires_grad=True)
+    x.name = "x"
+    h = x * 2
+    text = ember.viz.print_graph(h + h)
+    assert text.count("MulBackward0") == 2 and "(shown above)" in text
+
+
+def test_render_without_graphviz_raises_clearly(tmp_path, monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    g = ember.viz.draw_graph((ember.ones(2, requires_grad=True) * 2).sum())
+    with pytest.raises(RuntimeError, match="Graphviz's `dot` program is not installed"):
+        g.render(str(tmp_path / "g.svg"))
+    assert open(g.render(str(tmp_path / "g.dot"))).read() == g.source
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
+def test_render_to_svg_with_graphviz(tmp_path):
+    loss, params = two_layer_mlp()
+    path = ember.viz.draw_graph(loss, params=params).render(str(tmp_path / "mlp.svg"))
+    assert open(path).read().lstrip().startswith(("<?xml", "<svg"))
