@@ -11,7 +11,7 @@ import os
 
 from ..tensor import Tensor, _make
 from . import grad_mode
-from .function import Node, anomaly
+from .function import _FREED, Node, anomaly
 
 _state = grad_mode.state
 
@@ -179,28 +179,30 @@ def run(outputs, grad_outputs, retain_graph, create_graph, inputs=None, accumula
     prev_mode = _state.enabled
     _state.enabled = bool(create_graph)
     try:
-        plain = not anomaly.enabled
+        fast = not anomaly.enabled and arrays and options.use_vjp
         while ready:
             node = ready.pop()
             buf = buffers.pop(node, None)
             grads_in = None
             if buf is not None and (needed is None or node in needed):
-                if node._hooks is not None or node._retained is not None:
+                special = node._special
+                if special and (node._hooks is not None or node._retained is not None):
                     _tensor_hooks(node, buf, create_graph, shared, arrays)
                 if node_targets and node in node_targets:
                     for nr, pos in node_targets[node].items():
                         captured[pos] = buf[nr]
-                cls = type(node)
-                if plain and arrays and cls.vjp is not None and options.use_vjp \
-                        and node._n_outputs == 1 \
-                        and buf[0] is not None and node._node_hooks is None \
-                        and node._node_prehooks is None:
-                    # the common case, inline: an array-level rule, one output, no node hooks
-                    grads_in = cls.vjp(node, buf[0])
+                vjp = type(node).vjp
+                if fast and not special and vjp is not None and buf[0] is not None:
+                    # the common case, inline: an array-level rule, one output, no hooks
+                    grads_in = vjp(node, buf[0])
                     if len(grads_in) != len(node.next):
                         grads_in = _check_count(node, grads_in)
-                    if not retain_graph:
-                        node._release()
+                    if not retain_graph:  # node._release(), inline
+                        if node._out is not None:
+                            node._out = None
+                            node._saved = _FREED
+                        elif node._saved is not None:
+                            node._saved = _FREED
                 else:
                     grads_in = _run_node(node, buf, retain_graph, arrays)
             if grads_in is None:

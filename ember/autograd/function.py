@@ -56,6 +56,7 @@ class Node:
     __slots__ = ("next", "device", "_saved", "_versions", "__dict__", "__weakref__")
 
     _out = None               # an Op's saved output (_SavedOutput)
+    _special = False          # True once the node has hooks, retained grads or >1 output
     _n_outputs = 1
     _out_meta = None          # [(shape, dtype)] per output, kept for multi-output nodes
     _hooks = None             # {output_nr: {id: hook}} from Tensor.register_hook
@@ -156,23 +157,27 @@ class Node:
 
     # ------------------------------------------------------------------------------- hooks
     def _register_tensor_hook(self, nr: int, hook) -> _HookHandle:
+        self._special = True
         if self._hooks is None:
             self._hooks = {}
         return _HookHandle(self._hooks.setdefault(nr, {}), hook)
 
     def _retain(self, nr: int, tensor: Tensor) -> None:
+        self._special = True
         if self._retained is None:
             self._retained = {}
         self._retained[nr] = weakref.ref(tensor)
 
     def register_hook(self, hook) -> _HookHandle:
         """Node hook `hook(grad_inputs, grad_outputs)` run after this node's backward."""
+        self._special = True
         if self._node_hooks is None:
             self._node_hooks = {}
         return _HookHandle(self._node_hooks, hook)
 
     def register_prehook(self, hook) -> _HookHandle:
         """Node pre-hook `hook(grad_outputs)` run before this node's backward."""
+        self._special = True
         if self._node_prehooks is None:
             self._node_prehooks = {}
         return _HookHandle(self._node_prehooks, hook)
@@ -335,6 +340,7 @@ class Function(Node):
                 o._nr = nr
             wrapped.append(o)
         ctx._n_outputs = len(outputs)
+        ctx._special = len(outputs) > 1
         ctx._out_meta = meta if len(meta) == len(outputs) else None
         if ctx._saved is not None:
             out_ids = {id(o): nr for nr, o in enumerate(outputs)}
@@ -468,6 +474,7 @@ def _wrap_outputs(cls, ctx: Node, args: tuple, outs, device, record: bool) -> tu
         tensors.append(t)
     if record:
         ctx._n_outputs = len(tensors)
+        ctx._special = True
         ctx._out_meta = [(t._data.shape, t.dtype) for t in tensors]
         for nr, t in enumerate(tensors):
             if nr not in cls.nondiff_outputs:
