@@ -86,7 +86,7 @@ from .tensor import Size, Tensor, is_tensor
 
 globals().update(_functions())
 
-from . import func, viz  # noqa: E402  (built on the ops above)
+from . import data, datasets, func, viz  # noqa: E402  (built on the ops above)
 
 bool = bool_  # noqa: A001  (ember.bool, as torch.bool)
 float = float32  # noqa: A001  (ember.float is float32, as torch.float)

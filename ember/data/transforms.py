@@ -1,0 +1,198 @@
+"""Transforms applied to samples: composition, normalisation, scaling and image augmentation.
+
+Random transforms draw from `ember.data.batch_generator()`: inside a DataLoader each batch has
+its own seeded generator (reproducible, and the same for any num_workers), elsewhere it is the
+default generator that ember.manual_seed seeds; a transform may also be given its own
+`generator=`.
+"""
+
+from __future__ import annotations
+
+from ..ops.shape import pad
+from ..tensor import Tensor
+from .dataloader import batch_generator
+
+__all__ = ["Compose", "Lambda", "Normalize", "StandardScaler", "RandomCrop",
+           "RandomHorizontalFlip", "ToTensor"]
+
+
+class Compose:
+    """Apply transforms one after the other."""
+
+    def __init__(self, transforms):
+        self.transforms = list(transforms)
+
+    def __call__(self, x):
+        for t in self.transforms:
+            x = t(x)
+        return x
+
+    def __repr__(self) -> str:
+        inner = "".join(f"\n    {t!r}" for t in self.transforms)
+        return f"Compose({inner}\n)"
+
+
+class Lambda:
+    """A transform from any function."""
+
+    def __init__(self, fn):
+        if not callable(fn):
+            raise TypeError(f"Lambda: expected a callable, got {type(fn).__name__}")
+        self.fn = fn
+
+    def __call__(self, x):
+        return self.fn(x)
+
+    def __repr__(self) -> str:
+        return f"Lambda({getattr(self.fn, '__name__', 'fn')})"
+
+
+class ToTensor:
+    """NumPy arrays (H, W, C) of uint8 become float tensors (C, H, W) in [0, 1], as
+    torchvision's ToTensor; 2-D arrays (H, W) become (1, H, W)."""
+
+    def __call__(self, x):
+        from ..creation import as_tensor
+        t = as_tensor(x) if not isinstance(x, Tensor) else x
+        if t.ndim == 2:
+            t = t.unsqueeze(0)
+        elif t.ndim == 3 and t.shape[-1] in (1, 3, 4) and t.shape[0] not in (1, 3, 4):
+            t = t.permute(2, 0, 1)
+        scale = 255.0 if t.dtype.name == "uint8" else 1.0
+        return t.float() / scale
+
+    def __repr__(self) -> str:
+        return "ToTensor()"
+
+
+class Normalize:
+    """(x - mean) / std with one mean and std per channel (the first dim of a (C, ...) sample)
+    or per feature of a 1-D sample."""
+
+    def __init__(self, mean, std, inplace: bool = False):
+        self.mean = list(mean) if hasattr(mean, "__iter__") else [mean]
+        self.std = list(std) if hasattr(std, "__iter__") else [std]
+        if len(self.mean) != len(self.std):
+            raise ValueError(f"Normalize: mean has {len(self.mean)} values but std has "
+                             f"{len(self.std)}")
+        if any(s == 0 for s in self.std):
+            raise ValueError(f"Normalize: std evaluated to zero after conversion to float, "
+                             f"leading to division by zero (std={self.std})")
+        self.inplace = inplace
+
+    def __call__(self, x: Tensor) -> Tensor:
+        n = len(self.mean)
+        if x.ndim == 1:
+            shape = (n,)
+        else:
+            if x.shape[0] != n and n != 1:
+                raise ValueError(f"Normalize: {n} means for a sample with {x.shape[0]} channels "
+                                 f"(shape {tuple(x.shape)})")
+            shape = (n,) + (1,) * (x.ndim - 1)
+        mean = x.new_tensor(self.mean).reshape(shape)
+        std = x.new_tensor(self.std).reshape(shape)
+        return (x - mean) / std
+
+    def __repr__(self) -> str:
+        return f"Normalize(mean={self.mean}, std={self.std})"
+
+
+class StandardScaler:
+    """Features scaled to mean 0 and variance 1, with the statistics of the data given to fit()
+    (fit on the training split only, then transform every split with them)."""
+
+    def __init__(self, eps: float = 1e-12):
+        self.eps = eps
+        self.mean_ = None
+        self.scale_ = None
+
+    def fit(self, x: Tensor) -> StandardScaler:
+        """Learn per-feature mean and standard deviation from x: (N, D)."""
+        if not isinstance(x, Tensor) or x.ndim != 2 or x.shape[0] == 0:
+            raise ValueError("StandardScaler.fit: expected a non-empty (N, D) tensor, got "
+                             f"{getattr(x, 'shape', type(x).__name__)}")
+        x = x.detach().double()
+        self.mean_ = x.mean(0)
+        std = x.std(0, correction=0)
+        self.scale_ = std.where(std > self.eps, std.new_ones(std.shape))
+        return self
+
+    def _check(self):
+        if self.mean_ is None:
+            raise RuntimeError("StandardScaler: call fit() on the training data first")
+
+    def transform(self, x: Tensor) -> Tensor:
+        self._check()
+        if x.shape[-1] != self.mean_.shape[0]:
+            raise ValueError(f"StandardScaler: fitted on {self.mean_.shape[0]} features, got "
+                             f"{x.shape[-1]}")
+        dtype = x.dtype if x.is_floating_point() else None
+        out = (x.double() - self.mean_) / self.scale_
+        return out.to(dtype) if dtype is not None else out.float()
+
+    def fit_transform(self, x: Tensor) -> Tensor:
+        return self.fit(x).transform(x)
+
+    def inverse_transform(self, x: Tensor) -> Tensor:
+        self._check()
+        return (x.double() * self.scale_ + self.mean_).to(x.dtype)
+
+    __call__ = transform
+
+    def __repr__(self) -> str:
+        return "StandardScaler(fitted)" if self.mean_ is not None else "StandardScaler()"
+
+
+class RandomCrop:
+    """A random size x size window of a (C, H, W) or (H, W) image, after optional padding
+    (constant `fill`, or 'reflect', 'replicate', 'circular')."""
+
+    def __init__(self, size, padding=None, pad_if_needed: bool = False, fill: float = 0,
+                 padding_mode: str = "constant", generator=None):
+        self.size = (size, size) if isinstance(size, int) else tuple(size)
+        if isinstance(padding, int):
+            padding = (padding,) * 4
+        elif padding is not None and len(padding) == 2:
+            padding = (padding[0], padding[0], padding[1], padding[1])
+        self.padding = padding  # (left, right, top, bottom)
+        self.pad_if_needed = pad_if_needed
+        self.fill = fill
+        self.padding_mode = padding_mode
+        self.generator = generator
+
+    def __call__(self, img: Tensor) -> Tensor:
+        if self.padding is not None:
+            img = pad(img, self.padding, mode=self.padding_mode, value=self.fill)
+        h, w = img.shape[-2], img.shape[-1]
+        th, tw = self.size
+        if self.pad_if_needed and (h < th or w < tw):
+            dw, dh = max(0, tw - w), max(0, th - h)
+            img = pad(img, (dw, dw, dh, dh), mode=self.padding_mode, value=self.fill)
+            h, w = img.shape[-2], img.shape[-1]
+        if h < th or w < tw:
+            raise ValueError(f"RandomCrop: required crop size {(th, tw)} is larger than the "
+                             f"input image size {(h, w)}")
+        rng = (self.generator or batch_generator()).rng
+        top = int(rng.integers(0, h - th + 1))
+        left = int(rng.integers(0, w - tw + 1))
+        return img[..., top:top + th, left:left + tw]
+
+    def __repr__(self) -> str:
+        return f"RandomCrop(size={self.size}, padding={self.padding})"
+
+
+class RandomHorizontalFlip:
+    """The image (last dim) mirrored with probability p."""
+
+    def __init__(self, p: float = 0.5, generator=None):
+        if not 0 <= p <= 1:
+            raise ValueError(f"RandomHorizontalFlip: p must be in [0, 1], got {p}")
+        self.p = p
+        self.generator = generator
+
+    def __call__(self, img: Tensor) -> Tensor:
+        rng = (self.generator or batch_generator()).rng
+        return img.flip(-1) if rng.random() < self.p else img
+
+    def __repr__(self) -> str:
+        return f"RandomHorizontalFlip(p={self.p})"
