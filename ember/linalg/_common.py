@@ -84,6 +84,18 @@ def check_square(fn: str, x, what: str = "A") -> Tensor:
     return x
 
 
+def check_finite(fn: str, x: Tensor, what: str = "A") -> Tensor:
+    """Iterative algorithms (SVD, eigenvalues) have no answer for inf / nan entries."""
+    xp = x._device.xp
+    finite = xp.isfinite(x._data)
+    if not bool(finite.all()):
+        bad = ~finite.reshape(finite.shape[:-2] + (-1,)).all(axis=-1)
+        k = int(bad.reshape(-1).argmax()) if bad.ndim else 0
+        raise LinAlgError(f"{fn}: {what}{batch_element(k, x.shape[:-2])} contains non-finite "
+                          "values (inf or nan); the algorithm cannot converge")
+    return x
+
+
 def check_same_dtype(fn: str, a: Tensor, b: Tensor, names=("A", "B")) -> None:
     if a.dtype is not b.dtype:
         raise RuntimeError(f"{fn}: expected {names[0]} and {names[1]} to have the same dtype, "

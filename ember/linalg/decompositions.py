@@ -13,6 +13,8 @@ eigvalsh / svdvals, whose gradients (V diag(g) V^H, U diag(g) V^H) are always fi
 
 from __future__ import annotations
 
+import math
+
 from .. import backend
 from ..autograd import grad_mode
 from ..autograd.function import Op
@@ -21,6 +23,7 @@ from ..tensor import Tensor, _make
 from ._common import (
     LinAlgError,
     batch_element,
+    check_finite,
     check_matrix,
     check_square,
     cholesky_ex_result,
@@ -315,6 +318,7 @@ def eigh(A, UPLO: str = "L"):
     eigenvalues are assumed, repeated ones give inf/nan in the eigenvector part.
     """
     check_square("linalg.eigh", A)
+    check_finite("linalg.eigh", A)
     return eigh_result(*keep_outputs(Eigh.apply(A, _check_uplo("linalg.eigh", UPLO)), (0, 1)))
 
 
@@ -322,6 +326,7 @@ def eigvalsh(A, UPLO: str = "L") -> Tensor:
     """The eigenvalues of a Hermitian (real symmetric) matrix, ascending: (*, n) real.
     A: (*, n, n), triangle UPLO read. The gradient V diag(g) V^H is defined for any spectrum."""
     check_square("linalg.eigvalsh", A)
+    check_finite("linalg.eigvalsh", A)
     _check_uplo("linalg.eigvalsh", UPLO)
     if not _needs_grad(A):
         return _make(A._device.xp.linalg.eigvalsh(A._data, UPLO=UPLO), A._device)
@@ -365,11 +370,12 @@ def _eig_backward_array(xp, L, V, gL, gV):
         d = xp.real(xp.diagonal(VhgV, 0, -2, -1))
         VhgV = VhgV - Vh @ (V * d[..., None, :])
         E = xp.conj(L[..., None, :] - L[..., :, None])
-        E[..., range(n), range(n)] = 1
+        diag = (..., xp.arange(n), xp.arange(n))
+        E[diag] = 1
         inner = VhgV / E
-        inner[..., range(n), range(n)] = 0
+        inner[diag] = 0
     if gL is not None:
-        inner[..., range(n), range(n)] = gL
+        inner[..., xp.arange(n), xp.arange(n)] = gL
     return xp.linalg.solve(Vh, inner @ Vh)
 
 
@@ -383,12 +389,14 @@ def eig(A):
     |V|). First derivatives only.
     """
     check_square("linalg.eig", A)
+    check_finite("linalg.eig", A)
     return eig_result(*keep_outputs(Eig.apply(A), (0, 1)))
 
 
 def eigvals(A) -> Tensor:
     """The eigenvalues of a general square matrix, complex: (*, n). A: (*, n, n)."""
     check_square("linalg.eigvals", A)
+    check_finite("linalg.eigvals", A)
     if not _needs_grad(A):
         xp = A._device.xp
         ctype = A.dtype.to_complex().np
@@ -462,6 +470,7 @@ def svd(A, full_matrices: bool = True):
     receive a gradient (the others are not determined by A), as in PyTorch.
     """
     check_matrix("linalg.svd", A)
+    check_finite("linalg.svd", A)
     return svd_result(*keep_outputs(SVD.apply(A, bool(full_matrices)), (0, 1, 2)))
 
 
@@ -469,6 +478,7 @@ def svdvals(A) -> Tensor:
     """The singular values of A: (*, k) real, descending, k = min(m, n). A: (*, m, n).
     Its gradient U diag(g) V^H is defined even for repeated singular values."""
     check_matrix("linalg.svdvals", A)
+    check_finite("linalg.svdvals", A)
     if not _needs_grad(A):
         return _make(A._device.xp.linalg.svd(A._data, compute_uv=False), A._device)
     return svd(A, full_matrices=False).S
@@ -485,8 +495,8 @@ def lu_factor_array(xp, a, pivot: bool = True):
     batch = a.shape[:-2]
     m, n = a.shape[-2], a.shape[-1]
     k = min(m, n)
-    lu = a.reshape((-1, m, n)).copy()
-    nb = lu.shape[0]
+    nb = math.prod(batch)
+    lu = a.reshape((nb, m, n)).copy()
     rows = xp.arange(nb)
     piv = xp.zeros((nb, k), dtype=xp.int32)
     info = xp.zeros(nb, dtype=xp.int32)
@@ -542,8 +552,8 @@ def lu_factor(A, *, pivot: bool = True):
 def _permutation_from_pivots(xp, piv, m: int):
     """Row order after the swaps: perm with (P A)[i] = A[perm[i]]."""
     batch = piv.shape[:-1]
-    flat = piv.reshape((-1, piv.shape[-1]))
-    nb = flat.shape[0]
+    nb = math.prod(batch)
+    flat = piv.reshape((nb, piv.shape[-1]))
     perm = xp.broadcast_to(xp.arange(m), (nb, m)).copy()
     rows = xp.arange(nb)
     for j in range(flat.shape[1]):

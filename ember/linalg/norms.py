@@ -11,7 +11,15 @@ from ..ops._util import to_float, wrap_dim
 from ..ops.elementwise import where
 from ..ops.reduce import vector_norm
 from ..tensor import Tensor, _make
-from ._common import LinAlgError, Singularity, check_float, check_matrix, check_square, shape_str
+from ._common import (
+    LinAlgError,
+    Singularity,
+    check_finite,
+    check_float,
+    check_matrix,
+    check_square,
+    shape_str,
+)
 from .decompositions import svdvals
 from .solve import Inv
 
@@ -46,6 +54,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None
     if ord == "fro":
         return vector_norm(A, 2, (d0, d1), keepdim)
     if ord in ("nuc", 2, -2):
+        check_finite(fn, A)
         s = svdvals(A.movedim((d0, d1), (-2, -1)))
         if ord == "nuc":
             out = s.sum(-1)
@@ -99,6 +108,7 @@ def cond(A, p=None) -> Tensor:
     fn = "linalg.cond"
     check_matrix(fn, A)
     if p is None or p in (2, -2):
+        check_finite(fn, A)
         s = svdvals(A)
         smax, smin = s.amax(-1), s.amin(-1)
         return smin / smax if p == -2 else smax / smin

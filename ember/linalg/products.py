@@ -10,11 +10,18 @@ import math
 
 from ..autograd.function import Op
 from ..ops import shape as _shape
-from ..ops._util import normalize_dims, wrap_dim
+from ..ops._util import wrap_dim
 from ..ops.shape import broadcast_tensors, cat, stack
 from ..tensor import Tensor, _make
-from ._common import check_float, check_matrix, check_square, real_only, shape_str
-from .solve import inv
+from ._common import (
+    check_float,
+    check_matrix,
+    check_square,
+    raise_if_singular,
+    real_only,
+    shape_str,
+)
+from .solve import Inv
 
 
 def vecdot(x, y, *, dim: int = -1) -> Tensor:
@@ -149,7 +156,8 @@ def matrix_power(A, n: int) -> Tensor:
         return _make(A._device.xp.broadcast_to(eye, tuple(A.shape)).copy(), A._device)
     if n < 0:
         check_float(fn, A)
-        A = inv(A)
+        raise_if_singular(fn, A, f"A^{n} needs its inverse, which does not exist.")
+        A = Inv.apply(A, None)
         n = -n
     result = None
     base = A
@@ -261,4 +269,4 @@ def householder_product(A, tau) -> Tensor:
 
 
 __all__ = ["vecdot", "cross", "diagonal", "multi_dot", "matrix_power", "matrix_exp",
-           "householder_product", "normalize_dims"]
+           "householder_product"]

@@ -16,6 +16,7 @@ from ._common import (
     SOLVE_ADVICE,
     Singularity,
     batch_broadcast,
+    check_finite,
     check_float,
     check_matrix,
     check_same_dtype,
@@ -237,6 +238,7 @@ def pinv(A, *, atol=None, rtol=None, hermitian: bool = False, rcond=None) -> Ten
     (PyTorch's) is valid where the rank does not change under small perturbations.
     """
     check_matrix("linalg.pinv", A)
+    check_finite("linalg.pinv", A)
     atol, rtol = _tolerances("linalg.pinv", atol, rtol, rcond)
     if hermitian:
         check_square("linalg.pinv", A)
@@ -248,6 +250,7 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian: bool = False, tol=None) -
     defaults to eps * max(m, n) when neither is given, to 0 when only atol is; `tol` is
     atol). A: (*, m, n) -> (*) int64. Not differentiable."""
     check_matrix("linalg.matrix_rank", A)
+    check_finite("linalg.matrix_rank", A)
     if tol is not None:
         atol = tol
     atol, rtol = _tolerances("linalg.matrix_rank", atol, rtol)
@@ -415,6 +418,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
     """
     fn = "linalg.lstsq"
     check_matrix(fn, A)
+    check_finite(fn, A)
     check_float(fn, B, "B")
     check_same_dtype(fn, A, B)
     if driver is None:

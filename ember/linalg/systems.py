@@ -66,7 +66,8 @@ class SystemAnalysis:
     def __repr__(self) -> str:
         x = "x" if self.solution.ndim == 1 else "X"
         n = self.solution.shape[0]
-        ranks = f"rank A = {self.rank}, rank [A | b] = {self.augmented_rank}, {n} unknowns"
+        ranks = (f"rank A = {self.rank}, rank [A | b] = {self.augmented_rank}, {n} "
+                 f"unknown{'s' if n != 1 else ''}")
         if self.kind == "unique":
             return f"SystemAnalysis(unique solution {x} ({ranks}))"
         if self.kind == "infinite":
@@ -81,8 +82,8 @@ class SystemAnalysis:
 
 
 def _is_vector_rhs(A: Tensor, b: Tensor) -> bool:
-    m = A.shape[-2]
-    return b.ndim == 1 or (b.ndim == A.ndim - 1 and tuple(b.shape) == tuple(A.shape[:-2]) + (m,))
+    """b is a vector (a batch of them) when it is 1-D or has one dim less than A."""
+    return b.ndim == 1 or b.ndim == A.ndim - 1
 
 
 def _analyze_one(xp, a, b, tol, vector: bool, device, dtype) -> SystemAnalysis:
@@ -114,7 +115,7 @@ def _analyze_one(xp, a, b, tol, vector: bool, device, dtype) -> SystemAnalysis:
         x, residual = x[:, 0], residual[0]
 
     def t(v):
-        return _make(xp.ascontiguousarray(v), device)
+        return _make(xp.asarray(v).copy(), device)
 
     return SystemAnalysis(kind, t(x), t(residual), t(null), r, aug, tol_a)
 
@@ -131,10 +132,12 @@ def _nest(items: list, shape: tuple):
 def analyze_system(A, b, tol=None):
     """How many solutions A x = b has, and what they are (the Rouché–Capelli theorem).
 
-    A: (*, m, n), any m, n; b: (*, m) a vector or (*, m, k) a matrix (then A X = B as a whole:
-    solvable iff every column is). Returns a SystemAnalysis (see its attributes: kind,
-    solution, residual, null_space, rank, augmented_rank), or for batch dims a nested list of
-    them matching the broadcast batch shape.
+    A: (*, m, n), any m, n; b: a vector (*, m) when it is 1-D or has one dim less than A,
+    else a matrix (*, m, k) (then A X = B as a whole: solvable iff every column is); batch dims
+    broadcast (a batch of right-hand sides for one A: A (1, m, n), b (B, m)). Returns a
+    SystemAnalysis (see its attributes: kind, solution, residual, null_space, rank,
+    augmented_rank), or for batch dims a nested list of them matching the broadcast batch
+    shape.
 
     Ranks: rank A counts singular values above tol, by default max(m, n) * eps * s_max(A)
     (matrix_rank's); rank [A | b] = rank A + the rank of the least-squares residual b - A x,
