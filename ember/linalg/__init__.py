@@ -42,6 +42,7 @@ from .products import (
     matrix_exp,
     matrix_power,
     multi_dot,
+    vander,
     vecdot,
 )
 from .similarity import angle
@@ -57,6 +58,8 @@ from .solve import (
     solve,
     solve_ex,
     solve_triangular,
+    tensorinv,
+    tensorsolve,
 )
 from .systems import (
     SystemAnalysis,
@@ -73,6 +76,6 @@ __all__ = [
     "det", "slogdet", "inv", "inv_ex", "pinv", "matrix_rank", "solve", "solve_ex",
     "solve_triangular", "lstsq", "cholesky", "cholesky_ex", "qr", "eigh", "eigvalsh", "eig",
     "eigvals", "svd", "svdvals", "lu_factor", "lu_factor_ex", "lu", "lu_solve",
-    "matrix_power", "matrix_exp", "householder_product",
+    "matrix_power", "matrix_exp", "householder_product", "vander", "tensorinv", "tensorsolve",
     "analyze_system", "definiteness", "is_positive_definite", "volume_scale",
 ]

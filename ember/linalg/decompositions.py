@@ -351,7 +351,7 @@ class Eig(Op):
         (a,) = ctx.saved_tensors
         real_only("linalg.eig", a)
         xp = ctx.xp
-        L, V = ctx.kept[0].data, ctx.kept[1].data
+        L, V = kept(ctx, 0)._data, kept(ctx, 1)._data
         ga = _eig_backward_array(xp, L, V, None if gL is None else gL._data,
                                  None if gV is None else gV._data)
         return first_order(xp.real(ga).copy(), a, "linalg.eig")

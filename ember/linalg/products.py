@@ -268,5 +268,26 @@ def householder_product(A, tau) -> Tensor:
     return Q
 
 
+
+
+def vander(x, *, N: int | None = None) -> Tensor:
+    """The Vandermonde matrix of x: out[..., i, j] = x_i^j for j < N (increasing powers).
+    x: (*, n) -> (*, n, N), N = n by default."""
+    fn = "linalg.vander"
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{fn}: x must be a Tensor, got {type(x).__name__}")
+    if x.ndim < 1:
+        raise RuntimeError(f"{fn}: x must have at least one dimension, got shape "
+                           f"{shape_str(x.shape)}")
+    N = x.shape[-1] if N is None else N
+    if isinstance(N, bool) or not isinstance(N, int) or N < 1:
+        raise RuntimeError(f"{fn}: N must be a positive integer, got {N!r}")
+    ones = x.new_ones(tuple(x.shape) + (1,))
+    if N == 1:
+        return ones
+    powers = x.unsqueeze(-1).expand(tuple(x.shape) + (N - 1,)).cumprod(-1)
+    return cat([ones, powers], -1)
+
+
 __all__ = ["vecdot", "cross", "diagonal", "multi_dot", "matrix_power", "matrix_exp",
-           "householder_product"]
+           "householder_product", "vander"]

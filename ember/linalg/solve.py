@@ -9,8 +9,11 @@ default tolerance: smallest singular value <= n * eps * largest (see ember.linal
 
 from __future__ import annotations
 
+import math
+
 from ..autograd.function import Op
 from ..ops.elementwise import where
+from ..ops.shape import cat
 from ..tensor import Tensor, _make
 from ._common import (
     SOLVE_ADVICE,
@@ -52,27 +55,52 @@ class Det(Op):
 
 
 def _det_backward(g: Tensor, a: Tensor, d: Tensor) -> Tensor:
-    """d det(A) = det(A) tr(A^{-1} dA): gA = g det(A) A^{-H} when A is invertible. Where some
-    matrix is singular the adjugate takes its place, from the SVD A = U diag(S) Vh:
-    adj(A)^H = det(U) det(Vh) U diag(p) Vh with p_i = prod_{j != i} S_j (continuous at rank
-    n - 1, where det is not zero-gradient)."""
+    """d det(A) = det(A) tr(A^{-1} dA): gA = g det(A) A^{-H} where A is invertible. Where a
+    matrix is singular the adjugate takes its place (the same formula, continuous there),
+    computed from the SVD A = U diag(S) Vh: adj(A)^H = det(U) det(Vh) U diag(p) Vh with
+    p_i = prod_{j != i} S_j. The two kinds of matrices of a batch go through their own formula
+    (gradients of gradients through the SVD need distinct singular values; the invertible
+    matrices need not pay for that)."""
     xp = a._device.xp
     n = a.shape[-1]
     if n == 0:
         return a.new_zeros(tuple(a.shape))
-    if not Singularity(xp, a._data, a.dtype).any():
-        return (g * d).unsqueeze(-1).unsqueeze(-1) * inv_unchecked(a).mH
+    mask = Singularity(xp, a._data, a.dtype).mask
+    if not bool(mask.any()):
+        return _det_grad_invertible(g, a, d)
+    if bool(mask.all()):
+        return _det_grad_adjugate(g, a)
+    shape = tuple(a.shape)
+    flat_a, flat_g, flat_d = a.reshape(-1, n, n), g.reshape(-1), d.reshape(-1)
+    flat_mask = mask.reshape(-1)
+    sing = _make(xp.nonzero(flat_mask)[0], a._device)
+    good = _make(xp.nonzero(~flat_mask)[0], a._device)
+    parts = cat([_det_grad_invertible(flat_g[good], flat_a[good], flat_d[good]),
+                 _det_grad_adjugate(flat_g[sing], flat_a[sing])])
+    order = _make(xp.argsort(xp.concatenate([good._data, sing._data])), a._device)
+    return parts[order].reshape(shape)
+
+
+def _det_grad_invertible(g: Tensor, a: Tensor, d: Tensor) -> Tensor:
+    return (g * d).unsqueeze(-1).unsqueeze(-1) * inv_unchecked(a).mH
+
+
+def _det_grad_adjugate(g: Tensor, a: Tensor) -> Tensor:
+    xp = a._device.xp
+    n = a.shape[-1]
     U, S, Vh = keep_outputs(SVD.apply(a, False), (0, 1, 2))
     sign = xp.linalg.det(U._data) * xp.linalg.det(Vh._data)
-    eye = xp.eye(n, dtype=bool)
-    others = where(_make(eye, a._device), 1.0, S.unsqueeze(-2).expand(tuple(a.shape)))
-    p = others.prod(-1)
+    eye = _make(xp.eye(n, dtype=bool), a._device)
+    p = where(eye, 1.0, S.unsqueeze(-2).expand(tuple(a.shape))).prod(-1)
     return (g * _make(sign, a._device)).unsqueeze(-1).unsqueeze(-1) * ((U * p.unsqueeze(-2)) @ Vh)
 
 
 def det(A) -> Tensor:
     """The determinant: (*) for A: (*, n, n). Its gradient g det(A) A^{-H} becomes
-    g adj(A)^H where A is singular, so it stays correct at det = 0."""
+    g adj(A)^H (the cofactor matrix) where A is singular, so it stays correct at det = 0.
+    Gradients of gradients at a singular A go through its SVD: defined at rank n - 1 with
+    distinct singular values, nan below (where the adjugate's own derivative needs them).
+    """
     check_square("linalg.det", A)
     return Det.apply(A)
 
@@ -457,5 +485,47 @@ def lstsq(A, B, rcond=None, *, driver=None):
     return lstsq_result(X, residuals, rank_t, sv)
 
 
+# ------------------------------------------------------------------------ tensorinv, tensorsolve
+
+def tensorinv(A, ind: int = 2) -> Tensor:
+    """The inverse of A seen as a linear map from its last dims to its first `ind` dims:
+    tensordot(tensorinv(A, ind), A, ind) is the identity. A: (*front, *back) with
+    prod(front) == prod(back), front = A.shape[:ind]; result: (*back, *front). Raises
+    LinAlgError if the (prod(front), prod(back)) matrix is singular."""
+    fn = "linalg.tensorinv"
+    check_float(fn, A)
+    if isinstance(ind, bool) or not isinstance(ind, int) or ind <= 0:
+        raise RuntimeError(f"{fn}: expected a strictly positive integer for 'ind', got {ind!r}")
+    front, back = tuple(A.shape[:ind]), tuple(A.shape[ind:])
+    pf, pb = math.prod(front), math.prod(back)
+    if pf != pb:
+        raise RuntimeError(f"{fn}: expected prod(A.shape[ind:]) == prod(A.shape[:ind]), but got "
+                           f"{pb} != {pf} (A of shape {tuple(A.shape)}, ind={ind})")
+    M = A.reshape(pf, pb)
+    raise_if_singular(fn, M, "A has no inverse as a linear map.")
+    return Inv.apply(M, None).reshape(back + front)
+
+
+def tensorsolve(A, B, dims=None) -> Tensor:
+    """The X with tensordot(A, X, X.ndim) = B. A: (*B.shape, *X.shape), prod(B.shape) ==
+    prod(X.shape); `dims` (optional) are dims of A moved to the end first. Raises LinAlgError
+    if the (prod(B.shape), prod(X.shape)) matrix is singular (as solve)."""
+    fn = "linalg.tensorsolve"
+    check_float(fn, A)
+    check_float(fn, B, "B")
+    check_same_dtype(fn, A, B)
+    if dims is not None:
+        dims = (dims,) if isinstance(dims, int) else tuple(dims)
+        A = A.movedim(dims, tuple(range(A.ndim - len(dims), A.ndim)))
+    xshape = tuple(A.shape[B.ndim:])
+    pb, px = math.prod(tuple(B.shape)), math.prod(xshape)
+    if tuple(A.shape[:B.ndim]) != tuple(B.shape) or pb != px:
+        raise RuntimeError(f"{fn}: A of shape {tuple(A.shape)} must be (*B.shape, *X.shape) "
+                           f"with prod(B.shape) == prod(X.shape); B has shape {tuple(B.shape)}")
+    M = A.reshape(pb, px)
+    raise_if_singular(fn, M, SOLVE_ADVICE)
+    return Solve.apply(M, B.reshape(pb, 1), None).reshape(xshape)
+
+
 __all__ = ["det", "slogdet", "inv", "inv_ex", "pinv", "matrix_rank", "solve", "solve_ex",
-           "solve_triangular", "lstsq"]
+           "solve_triangular", "lstsq", "tensorinv", "tensorsolve"]

@@ -361,14 +361,27 @@ row("matrix_exp", LA.matrix_exp, sla.expm, lambda rng: [rng.standard_normal((4, 
 row("matrix_exp", LA.matrix_exp, sla.expm, lambda rng: [np.zeros((1, 2, 2))])
 row("householder_product", lambda h, tau, a: LA.householder_product(h, tau),
     lambda h, tau, a: np_householder(a), raw_reflectors)
+row("vander", lambda x: LA.vander(x), lambda x: np.vander(x, increasing=True), randn(4))
+row("vander", lambda x: LA.vander(x, N=3),
+    lambda x: x[..., None] ** np.arange(3), randn(2, 4))
+row("tensorinv", lambda a: LA.tensorinv(a, ind=2), lambda a: np.linalg.tensorinv(a, ind=2),
+    lambda rng: [wellcond(rng, 6, 6).reshape(2, 3, 3, 2)], gradgrad=True)
+row("tensorsolve", LA.tensorsolve, np.linalg.tensorsolve,
+    lambda rng: [wellcond(rng, 6, 6).reshape(2, 3, 6), rng.standard_normal((2, 3))])
+row("tensorsolve", lambda a, b: LA.tensorsolve(a, b, dims=(0,)),
+    lambda a, b: np.linalg.tensorsolve(a, b, axes=(0,)),
+    lambda rng: [np.moveaxis(wellcond(rng, 6, 6).reshape(2, 3, 6), 2, 0),
+                 rng.standard_normal((2, 3))])
 
 # determinants and inverses
 row("det", LA.det, np.linalg.det, arr(wellcond, 2, 3, 3), gradgrad=True)
 row("det", LA.det, np.linalg.det, randn(4, 4))
 row("det", LA.det, np.linalg.det, lambda rng: [np.array([[1.0, 2.0], [2.0, 4.0]])])
-row("det", LA.det, np.linalg.det,  # rank n - 1 in a batch with an invertible matrix
+row("det", LA.det, np.linalg.det,  # rank n - 1 in a batch with invertible matrices
     lambda rng: [np.stack([svd_separated(rng, 3, 3) @ np.diag([1.0, 1.0, 0.0]),
-                           wellcond(rng, 3, 3)])], gradgrad=True)
+                           wellcond(rng, 3, 3), np.eye(3)])], gradgrad=True)
+row("det", LA.det, np.linalg.det,  # rank n - 2: the adjugate, and the gradient, are zero
+    lambda rng: [rng.standard_normal((3, 1)) @ rng.standard_normal((1, 3))])
 row("slogdet", lambda a: LA.slogdet(a), np.linalg.slogdet, arr(wellcond, 2, 3, 3),
     grad_fn=lambda a: LA.slogdet(a).logabsdet, gradgrad=True)
 row("inv", LA.inv, np.linalg.inv, arr(wellcond, 2, 3, 3), gradgrad=True)
