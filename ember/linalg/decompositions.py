@@ -459,7 +459,7 @@ def _svd_backward(gU, gS, gVh, U, S, Vh) -> Tensor:
     return U @ gA @ Vh
 
 
-def svd(A, full_matrices: bool = True):
+def svd(A, full_matrices: bool = True, *, driver=None):
     """The singular value decomposition A = U diag(S) Vh.
 
     A: (*, m, n), k = min(m, n). Returns U (*, m, m) (or (*, m, k) with full_matrices=False),
@@ -467,14 +467,15 @@ def svd(A, full_matrices: bool = True):
     sign (phase) of each pair: a loss through them should not depend on it (e.g. a function of
     U diag(S) Vh, U U^H or |U|). Their gradient assumes distinct non-zero singular values
     (inf/nan otherwise); with full_matrices=True only the first k columns of U and rows of Vh
-    receive a gradient (the others are not determined by A), as in PyTorch.
+    receive a gradient (the others are not determined by A), as in PyTorch. `driver` (a CUDA
+    option in PyTorch) is accepted and ignored.
     """
     check_matrix("linalg.svd", A)
     check_finite("linalg.svd", A)
     return svd_result(*keep_outputs(SVD.apply(A, bool(full_matrices)), (0, 1, 2)))
 
 
-def svdvals(A) -> Tensor:
+def svdvals(A, *, driver=None) -> Tensor:
     """The singular values of A: (*, k) real, descending, k = min(m, n). A: (*, m, n).
     Its gradient U diag(g) V^H is defined even for repeated singular values."""
     check_matrix("linalg.svdvals", A)

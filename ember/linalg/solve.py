@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+from .. import backend
 from ..autograd.function import Op
 from ..ops.elementwise import where
 from ..ops.shape import cat
@@ -141,7 +142,11 @@ class Inv(Op):
     def forward(ctx, a, mask):
         xp = ctx.xp
         if mask is None:
-            return xp.linalg.inv(a)
+            try:
+                return xp.linalg.inv(a)
+            except xp.linalg.LinAlgError:  # unchecked use (a gradient rule): nan, not a raise
+                mask = Singularity(xp, a, backend.dtype_of_array(a)).mask | ~xp.isfinite(
+                    a).all(axis=(-2, -1))
         bad = mask[..., None, None]
         safe = xp.where(bad, xp.eye(a.shape[-1], dtype=a.dtype), a)
         return xp.where(bad, xp.nan, xp.linalg.inv(safe))
@@ -179,16 +184,11 @@ def inv_ex(A, *, check_errors: bool = False):
     singular value judged zero); the inverse is nan there. check_errors=True raises as inv."""
     check_square("linalg.inv_ex", A)
     if check_errors:
-        return inv_ex_result(inv(A), A.new_zeros(tuple(A.shape[:-2]), dtype=_int32()))
+        return inv_ex_result(inv(A), A.new_zeros(tuple(A.shape[:-2]), dtype=backend.int32))
     xp = A._device.xp
     sing = Singularity(xp, A._data, A.dtype)
     out = Inv.apply(A, sing.mask if sing.any() else None)
     return inv_ex_result(out, _make(sing.info(xp), A._device))
-
-
-def _int32():
-    from .. import backend
-    return backend.int32
 
 
 # --------------------------------------------------------------------------------------- pinv
@@ -200,7 +200,7 @@ class Pinv(Op):
     def forward(ctx, a, atol, rtol, hermitian):
         xp = ctx.xp
         m, n = a.shape[-2], a.shape[-1]
-        dtype = _dtype(a)
+        dtype = backend.dtype_of_array(a)
         if hermitian:
             w, v = xp.linalg.eigh(a)
             s = xp.abs(w)
@@ -237,11 +237,6 @@ def _pinv_backward(g: Tensor, p: Tensor, a: Tensor) -> Tensor:
     return -(K @ p).mH + ((gh - a @ K) @ p) @ ph + pHK - (pHK @ p) @ a
 
 
-def _dtype(a):
-    from .. import backend
-    return backend.dtype_of_array(a)
-
-
 def _tolerances(fn: str, atol, rtol, rcond=None):
     if rcond is not None:
         if rtol is not None:
@@ -257,13 +252,14 @@ def _tolerances(fn: str, atol, rtol, rcond=None):
     return None if atol is None else float(atol), None if rtol is None else float(rtol)
 
 
-def pinv(A, *, atol=None, rtol=None, hermitian: bool = False, rcond=None) -> Tensor:
+def pinv(A, rcond=None, hermitian: bool = False, *, atol=None, rtol=None) -> Tensor:
     """The Moore-Penrose pseudo-inverse A^+: (*, n, m) for A: (*, m, n).
 
     A^+ = V diag(1/s_i for s_i > tol, else 0) U^H from the SVD, tol = max(atol, rtol * s_max);
     rtol defaults to eps * max(m, n) when neither is given, to 0 when only atol is. With
-    hermitian=True A is taken as Hermitian and its eigen-decomposition is used. The gradient
-    (PyTorch's) is valid where the rank does not change under small perturbations.
+    hermitian=True A is taken as Hermitian and its eigen-decomposition is used. `rcond` is the
+    older name of rtol. The gradient (PyTorch's) is valid where the rank does not change under
+    small perturbations.
     """
     check_matrix("linalg.pinv", A)
     check_finite("linalg.pinv", A)
@@ -273,10 +269,11 @@ def pinv(A, *, atol=None, rtol=None, hermitian: bool = False, rcond=None) -> Ten
     return Pinv.apply(A, atol, rtol, bool(hermitian))
 
 
-def matrix_rank(A, *, atol=None, rtol=None, hermitian: bool = False, tol=None) -> Tensor:
+def matrix_rank(A, tol=None, hermitian: bool = False, *, atol=None, rtol=None) -> Tensor:
     """The numerical rank: the number of singular values above max(atol, rtol * s_max) (rtol
-    defaults to eps * max(m, n) when neither is given, to 0 when only atol is; `tol` is
-    atol). A: (*, m, n) -> (*) int64. Not differentiable."""
+    defaults to eps * max(m, n) when neither is given, to 0 when only atol is; `tol`, the
+    older name, is atol). With hermitian=True the |eigenvalues| of the Hermitian A are used.
+    A: (*, m, n) -> (*) int64. Not differentiable."""
     check_matrix("linalg.matrix_rank", A)
     check_finite("linalg.matrix_rank", A)
     if tol is not None:
@@ -314,9 +311,9 @@ class Solve(Op):
 
     @staticmethod
     def backward(ctx, g):
-        a, b, _, x = ctx.saved_tensors
+        a, b, mask, x = ctx.saved_tensors
         real_only("linalg.solve", a)
-        gb = solve_unchecked(a.mH, g)
+        gb = Solve.apply(a.mH, g, mask)
         ga = None
         if ctx.next[0] is not None:
             ga = _unbroadcast_batch(-(gb @ x.mH), a.shape)
@@ -382,7 +379,7 @@ def solve_ex(A, B, *, left: bool = True, check_errors: bool = False):
     check_errors=True raises as solve does."""
     if check_errors:
         X = solve(A, B, left=left)
-        return solve_ex_result(X, A.new_zeros(tuple(A.shape[:-2]), dtype=_int32()))
+        return solve_ex_result(X, A.new_zeros(tuple(A.shape[:-2]), dtype=backend.int32))
     A, B, vector = _prepare_solve("linalg.solve_ex", A, B, left)
     xp = A._device.xp
     sing = Singularity(xp, A._data, A.dtype)

@@ -307,3 +307,28 @@ def test_lu_solve_gradient_with_respect_to_lu_is_not_supported():
     with pytest.raises(NotImplementedError, match="linalg.lu_solve: the gradient with respect "
                                                   "to LU"):
         LA.lu_solve(lu, piv, T(np.ones((3, 1)))).sum().backward()
+
+
+def test_ex_variants_differentiate_the_invertible_matrices_of_a_batch():
+    a = T(SINGULAR_BATCH).requires_grad_(True)
+    b = T(np.ones((2, 3))).requires_grad_(True)
+    LA.solve_ex(a, b).result.sum().backward()
+    gb = to_numpy(b.grad)
+    np.testing.assert_allclose(gb[0], np.ones(3))  # A = I: gB = A^{-T} 1
+    assert np.isnan(gb[1]).all()  # the singular one: nan, like its result
+    np.testing.assert_allclose(to_numpy(a.grad)[0], -np.ones((3, 3)))
+    a2 = T(SINGULAR_BATCH).requires_grad_(True)
+    LA.inv_ex(a2).inverse.sum().backward()
+    np.testing.assert_allclose(to_numpy(a2.grad)[0], -np.ones((3, 3)))  # -A^-T 1 1^T A^-T
+
+
+def test_slogdet_gradient_at_a_singular_matrix_is_nan_not_an_exception():
+    a = T(np.zeros((2, 2))).requires_grad_(True)
+    LA.slogdet(a).logabsdet.backward()  # log|det| = -inf: no finite gradient exists
+    assert np.isnan(to_numpy(a.grad)).all()
+
+
+def test_pinv_and_matrix_rank_accept_the_older_positional_tolerances():
+    a = T(np.diag([1.0, 1e-3]))
+    np.testing.assert_allclose(to_numpy(LA.pinv(a, 1e-2)), np.diag([1.0, 0.0]))
+    assert LA.matrix_rank(a, 1e-2).item() == 1
