@@ -166,7 +166,9 @@ def cdist(x1, x2, p: float = 2.0, compute_mode=None) -> Tensor:
 
 
 def pairwise_distance(x1, x2, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False):
-    """||x1 - x2 + eps||_p over the last dim (broadcast), as torch.nn.functional's."""
+    """||x1 - x2 + eps||_p over the last dim, as torch.nn.functional's (eps keeps the
+    gradient finite for equal inputs). x1, x2: (*, D), broadcast -> (*) (or (*, 1) with
+    keepdim)."""
     fn = "pairwise_distance"
     if not isinstance(x1, Tensor) or not isinstance(x2, Tensor):
         raise TypeError(f"{fn}: expected Tensors, got {type(x1).__name__} and "

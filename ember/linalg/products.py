@@ -100,8 +100,10 @@ def _chain_product(ms: list, split: list, i: int, j: int) -> Tensor:
 
 
 def multi_dot(tensors) -> Tensor:
-    """The product of a chain of matrices, multiplied in the cheapest order. The first may be
-    a 1-D row vector (n,) and the last a 1-D column vector; the others are 2-D."""
+    """The product M_1 M_2 ... M_k of a chain of matrices, multiplied in the order with the
+    fewest scalar multiplications (dynamic programming over the split points).
+    M_i: (n_{i-1}, n_i), result (n_0, n_k); the first may be a row vector (n_1,) and the last
+    a column vector (n_{k-1},), whose dim is then dropped from the result. Not batched."""
     fn = "linalg.multi_dot"
     tensors = list(tensors)
     if len(tensors) < 2:

@@ -54,6 +54,9 @@ def linalg_cosine_similarity(x, y, dim: int = -1, eps: float = 1e-8) -> Tensor:
     return cosine_similarity(x, y, dim, eps)
 
 
+linalg_cosine_similarity.__name__ = linalg_cosine_similarity.__qualname__ = "cosine_similarity"
+
+
 def angle(x, y, dim: int = -1, eps: float = 1e-8) -> Tensor:
     """The angle between x and y along `dim`, in radians, in [0, pi]. x, y: (*, n) -> (*).
 

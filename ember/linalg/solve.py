@@ -475,10 +475,8 @@ def lstsq(A, B, rcond=None, *, driver=None):
     rank_t = (_make(xp.zeros((0,), dtype=xp.int64), A._device) if driver == "gels" else
               _make(rank.astype(xp.int64), A._device))
     sv = _make(s.astype(real_dtype.np), A._device) if driver in ("gelsd", "gelss") else empty
-    if vector:
+    if vector:  # as PyTorch, the residuals of a vector b keep their (*, 1) shape
         X = X.squeeze(-1)
-        if residuals.numel():
-            residuals = residuals.squeeze(-1)
     return lstsq_result(X, residuals, rank_t, sv)
 
 

@@ -197,6 +197,8 @@ def test_lstsq_of_a_rank_deficient_matrix_is_the_minimum_norm_solution(rng):
     close(r.solution, np.linalg.pinv(a) @ b, atol=1e-9)
     assert r.rank.item() == 2 and r.residuals.numel() == 0  # not full rank: no residuals
     assert LA.lstsq(T(a), T(b)).singular_values.numel() == 0  # gelsy, as PyTorch
+    full = LA.lstsq(T(a[:, :2]), T(b), driver="gelsd")  # full rank, tall, vector b
+    assert tuple(full.solution.shape) == (2,) and tuple(full.residuals.shape) == (1,)
 
 
 def test_solve_broadcasts_batches_and_vectors(rng):
