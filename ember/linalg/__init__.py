@@ -34,7 +34,7 @@ from .decompositions import (
     svd,
     svdvals,
 )
-from .norms import cdist, cond, dist, matrix_norm, norm, pairwise_distance
+from .norms import cdist, cond, dist, matrix_norm, norm, pairwise_distance, pdist
 from .products import (
     cross,
     diagonal,
@@ -71,7 +71,7 @@ from .systems import (
 
 __all__ = [
     "LinAlgError", "SystemAnalysis",
-    "vector_norm", "matrix_norm", "norm", "cond", "dist", "cdist", "pairwise_distance",
+    "vector_norm", "matrix_norm", "norm", "cond", "dist", "cdist", "pairwise_distance", "pdist",
     "cosine_similarity", "angle", "vecdot", "cross", "multi_dot", "diagonal",
     "det", "slogdet", "inv", "inv_ex", "pinv", "matrix_rank", "solve", "solve_ex",
     "solve_triangular", "lstsq", "cholesky", "cholesky_ex", "qr", "eigh", "eigvalsh", "eig",

@@ -179,5 +179,22 @@ def pairwise_distance(x1, x2, p: float = 2.0, eps: float = 1e-6, keepdim: bool =
     return vector_norm(diff, p, -1, keepdim)
 
 
+def pdist(input, p: float = 2.0) -> Tensor:
+    """The p-norm distances between all pairs of rows of input: (N, M) -> (N (N - 1) / 2,),
+    pairs (i, j), i < j, in row-major order (SciPy's condensed form), as
+    torch.nn.functional.pdist. The gradient of a zero distance is 0."""
+    fn = "pdist"
+    check_float(fn, input, "input")
+    if input.ndim != 2:
+        raise RuntimeError(f"{fn} only supports 2D tensors, got: {input.ndim}D (shape "
+                           f"{shape_str(input.shape)})")
+    if not isinstance(p, (int, float)) or p < 0:
+        raise RuntimeError(f"{fn} only supports non-negative p values, got {p!r}")
+    xp = input._device.xp
+    i, j = xp.triu_indices(input.shape[0], 1)
+    d = input._device
+    return vector_norm(input[_make(i, d)] - input[_make(j, d)], p, -1)
+
+
 __all__ = ["vector_norm", "matrix_norm", "norm", "cond", "dist", "cdist", "pairwise_distance",
-           "LinAlgError"]
+           "pdist", "LinAlgError"]

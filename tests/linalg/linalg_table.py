@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg as sla
 from scipy.spatial.distance import cdist as sp_cdist
+from scipy.spatial.distance import pdist as sp_pdist
 
 import ember
 import ember.linalg as LA
@@ -329,6 +330,10 @@ row("pairwise_distance", lambda a, b: LA.pairwise_distance(a, b),
     lambda a, b: np.linalg.norm(a - b + 1e-6, axis=-1), args(rn(4, 3), rn(4, 3)))
 row("pairwise_distance", lambda a, b: LA.pairwise_distance(a, b, 1.0, keepdim=True),
     lambda a, b: np.abs(a - b + 1e-6).sum(-1, keepdims=True), args(rn(4, 3), rn(3)))
+for p in (2.0, 1.0, 0.5):
+    row("pdist", lambda a, p=p: LA.pdist(a, p), lambda a, p=p: sp_pdist(a, "minkowski", p=p),
+        randn(5, 3))
+row("pdist", lambda a: LA.pdist(a), lambda a: sp_pdist(a), randn(1, 3))
 
 # similarity and products
 row("cosine_similarity", lambda a, b: LA.cosine_similarity(a, b), np_cos,

@@ -200,6 +200,8 @@ CHECKS = [
      r"cdist: X1 and X2 must have the same number of columns. X1: 3 X2: 4"),
     (lambda: LA.cdist(V3, F), r"cdist only supports at least 2D tensors, x1 has shape \(3,\)"),
     (lambda: LA.cdist(F, F, -1.0), r"cdist only supports non-negative p values"),
+    (lambda: LA.pdist(V3), r"pdist only supports 2D tensors, got: 1D \(shape \(3,\)\)"),
+    (lambda: LA.pdist(F, -2.0), r"pdist only supports non-negative p values"),
     (lambda: LA.cross(F, F, dim=0), r"linalg.cross: inputs dimension 0 must have length 3. Got "
                                     r"2 and 2"),
     (lambda: LA.cross(T(np.ones((2, 2))), T(np.ones((2, 2)))),
