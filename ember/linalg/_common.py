@@ -220,11 +220,6 @@ def kept(ctx, i: int) -> Tensor:
     return ctx._unpack_output(ctx.kept[i])
 
 
-def const(array, like: Tensor) -> Tensor:
-    """An array as a tensor on `like`'s device, recording no history."""
-    return _make(array, like._device)
-
-
 def eye_like(a: Tensor, n: int | None = None) -> Tensor:
     n = a.shape[-1] if n is None else n
     return _make(a._device.xp.eye(n, dtype=a._data.dtype), a._device)

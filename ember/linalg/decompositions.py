@@ -101,8 +101,8 @@ class Cholesky(Op):
         # diagonal, made Hermitian (A is symmetric: the rule spreads the gradient evenly)
         gA = (L.mH @ gL).tril()
         gA = (gA + gA.tril(-1).mH) * 0.5
-        gA = solve_triangular_unchecked(L.mH, gA, True)
-        gA = solve_triangular_unchecked(L.mH, gA.mH, True).mH
+        gA = solve_triangular_unchecked(L.mH, gA, True)  # L^{-H} P
+        gA = solve_triangular_unchecked(L.mH, gA.mH, True).mH  # (L^{-H} P) L^{-1}
         return gA, None, None
 
 

@@ -320,11 +320,6 @@ class Solve(Op):
         return ga, _unbroadcast_batch(gb, b.shape), None
 
 
-def solve_unchecked(A: Tensor, B: Tensor) -> Tensor:
-    """The differentiable solve of A X = B (B a matrix) without checks (for gradient rules)."""
-    return Solve.apply(A, B, None)
-
-
 def _is_vector_rhs(A: Tensor, B: Tensor) -> bool:
     """PyTorch's rule: B is a (batch of) vector(s) if it is 1-D, or if it has one dim less
     than A and matches A's shape without the last dim."""
