@@ -86,7 +86,23 @@ from .tensor import Size, Tensor, is_tensor
 
 globals().update(_functions())
 
-from . import data, datasets, func, viz  # noqa: E402  (built on the ops above)
+from . import data, datasets, func, linalg, viz  # noqa: E402  (built on the ops above)
+from .linalg import cdist, dist  # noqa: E402
+
+# torch's top-level names for linear algebra, and the Tensor methods
+det = linalg.det
+slogdet = linalg.slogdet
+logdet = linalg.logdet
+inverse = linalg.inv
+pinverse = linalg.pinv
+matrix_power = linalg.matrix_power
+matrix_exp = linalg.matrix_exp
+cross = linalg.cross
+for _name, _fn in (("det", linalg.det), ("slogdet", linalg.slogdet), ("logdet", linalg.logdet),
+                   ("inverse", linalg.inv),
+                   ("pinverse", linalg.pinv), ("matrix_power", linalg.matrix_power),
+                   ("matrix_exp", linalg.matrix_exp), ("cross", linalg.cross)):
+    setattr(Tensor, _name, _fn)
 
 bool = bool_  # noqa: A001  (ember.bool, as torch.bool)
 float = float32  # noqa: A001  (ember.float is float32, as torch.float)

@@ -37,20 +37,21 @@ def _numerical_jacobians(func, inputs, diff_pos, out_sizes, eps):
     jac = [[None] * len(diff_pos) for _ in out_sizes]
     for col, pos in enumerate(diff_pos):
         x = inputs[pos]
-        flat = x._data.reshape(-1)
-        if not x._data.flags.writeable or flat.base is None and x._data.size > 1 and \
-                not x._data.flags.c_contiguous:
-            raise ValueError(f"gradcheck: input {pos} must be a writable contiguous tensor")
+        if not x._data.flags.writeable:
+            raise ValueError(f"gradcheck: input {pos} must be writable (not an expanded view); "
+                             "pass a clone()")
         xp = x._device.xp
         for o, n in enumerate(out_sizes):
             jac[o][col] = xp.zeros((n, x._data.size), dtype="float64")
         for k in range(x._data.size):
-            orig = flat[k].item()
-            flat[k] = orig + eps
+            # index the array itself (any memory layout), not a reshaped copy of it
+            idx = tuple(int(i) for i in xp.unravel_index(k, x._data.shape))
+            orig = x._data[idx].item()
+            x._data[idx] = orig + eps
             plus = _evaluate(func, inputs)
-            flat[k] = orig - eps
+            x._data[idx] = orig - eps
             minus = _evaluate(func, inputs)
-            flat[k] = orig
+            x._data[idx] = orig
             for o in range(len(out_sizes)):
                 jac[o][col][:, k] = (plus[o] - minus[o]) / (2 * eps)
     return jac

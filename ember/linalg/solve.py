@@ -133,6 +133,13 @@ def slogdet(A):
     return slogdet_result(*Slogdet.apply(A))
 
 
+def logdet(A) -> Tensor:
+    """log det(A), as torch.logdet: -inf for a singular A, nan where det(A) < 0. Computed from
+    slogdet, so it does not overflow where det(A) itself would."""
+    sign, logabsdet = slogdet(A)
+    return where(sign > 0, logabsdet, where(sign == 0, -math.inf, math.nan))
+
+
 # ---------------------------------------------------------------------------------------- inv
 
 class Inv(Op):

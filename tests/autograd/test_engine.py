@@ -523,3 +523,11 @@ def test_log_of_zero_times_zero_has_no_nan_gradient_by_design():
     with ember.autograd.set_detect_anomaly(True):
         (ember.log(x) * 0).sum().backward()
     assert x.grad.tolist() == [0.0, 0.0]
+
+
+def test_gradcheck_perturbs_inputs_of_any_memory_layout():
+    data = np.moveaxis(np.arange(6.0).reshape(2, 3), 0, 1)  # not C-contiguous
+    x = ember.tensor(data, dtype=ember.float64, requires_grad=True)
+    x._data = data.copy(order="F")
+    assert not x._data.flags.c_contiguous
+    assert gradcheck(lambda t: (t * t).sum(), [x])

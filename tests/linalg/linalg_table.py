@@ -389,6 +389,7 @@ row("det", LA.det, np.linalg.det,  # rank n - 2: the adjugate, and the gradient,
     lambda rng: [rng.standard_normal((3, 1)) @ rng.standard_normal((1, 3))])
 row("slogdet", lambda a: LA.slogdet(a), np.linalg.slogdet, arr(wellcond, 2, 3, 3),
     grad_fn=lambda a: LA.slogdet(a).logabsdet, gradgrad=True)
+row("logdet", LA.logdet, lambda a: np.log(np.linalg.det(a)), arr(spd, 2, 3, 3))
 row("inv", LA.inv, np.linalg.inv, arr(wellcond, 2, 3, 3), gradgrad=True)
 row("inv_ex", lambda a: tuple(LA.inv_ex(a)),
     lambda a: (np.linalg.inv(a), np.zeros(a.shape[:-2], np.int32)), arr(wellcond, 2, 3, 3),
