@@ -280,7 +280,13 @@ class Device:
         return self.xp.asarray(data, dtype=None if dtype is None else dtype.np)
 
     def to_host(self, a):
+        """A NumPy array with the values of `a` (an array of this device)."""
         return a
+
+    def copy_from(self, a, source: Device):
+        """A copy on this device of the array `a` of device `source`."""
+        self.check_available()
+        return self.xp.array(source.to_host(a), copy=True)
 
 
 def _cuda_unavailable_message() -> str:
@@ -292,12 +298,41 @@ cpu = Device("cpu", None, np)
 _DEVICES: dict[tuple[str, int | None], Device] = {("cpu", None): cpu}
 
 
+class _DefaultDevice(threading.local):
+    device = None
+
+
+_default_device = _DefaultDevice()
+
+
+def set_default_device(dev) -> None:
+    """The device factories (zeros, tensor, randn, ...) use when given none, as
+    torch.set_default_device; None restores the CPU."""
+    _default_device.device = None if dev is None else device(dev)
+
+
+def get_default_device() -> Device:
+    return _default_device.device or cpu
+
+
+def register_device(type_: str, index: int, xp) -> Device:
+    """Make `device(f"{type_}:{index}")` a device whose arrays live in the namespace `xp`.
+    The test suite registers a NumPy-backed second device this way ("fake:0"), so device
+    placement, moves and the mixing error are tested without a GPU."""
+    if type_ in ("cpu", "cuda"):
+        raise ValueError(f"register_device: {type_!r} is built in")
+    dev = Device(type_, index, xp)
+    _DEVICES[(type_, index)] = dev
+    return dev
+
+
 def device(spec=None, index: int | None = None) -> Device:
-    """`ember.device('cpu')`, `device('cuda')`, `device('cuda:1')`, `device('cuda', 1)`."""
+    """`ember.device('cpu')`, `device('cuda')`, `device('cuda:1')`, `device('cuda', 1)`;
+    `device(None)` is the default device (the CPU unless set_default_device says otherwise)."""
     if isinstance(spec, Device):
         return spec
     if spec is None:
-        return cpu
+        return _default_device.device or cpu
     if isinstance(spec, int) and not isinstance(spec, bool):
         spec, index = "cuda", spec
     if not isinstance(spec, str):
@@ -314,6 +349,9 @@ def device(spec=None, index: int | None = None) -> Device:
             raise ValueError(f"device: the CPU has no index {index}")
         return cpu
     if kind != "cuda":
+        registered = _DEVICES.get((kind, 0 if index is None else index))
+        if registered is not None:
+            return registered
         raise ValueError(f"device: unknown device type {kind!r} in {spec!r}; expected 'cpu' or "
                          "'cuda'")
     key = ("cuda", 0 if index is None else index)

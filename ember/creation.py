@@ -83,7 +83,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad: bool = False) -> Ten
     host, inferred = _infer_host(data, "tensor")
     dt = _dtype(dtype, inferred)
     dev = backend.device(device) if device is not None else (
-        data._device if isinstance(data, Tensor) else backend.cpu)
+        data._device if isinstance(data, Tensor) else backend.device(None))
     arr = dev.asarray(host.astype(dt.np, copy=True))
     if arr is host or (backend.is_numpy_array(arr) and arr.base is not None):
         arr = arr.copy()
@@ -100,7 +100,7 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
         if dtype is not None:
             out = out.to(backend.to_dtype(dtype))
         return out
-    dev = backend.device(device) if device is not None else backend.cpu
+    dev = backend.device(device)
     if backend.is_array(data):
         backend.dtype_of_array(data)
         dt = backend.to_dtype(dtype) if dtype is not None else None

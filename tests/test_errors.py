@@ -1,14 +1,11 @@
 """A user's mistake gets one clear exception at the call, naming the op and what is wrong."""
 
-import numpy as np
 import pytest
 
 import ember
 from ember.tensor import _make
 
-# A NumPy-backed second device, usable only in tests: it lets the device checks run without a
-# GPU.
-FAKE = ember.backend.Device("fake", 0, np)
+from .conftest import FAKE
 
 
 def on_fake(t):
@@ -104,6 +101,7 @@ def test_errors_name_the_op_and_the_problem(call, error, message):
         call()
 
 
+@pytest.mark.usefixtures("on_cpu")
 def test_mixing_devices_names_both():
     a = ember.ones(2)
     b = on_fake(ember.ones(2))
@@ -114,6 +112,28 @@ def test_mixing_devices_names_both():
                                            "device, but found cpu .* and fake:0"):
         ember.cat([a, b])
     assert (b + b).device is FAKE
+    # a 0-d CPU tensor goes along with another device's tensors, as in PyTorch
+    c = b * ember.tensor(3.0)
+    assert c.device is FAKE and c.tolist() == [3.0, 3.0]
+    with pytest.raises(RuntimeError, match="mul: expected all tensors to be on the same device"):
+        b * ember.ones(1)
+
+
+@pytest.mark.usefixtures("on_cpu")
+def test_moving_between_devices_copies_and_keeps_gradients():
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    y = x.to("fake:0")
+    assert y.device is FAKE and y.requires_grad
+    y._data[0] = 5.0
+    assert x.tolist() == [1.0, 2.0]  # a copy, not a view
+    (y * 3).sum().backward()
+    assert x.grad.device.type == "cpu" and x.grad.tolist() == [3.0, 3.0]
+    assert ember.zeros(2, device="fake:0").device is FAKE
+    ember.set_default_device("fake:0")
+    try:
+        assert ember.ones(3).device is FAKE and ember.tensor([1]).device is FAKE
+    finally:
+        ember.set_default_device(None)
 
 
 def test_errors_leave_no_numpy_traceback():

@@ -31,6 +31,7 @@ def test_default_dtype_changes_what_python_floats_become():
         ember.set_default_dtype(ember.int32)
 
 
+@pytest.mark.usefixtures("on_cpu")
 def test_tensor_copies_and_from_numpy_shares():
     a = np.arange(4.0)
     t = ember.tensor(a)
@@ -43,6 +44,7 @@ def test_tensor_copies_and_from_numpy_shares():
     assert s[2].item() == -1
 
 
+@pytest.mark.usefixtures("on_cpu")
 def test_as_tensor_shares_when_it_can():
     a = np.arange(3.0)
     assert np.shares_memory(ember.as_tensor(a).numpy(), a)
@@ -97,6 +99,7 @@ def test_factory_dtypes_follow_pytorch():
     assert ember.zeros(2, dtype=ember.float16).dtype is ember.float16
 
 
+@pytest.mark.usefixtures("on_cpu")
 def test_factories_take_requires_grad_and_device():
     t = ember.zeros(3, requires_grad=True, device="cpu")
     assert t.requires_grad and t.is_leaf and t.device == ember.device("cpu")
@@ -168,6 +171,7 @@ def test_size_dim_out_of_range_names_dim_and_ndim():
         ember.zeros(2, 3).size(3)
 
 
+@pytest.mark.usefixtures("on_cpu")
 def test_item_tolist_numpy():
     assert ember.tensor([[2.5]]).item() == 2.5
     assert ember.tensor([[1, 2], [3, 4]]).tolist() == [[1, 2], [3, 4]]
@@ -180,6 +184,7 @@ def test_item_tolist_numpy():
     assert np.asarray(ember.arange(3)).tolist() == [0, 1, 2]
 
 
+@pytest.mark.usefixtures("on_cpu")
 def test_python_protocols():
     assert [t.item() for t in ember.tensor([4, 5])] == [4, 5]
     assert bool(ember.tensor([1.0])) and not bool(ember.tensor(0))
@@ -203,6 +208,7 @@ def test_conversion_methods(method, dtype):
     assert getattr(ember.tensor([1.7, 0.0]), method)().dtype is dtype
 
 
+@pytest.mark.usefixtures("on_cpu")
 def test_to_and_type_as_and_copy():
     x = ember.tensor([1.5, 2.5])
     assert x.to(ember.float64).dtype is ember.float64
@@ -219,6 +225,7 @@ def test_to_and_type_as_and_copy():
     assert x.cpu() is x
 
 
+@pytest.mark.usefixtures("on_cpu")
 def test_detach_shares_memory_and_version():
     x = ember.ones(3, requires_grad=True)
     d = x.detach()
@@ -238,6 +245,7 @@ def test_data_property_is_a_detached_tensor():
 # ------------------------------------------------------------------------------------ devices
 
 
+@pytest.mark.usefixtures("on_cpu")
 def test_devices():
     assert ember.device("cpu") is ember.device("cpu")
     assert str(ember.device("cuda:1")) == "cuda:1"
@@ -275,10 +283,12 @@ def test_cuda_is_unavailable_with_a_reason():
     (lambda: ember.tensor([[1.0, 2.0], [3.0, 4.0]]), "tensor([[1., 2.],\n        [3., 4.]])"),
     (lambda: ember.tensor([-1.0, math.inf, math.nan]), "tensor([-1., inf, nan])"),
 ])
+@pytest.mark.usefixtures("on_cpu")
 def test_repr_prints_like_pytorch(make, text):
     assert repr(make()) == text
 
 
+@pytest.mark.usefixtures("on_cpu")
 def test_repr_summarises_large_tensors():
     text = repr(ember.arange(5000))
     assert "..." in text and text.startswith("tensor([   0,    1,    2,")
@@ -287,6 +297,7 @@ def test_repr_summarises_large_tensors():
 # ------------------------------------------------------------------------------------ in place
 
 
+@pytest.mark.usefixtures("on_cpu")
 def test_inplace_ops_write_into_memory():
     a = np.ones(3, dtype=np.float32)
     x = ember.from_numpy(a)

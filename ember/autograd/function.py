@@ -387,7 +387,7 @@ class Op(Function):
                     if device is None:
                         device = a._device
                     elif a._device is not device:
-                        _device_mismatch(cls, device, a._device)
+                        return _apply_across_devices(cls, args)
                     arrays.append(a._data)
                     versions.append(a._vc[0])
                     fn = a.grad_fn
@@ -409,7 +409,7 @@ class Op(Function):
                     if device is None:
                         device = a._device
                     elif a._device is not device:
-                        _device_mismatch(cls, device, a._device)
+                        return _apply_across_devices(cls, args)
                     arrays.append(a._data)
                 else:
                     arrays.append(a)
@@ -489,6 +489,23 @@ def _share_version(view: Tensor, base) -> None:
     if isinstance(base, Tensor) and base._device.xp.may_share_memory(view._data, base._data):
         view._vc = base._vc
         view._base = base._base if base._base is not None else base
+
+
+def _apply_across_devices(cls, args: tuple):
+    """Tensors on two devices: as in PyTorch, a 0-d CPU tensor goes along with tensors on
+    another device (it is a number, in effect); anything else is an error naming both."""
+    from ..backend import cpu
+    devices = []
+    for a in args:
+        if isinstance(a, Tensor) and a._device not in devices:
+            devices.append(a._device)
+    others = [d for d in devices if d is not cpu]
+    if len(others) == 1 and all(a._device is others[0] or a._data.ndim == 0
+                                for a in args if isinstance(a, Tensor)):
+        moved = tuple(a.to(others[0]) if isinstance(a, Tensor) and a._device is cpu else a
+                      for a in args)
+        return cls.apply(*moved)
+    _device_mismatch(cls, devices[0], devices[1])
 
 
 def _device_mismatch(cls, a, b):

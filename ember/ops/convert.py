@@ -30,8 +30,7 @@ class ToDevice(Function):
     @staticmethod
     def forward(ctx, x, device):
         ctx.source = x._device
-        data = device.asarray(x._device.to_host(x._data))
-        return _make(data, device)
+        return _make(device.copy_from(x._data, x._device), device)
 
     @staticmethod
     def backward(ctx, g):

@@ -154,7 +154,7 @@ def gauge_svd(r, c):
     """Gauge-invariant forms of an SVD: |U|, S, |Vh|, U diag(c) Vh."""
     U, S, Vh = r
     k = S.shape[-1]
-    c = c[:k].to(S.dtype)
+    c = c[:k].to(S.device, S.dtype)
     return U[..., :k].abs(), S, Vh[..., :k, :].abs(), (U[..., :k] * c) @ Vh[..., :k, :]
 
 
@@ -167,7 +167,7 @@ def np_gauge_svd(a, c, full=True):
 def eigh_gauge(r, c):
     """|V|, eigenvalues and V diag(c) V^T."""
     w, V = r
-    return w, V.abs(), (V * c.to(w.dtype)) @ V.mT
+    return w, V.abs(), (V * c.to(w.device, w.dtype)) @ V.mT
 
 
 def eig_gauge(r):
@@ -464,12 +464,13 @@ row("qr", lambda a: LA.qr(a, mode="r").R, lambda a: np.linalg.qr(a, mode="r"),
     arr(wellcond, 2, 4, 3), grad=False)
 row("eigh", lambda a: eigh_gauge(LA.eigh(a), _c(3)),
     lambda a: (np.linalg.eigvalsh(a), np.abs(np.linalg.eigh(a)[1]),
-               (lambda w, v: (v * _c(3).numpy()) @ np.swapaxes(v, -1, -2))(*np.linalg.eigh(a))),
+               (lambda w, v: (v * _c(3).cpu().numpy()) @ np.swapaxes(v, -1, -2))(
+                   *np.linalg.eigh(a))),
     arr(sym_separated, 2, 3, 3), grad_fn=lambda a: eigh_gauge(LA.eigh(sym(a)), _c(3)),
     gradgrad=True)
 row("eigh", lambda a: eigh_gauge(LA.eigh(a, UPLO="U"), _c(4)),
     lambda a: (np.linalg.eigvalsh(a, "U"), np.abs(np.linalg.eigh(a, "U")[1]),
-               (lambda w, v: (v * _c(4).numpy()) @ v.T)(*np.linalg.eigh(a, "U"))),
+               (lambda w, v: (v * _c(4).cpu().numpy()) @ v.T)(*np.linalg.eigh(a, "U"))),
     lambda rng: [np.triu(sym_separated(rng, 4, 4)) + np.tril(rng.standard_normal((4, 4)), -1)],
     grad_fn=lambda a: eigh_gauge(LA.eigh(a.triu() + a.triu(1).mT, UPLO="U"), _c(4)))
 row("eigvalsh", LA.eigvalsh, np.linalg.eigvalsh, arr(sym_separated, 2, 3, 3),
@@ -485,7 +486,7 @@ row("eigvals", lambda a: sorted_eig((LA.eigvals(a), LA.eig(a).eigenvectors))[:2]
     grad_fn=lambda a: (real_part(LA.eigvals(a)), imag_part(LA.eigvals(a))))
 for shape, full in (((2, 4, 3), False), ((3, 3), True), ((2, 3, 5), True)):
     row("svd", lambda a, f=full: gauge_svd(LA.svd(a, full_matrices=f), _c(3)),
-        lambda a, f=full: np_gauge_svd(a, _c(3).numpy(), f), arr(svd_separated, *shape),
+        lambda a, f=full: np_gauge_svd(a, _c(3).cpu().numpy(), f), arr(svd_separated, *shape),
         gradgrad=shape == (2, 4, 3))
 row("svdvals", LA.svdvals, lambda a: np.linalg.svd(a, compute_uv=False),
     arr(svd_separated, 2, 3, 4), gradgrad=True)

@@ -101,7 +101,7 @@ def test_array_level_rules_agree_with_the_ember_op_rules(row, case):
             if o.requires_grad]
     if not outs or not diff:
         return
-    seeds = [ember.tensor(np.random.default_rng(0).normal(size=tuple(o.shape)))
+    seeds = [ember.tensor(np.random.default_rng(0).normal(size=tuple(o.shape)), device=o.device)
              for o in outs]
     fast = ember.autograd.grad(outs, diff, seeds, retain_graph=True, allow_unused=True)
     engine.options.use_vjp = False
