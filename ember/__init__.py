@@ -88,7 +88,7 @@ from .tensor import Size, Tensor, is_tensor
 
 globals().update(_functions())
 
-from . import data, datasets, func, linalg, viz  # noqa: E402  (built on the ops above)
+from . import cuda, data, datasets, func, linalg, viz  # noqa: E402  (built on the ops above)
 from .linalg import cdist, dist  # noqa: E402
 
 # torch's top-level names for linear algebra, and the Tensor methods

@@ -290,8 +290,10 @@ class Device:
 
 
 def _cuda_unavailable_message() -> str:
-    return ("CUDA is unavailable: this build of ember has only its CPU (NumPy) backend; the CUDA "
-            "backend (CuPy on an NVIDIA GPU) is not implemented yet. Use device='cpu'.")
+    import importlib.util
+    cupy = "CuPy is installed" if importlib.util.find_spec("cupy") else "CuPy is not installed"
+    return ("CUDA is unavailable: this build of ember runs on the CPU (NumPy) only; its CUDA "
+            f"backend (CuPy on an NVIDIA GPU) is not enabled yet ({cupy}). Use device='cpu'.")
 
 
 cpu = Device("cpu", None, np)

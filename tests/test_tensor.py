@@ -377,3 +377,13 @@ def test_setitem_with_values_and_masks():
     x[x > 5] = -1
     x[:, -1] = ember.arange(3).float()
     assert x.tolist() == [[1, 1, 1, 0], [0, 5, -1, 1], [0, 0, 0, 2]]
+
+
+def test_cuda_queries_without_a_gpu():
+    assert ember.cuda.is_available() is False and ember.cuda.device_count() == 0
+    for call in (ember.cuda.current_device, ember.cuda.get_device_name, ember.cuda.synchronize,
+                 ember.cuda.memory_allocated):
+        with pytest.raises(RuntimeError, match="CUDA is unavailable"):
+            call()
+    ember.cuda.manual_seed_all(0)
+    ember.cuda.empty_cache()
