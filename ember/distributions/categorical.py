@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from ..autograd import no_grad
-from ..backend import float_info, int64
+from ..backend import int64
 from ..creation import arange
 from ..ops.index import one_hot
 from ..tensor import Tensor
@@ -19,6 +19,7 @@ from .distribution import Distribution
 from .utils import (
     _rng,
     as_tensor,
+    finfo,
     host,
     host_sample,
     lazy_property,
@@ -110,7 +111,7 @@ class Categorical(Distribution):
         return logits.expand(shape + (self._num_events,)).gather(-1, index).squeeze(-1)
 
     def _entropy(self):
-        logits = self.logits.clamp(min=float_info(self.logits.dtype).min)
+        logits = self.logits.clamp(min=finfo(self.logits.dtype).min)
         return -(self.probs * logits).sum(-1)
 
     def enumerate_support(self, expand: bool = True):
@@ -263,7 +264,7 @@ class Multinomial(Distribution):
         value = self._value(value, self._param)
         logits = self.logits
         # x_k log p_k is 0 where x_k = 0, even for p_k = 0
-        terms = (value * logits.clamp(min=float_info(logits.dtype).min)).where(value != 0, 0.0)
+        terms = (value * logits.clamp(min=finfo(logits.dtype).min)).where(value != 0, 0.0)
         return ((value.sum(-1) + 1).lgamma() - (value + 1).lgamma().sum(-1) + terms.sum(-1))
 
     def _entropy(self):
@@ -272,8 +273,8 @@ class Multinomial(Distribution):
         p = self.probs
         cat = self._categorical._entropy()
         k = arange(n + 1, dtype=p.dtype).reshape((-1,) + (1,) * p.ndim)
-        logits = self.logits.clamp(min=float_info(p.dtype).min)
-        log1m = (-p).log1p().clamp(min=float_info(p.dtype).min)
+        logits = self.logits.clamp(min=finfo(p.dtype).min)
+        log1m = (-p).log1p().clamp(min=finfo(p.dtype).min)
         log_binom = (math.lgamma(n + 1) - (k + 1).lgamma() - (n - k + 1).lgamma()
                      + (k * logits).where(k != 0, 0.0) + ((n - k) * log1m).where(k != n, 0.0))
         expected = (log_binom.exp() * (k + 1).lgamma()).sum(0).sum(-1)

@@ -13,13 +13,12 @@ from __future__ import annotations
 import math
 
 from ..autograd import no_grad
-from ..backend import float_info
 from ..ops.index import one_hot
 from ..tensor import Tensor
 from . import constraints
 from ._special import GammaInc, GammaIncInv
 from .distribution import Distribution
-from .utils import _rng, as_tensor, broadcast_all, clamp_probs, host, host_sample, noise
+from .utils import _rng, as_tensor, broadcast_all, clamp_probs, finfo, host, host_sample, noise
 
 __all__ = ["Beta", "Chi2", "Dirichlet", "Gamma"]
 
@@ -34,7 +33,7 @@ def _standard_gamma_sample(concentration: Tensor, shape: tuple) -> Tensor:
     """Standard gamma draws of `shape` (concentration broadcast), outside the graph."""
     with no_grad():
         draw = _rng().standard_gamma(host(concentration.expand(shape)))
-        return host_sample(draw, concentration).clamp(min=float_info(concentration.dtype).tiny)
+        return host_sample(draw, concentration).clamp(min=finfo(concentration.dtype).tiny)
 
 
 class Gamma(Distribution):

@@ -13,7 +13,7 @@ from .categorical import Categorical
 from .continuous import Normal
 from .mixture_same_family import MixtureSameFamily
 from .multivariate_normal import MultivariateNormal
-from .utils import as_tensor, data_tensor
+from .utils import as_tensor, data_tensor, finfo
 
 __all__ = ["GaussianMixture"]
 
@@ -182,7 +182,7 @@ def _em(x: Tensor, k: int, rng, max_iter: int, tol: float, reg: float):
 
 def _m_step(x: Tensor, resp: Tensor, ident: Tensor, reg: float):
     n = x.shape[0]
-    nk = resp.sum(0) + 10 * backend.float_info(x.dtype).eps                # (K,)
+    nk = resp.sum(0) + 10 * finfo(x.dtype).eps                # (K,)
     means = (resp.mT @ x) / nk.unsqueeze(-1)                               # (K, D)
     diff = x.unsqueeze(0) - means.unsqueeze(1)                             # (K, N, D)
     weighted = diff * resp.mT.unsqueeze(-1)

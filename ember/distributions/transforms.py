@@ -16,7 +16,7 @@ import weakref
 from ..ops.shape import pad
 from ..tensor import Tensor
 from . import constraints
-from .utils import as_tensor, sum_rightmost
+from .utils import as_tensor, finfo, sum_rightmost
 
 __all__ = [
     "AbsTransform", "AffineTransform", "ComposeTransform", "ExpTransform",
@@ -608,9 +608,8 @@ class StickBreakingTransform(Transform):
 
     def _inverse(self, y):
         # logit(z_k) = log y_k - log(1 - y_1 - ... - y_k)
-        from ..backend import float_info
         y_crop = y[..., :-1]
-        rest = (1 - y_crop.cumsum(-1)).clamp(min=float_info(y.dtype).tiny)
+        rest = (1 - y_crop.cumsum(-1)).clamp(min=finfo(y.dtype).tiny)
         return y_crop.log() - rest.log() + self._offset(y_crop)
 
     def log_abs_det_jacobian(self, x, y):

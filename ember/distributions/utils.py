@@ -69,9 +69,18 @@ def sum_rightmost(value: Tensor, dim: int) -> Tensor:
     return value.reshape(tuple(value.shape[:value.ndim - dim]) + (-1,)).sum(-1)
 
 
+class finfo:  # noqa: N801  (torch.finfo's name)
+    """Machine limits of a floating dtype as Python floats: eps, tiny, min, max."""
+
+    def __init__(self, dtype):
+        info = backend.float_info(dtype)
+        self.eps, self.tiny = float(info.eps), float(info.tiny)
+        self.min, self.max = float(info.min), float(info.max)
+
+
 def clamp_probs(probs: Tensor) -> Tensor:
     """Probabilities pulled into [eps, 1 - eps] so that their logs stay finite."""
-    eps = backend.float_info(probs.dtype).eps
+    eps = finfo(probs.dtype).eps
     return probs.clamp(eps, 1 - eps)
 
 
@@ -120,9 +129,7 @@ def noise(kind: str, shape: tuple, like: Tensor, **kwargs) -> Tensor:
     if kind == "normal":
         host = rng.standard_normal(shape)
     elif kind == "uniform":
-        tiny = backend.float_info(like.dtype).tiny
         host = rng.random(shape)
-        host = host.clip(tiny, 1 - backend.float_info(like.dtype).eps / 2)
     elif kind == "exponential":
         host = rng.standard_exponential(shape)
     elif kind == "gumbel":
@@ -132,10 +139,9 @@ def noise(kind: str, shape: tuple, like: Tensor, **kwargs) -> Tensor:
     else:
         raise ValueError(f"unknown noise kind {kind!r}")
     host = host.astype(like.dtype.np)
-    if kind == "uniform":
-        host = host.clip(backend.float_info(like.dtype).tiny,
-                         math.nextafter(1.0, 0.0) if like.dtype.name == "float64"
-                         else 1 - backend.float_info(like.dtype).eps / 2)
+    if kind == "uniform":  # (0, 1) open: log u and log(1 - u) stay finite
+        lim = finfo(like.dtype)
+        host = host.clip(lim.tiny, 1 - lim.eps / 2)
     return _make(like._device.asarray(host), like._device)
 
 
