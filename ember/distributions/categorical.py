@@ -59,6 +59,13 @@ class Categorical(Distribution):
     def __init__(self, probs=None, logits=None, validate_args=None):
         value = _param("Categorical", probs, logits)
         if probs is not None:
+            validate = Distribution._validate_args if validate_args is None else validate_args
+            if validate and not bool(((value >= 0).all(-1) & (value.sum(-1) > 0)).all()):
+                raise ValueError(f"Expected parameter probs (Tensor of shape "
+                                 f"{tuple(value.shape)}) of distribution {type(self).__name__} "
+                                 f"to satisfy the constraint Simplex() (non-negative weights "
+                                 f"with a positive sum), but found invalid values:\n"
+                                 f"{value.detach()}")
             self.probs = value / value.sum(-1, keepdim=True)
         else:
             self.logits = log_normalize(value)
