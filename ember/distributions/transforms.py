@@ -354,7 +354,8 @@ class PowerTransform(Transform):
 
     def __init__(self, exponent, cache_size: int = 0):
         super().__init__(cache_size=cache_size)
-        self.exponent = as_tensor(exponent)
+        self.exponent = exponent if isinstance(exponent, (Tensor, int, float)) \
+            else as_tensor(exponent)
 
     def with_cache(self, cache_size: int = 1):
         return self if self._cache_size == cache_size else \
@@ -362,10 +363,12 @@ class PowerTransform(Transform):
 
     @property
     def sign(self):
-        return self.exponent.sign()
+        if isinstance(self.exponent, Tensor):
+            return self.exponent.sign()
+        return 1 if self.exponent > 0 else -1 if self.exponent < 0 else 0
 
     def __eq__(self, other):
-        return isinstance(other, PowerTransform) and bool((self.exponent == other.exponent).all())
+        return isinstance(other, PowerTransform) and _same(self.exponent, other.exponent)
 
     def __hash__(self) -> int:
         return hash(PowerTransform)
@@ -381,7 +384,7 @@ class PowerTransform(Transform):
 
     def forward_shape(self, shape):
         from ..ops.shape import broadcast_shapes
-        return tuple(broadcast_shapes(tuple(shape), tuple(self.exponent.shape)))
+        return tuple(broadcast_shapes(tuple(shape), tuple(getattr(self.exponent, "shape", ()))))
 
     inverse_shape = forward_shape
 
