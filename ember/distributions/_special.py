@@ -151,7 +151,14 @@ def gammaincinv_array(sp, xp, a, u):
     inside = (u > 0) & (u < 1) & (a > 0)
     idx = xp.nonzero(inside)[0]
     if idx.size:
-        x[idx] = _halley(sp, xp, a[idx], u[idx])
+        ai, ui = a[idx], u[idx]
+        xi = _halley(sp, xp, ai, ui)
+        # deep in the lower tail P(a, x) = x^a / Gamma(a + 1) (1 + O(x)): solve it in log space,
+        # where Halley's steps would underflow
+        small = xi < 1e-50
+        if small.any():
+            xi[small] = xp.exp((xp.log(ui[small]) + sp.lgamma(ai[small] + 1.0)) / ai[small])
+        x[idx] = xi
     return x.reshape(shape)
 
 

@@ -121,20 +121,21 @@ def test_mle_of_a_multivariate_normal_through_its_cholesky_factor():
     x = _draws(true, 3000)
     fitted = D.MultivariateNormal.fit(x)
     est = stats.mle(D.MultivariateNormal, x, {"loc": [0.0, 0.0], "scale_tril": np.eye(2)},
-                    steps=800)
+                    steps=500, lr=0.1)
     np.testing.assert_allclose(to_numpy(est.loc), to_numpy(fitted.loc), atol=2e-3)
     np.testing.assert_allclose(to_numpy(est.covariance_matrix),
                                to_numpy(fitted.covariance_matrix), atol=5e-3)
 
 
 def test_mle_without_closed_form_matches_scipy_fit():
-    g = to_numpy(_draws(D.Gamma(*_f64(2.5, 1.5)), 4000))
-    est = stats.mle(D.Gamma, g, {"concentration": 1.0, "rate": 1.0}, steps=800)
+    g = to_numpy(_draws(D.Gamma(*_f64(2.5, 1.5)), 2000))
+    est = stats.mle(D.Gamma, g, {"concentration": 1.0, "rate": 1.0}, steps=500, lr=0.1)
     a, _, scale = st.gamma.fit(g, floc=0)
     assert est.concentration.item() == pytest.approx(a, rel=2e-3)
     assert est.rate.item() == pytest.approx(1 / scale, rel=2e-3)
-    b = to_numpy(_draws(D.Beta(*_f64(2.0, 5.0)), 4000))
-    est = stats.mle(D.Beta, b, {"concentration1": 1.0, "concentration0": 1.0}, steps=800)
+    b = to_numpy(_draws(D.Beta(*_f64(2.0, 5.0)), 2000))
+    est = stats.mle(D.Beta, b, {"concentration1": 1.0, "concentration0": 1.0}, steps=500,
+                    lr=0.1)
     a1, a0, _, _ = st.beta.fit(b, floc=0, fscale=1)
     assert est.concentration1.item() == pytest.approx(a1, rel=2e-3)
     assert est.concentration0.item() == pytest.approx(a0, rel=2e-3)
