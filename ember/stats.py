@@ -190,7 +190,8 @@ def quantile(input, q, dim=None, keepdim: bool = False, *,
         raise ValueError(f"quantile() interpolation must be one of {', '.join(_INTERPOLATIONS)}."
                          f" Got {interpolation!r}")
     scalar_q = not isinstance(q, Tensor)
-    qt = _float_tensor(op, q).to(x.dtype)
+    from .distributions.utils import as_tensor
+    qt = (q if isinstance(q, Tensor) else as_tensor(q, x)).to(x.dtype)
     if qt.ndim > 1:
         raise RuntimeError(f"quantile() q must be a scalar or 1D tensor, got shape "
                            f"{tuple(qt.shape)}")
@@ -209,6 +210,10 @@ def quantile(input, q, dim=None, keepdim: bool = False, *,
     has_nan = srt.isnan().any(-1, keepdim=True)
     qs = qt.reshape(-1)
     pos = qs * (n - 1)
+    # q (n - 1) one rounding above an integer (0.3 * 20 = 6.000000000000001) is that integer,
+    # as in NumPy and PyTorch, so 'higher' does not jump to the next order statistic
+    whole = pos.round()
+    pos = whole.where((pos - whole).abs() <= 8 * _eps(x) * max(n - 1, 1), pos)
     lo = pos.floor().clamp(0, n - 1)
     hi = pos.ceil().clamp(0, n - 1)
     if interpolation == "nearest":
@@ -238,6 +243,10 @@ def quantile(input, q, dim=None, keepdim: bool = False, *,
     if scalar_q or qt.ndim == 0:
         out = out.squeeze(0)
     return out
+
+
+def _eps(x: Tensor) -> float:
+    return float(backend.float_info(x.dtype).eps)
 
 
 # ------------------------------------------------------------------------------ counting
