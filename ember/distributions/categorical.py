@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from ..autograd import no_grad
-from ..backend import int64
+from ..backend import get_default_dtype, int64
 from ..creation import arange
 from ..ops.index import one_hot
 from ..tensor import Tensor
@@ -38,7 +38,7 @@ def _param(name: str, probs, logits):
         raise ValueError(f"{name}: either `probs` or `logits` must be specified, but not both.")
     value = as_tensor(probs if probs is not None else logits)
     if not value.dtype.is_floating_point:
-        value = value.to(as_tensor(0.0).dtype)
+        value = value.to(get_default_dtype())
     if value.ndim < 1:
         raise ValueError(f"{name}: `{'probs' if probs is not None else 'logits'}` must be at "
                          "least one-dimensional (..., K)")
@@ -140,7 +140,7 @@ class Categorical(Distribution):
         if int(x.min().item()) < 0 or int(x.max().item()) >= k:
             raise ValueError(f"Categorical.fit: labels must lie in [0, {k - 1}], got "
                              f"[{int(x.min().item())}, {int(x.max().item())}]")
-        counts = one_hot(x, k).to(as_tensor(0.0).dtype).sum(0)
+        counts = one_hot(x, k).to(get_default_dtype()).sum(0)
         return cls(probs=counts / x.shape[0])
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from ..backend import get_default_dtype
 from . import constraints
 from .distribution import Distribution
 from .utils import as_tensor, sum_rightmost
@@ -28,7 +29,7 @@ class Dirac(Distribution):
     def __init__(self, loc, event_dim: int = 0, validate_args=None):
         loc = as_tensor(loc)
         if not loc.dtype.is_floating_point:
-            loc = loc.to(as_tensor(0.0).dtype)
+            loc = loc.to(get_default_dtype())
         if not 0 <= event_dim <= loc.ndim:
             raise ValueError(f"Dirac: event_dim must be in [0, {loc.ndim}] for loc of shape "
                              f"{tuple(loc.shape)}, got {event_dim}")

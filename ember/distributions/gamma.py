@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 
 from ..autograd import no_grad
+from ..backend import get_default_dtype
 from ..ops.index import one_hot
 from ..tensor import Tensor
 from . import constraints
@@ -169,7 +170,7 @@ class Dirichlet(Distribution):
     def __init__(self, concentration, validate_args=None):
         concentration = as_tensor(concentration)
         if not concentration.dtype.is_floating_point:
-            concentration = concentration.to(as_tensor(0.0).dtype)
+            concentration = concentration.to(get_default_dtype())
         if concentration.ndim < 1:
             raise ValueError("Dirichlet: concentration parameter must be at least "
                              "one-dimensional (..., K)")

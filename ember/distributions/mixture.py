@@ -6,6 +6,7 @@ import math
 
 from .. import backend
 from ..autograd import no_grad
+from ..backend import get_default_dtype
 from ..creation import eye
 from ..tensor import Tensor, _make
 from ._linalg import cholesky, mahalanobis_sq
@@ -33,6 +34,8 @@ class GaussianMixture(MixtureSameFamily):
 
     def __init__(self, weights, means, covariances, validate_args=None):
         weights = as_tensor(weights)
+        if not weights.dtype.is_floating_point:
+            weights = weights.to(get_default_dtype())
         means = as_tensor(means, weights)
         covariances = as_tensor(covariances, weights)
         if means.ndim == weights.ndim:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+from ..backend import get_default_dtype
 from ..creation import eye
 from ..ops._util import broadcast_shapes_or_raise
 from ..tensor import Tensor
@@ -25,6 +26,10 @@ def _precision_to_scale_tril(precision: Tensor) -> Tensor:
     # triangular, and Sigma = P^-1 = U^-T U^-1 = L L^T with L = U^-T lower triangular.
     upper = cholesky(precision.flip((-2, -1))).flip((-2, -1))
     return _lower_from_upper_factor(upper)
+
+
+def _float(t: Tensor) -> Tensor:
+    return t if t.dtype.is_floating_point else t.to(get_default_dtype())
 
 
 def _lower_from_upper_factor(u: Tensor) -> Tensor:
@@ -55,7 +60,7 @@ class MultivariateNormal(Distribution):
 
     def __init__(self, loc, covariance_matrix=None, precision_matrix=None, scale_tril=None,
                  validate_args=None):
-        loc = as_tensor(loc)
+        loc = _float(as_tensor(loc))
         if loc.ndim < 1:
             raise ValueError("MultivariateNormal: loc must be at least one-dimensional (..., D)")
         given = [m is not None for m in (covariance_matrix, precision_matrix, scale_tril)]
@@ -174,7 +179,7 @@ class LowRankMultivariateNormal(MultivariateNormal):
                        "cov_diag": constraints.independent(constraints.positive, 1)}
 
     def __init__(self, loc, cov_factor, cov_diag, validate_args=None):
-        loc = as_tensor(loc)
+        loc = _float(as_tensor(loc))
         cov_factor = as_tensor(cov_factor, loc)
         cov_diag = as_tensor(cov_diag, loc)
         if loc.ndim < 1 or cov_factor.ndim < 2 or cov_diag.ndim < 1:

@@ -22,18 +22,19 @@ def _rng():
 
 
 def as_tensor(value, like: Tensor | None = None) -> Tensor:
-    """A Tensor from a Tensor, number, list or array; numbers take `like`'s floating dtype (or
-    the default dtype)."""
+    """A Tensor from a Tensor (returned as is), number, list or array. With `like` (a floating
+    tensor) the result takes its dtype and device; otherwise a number becomes the default
+    floating dtype, and lists and arrays keep their own dtype as ember.tensor infers it
+    (float64 NumPy arrays stay float64)."""
     if isinstance(value, Tensor):
         return value
-    device = like._device if like is not None else backend.cpu
     if like is not None and like.dtype.is_floating_point:
-        dtype = like.dtype
-    else:
-        dtype = backend.get_default_dtype()
-    if backend.is_array(value) and value.dtype.kind != "f" and value.dtype.kind != "b":
-        dtype = backend.get_default_dtype() if like is None else dtype
-    return _make(device.asarray(value, dtype), device)
+        return _make(like._device.asarray(value, like.dtype), like._device)
+    device = like._device if like is not None else backend.cpu
+    if isinstance(value, Number) and not isinstance(value, bool):
+        return _make(device.asarray(value, backend.get_default_dtype()), device)
+    from ..creation import tensor
+    return tensor(value, device=device)
 
 
 def broadcast_all(*values) -> tuple:

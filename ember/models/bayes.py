@@ -178,6 +178,7 @@ class GaussianBayesClassifier:
 
     def predict(self, X) -> Tensor:  # noqa: N803
         """The class label of highest posterior for each row of X: (N,)."""
+        self._check_fitted("predict")
         return self.classes_[self.joint_log_likelihood(X).argmax(-1)]
 
     def score(self, X, y) -> float:  # noqa: N803
