@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 
 from .autograd import no_grad
+from .ops._util import wrap_dim
 from .tensor import Tensor
 
 __all__ = ["BANS", "BITS", "DITS", "HARTLEYS", "NATS", "conditional_entropy",
@@ -80,10 +81,10 @@ def _check_distribution(op: str, name: str, p: Tensor, dims: tuple, tol) -> None
     tol = _default_tol(p) if tol is None else tol
     with no_grad():
         nd = p.ndim
-        dims = tuple(sorted(d % nd for d in dims)) if nd else ()
         if not nd:
             raise ValueError(f"{op}: {name} must have at least one dim of probabilities, got a "
                              f"scalar")
+        dims = tuple(sorted(wrap_dim(d, nd, op) for d in dims))
         rest = [d for d in range(nd) if d not in dims]
         q = p.permute(rest + list(dims)).reshape(tuple(p.shape[d] for d in rest) + (-1,))
         bad_entry = (q < 0) | q.isnan()

@@ -171,23 +171,19 @@ class Binomial(Distribution):
             return host_sample(draw, self._param)
 
     def log_prob(self, value):
-        value = self._value(value, self._param)
+        return self._log_pmf(self._value(value, self._param))
+
+    def _log_pmf(self, k):
         n, lg = self.total_count, self.logits
-        log_binom = (n + 1).lgamma() - (value + 1).lgamma() - (n - value + 1).lgamma()
-        # k log p + (n - k) log(1 - p) = k logits - n softplus(logits), finite for p in {0, 1}
-        return log_binom + value * lg - n * softplus(lg)
+        log_binom = (n + 1).lgamma() - (k + 1).lgamma() - (n - k + 1).lgamma()
+        # k log p + (n - k) log(1 - p) = k logits - n softplus(logits)
+        return log_binom + k * lg - n * softplus(lg)
 
     def _entropy(self):
-        support = self._grid()
-        lp = self.log_prob_unchecked(support)
-        inside = support <= self.total_count
+        k = self._grid()
+        inside = k <= self.total_count  # total_count may differ across the batch
+        lp = self._log_pmf(k.clamp(max=self.total_count))
         return _neg_p_log_p(lp.where(inside, -math.inf)).sum(0)
-
-    def log_prob_unchecked(self, value):
-        n, lg = self.total_count, self.logits
-        k = value.clamp(max=n)
-        log_binom = (n + 1).lgamma() - (k + 1).lgamma() - (n - k + 1).lgamma()
-        return log_binom + k * lg - n * softplus(lg)
 
     def _grid(self):
         top = int(self.total_count.max().item()) if self.total_count.numel() else 0

@@ -77,8 +77,10 @@ class GaussianMixture(MixtureSameFamily):
             reg: float = 1e-6, n_init: int = 1, generator=None) -> GaussianMixture:
         r"""Fit a K-component Gaussian mixture to x (N,) or (N, D) by expectation-maximisation.
 
-        Initialisation: k-means++ seeds refined by 10 Lloyd iterations (random choices from
-        `generator`, else a generator seeded with `seed`, so fits are reproducible). Then EM:
+        Initialisation: k-means++ seeds refined by 10 Lloyd iterations. Its random choices come
+        from `generator` if given, else from a generator seeded with `seed` (so a fit is
+        reproducible by default), else (seed=None) from ember's default generator, which
+        follows ember.manual_seed. Then EM:
 
         - E-step: r_nk = w_k N(x_n; mu_k, Sigma_k) / sum_j w_j N(x_n; mu_j, Sigma_j) (log space)
         - M-step: N_k = sum_n r_nk, w_k = N_k / N, mu_k = sum_n r_nk x_n / N_k,
@@ -102,11 +104,12 @@ class GaussianMixture(MixtureSameFamily):
             raise ValueError(f"GaussianMixture.fit: {n} observations cannot fit {k} components")
         if max_iter < 1 or n_init < 1:
             raise ValueError("GaussianMixture.fit: max_iter and n_init must be >= 1")
-        gen = generator if generator is not None else backend.Generator()
-        if generator is None and seed is not None:
-            gen.manual_seed(seed)
-        elif generator is None:
-            gen.seed()
+        if generator is not None:
+            gen = generator
+        elif seed is not None:
+            gen = backend.Generator().manual_seed(seed)
+        else:
+            gen = backend.default_generator
         best = None
         with no_grad():
             x2 = x2.detach()

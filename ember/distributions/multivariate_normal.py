@@ -149,8 +149,7 @@ class MultivariateNormal(Distribution):
     def _entropy(self):
         d = self._event_shape[0]
         h = 0.5 * d * (1.0 + math.log(2 * math.pi)) + self._half_log_det()
-        return h.expand(self._batch_shape) if h.ndim < len(self._batch_shape) or \
-            tuple(h.shape) != self._batch_shape else h
+        return h.expand(self._batch_shape)
 
     @classmethod
     def fit(cls, x, dim: int = 0, unbiased: bool = False) -> MultivariateNormal:

@@ -3,8 +3,6 @@ Normal."""
 
 from __future__ import annotations
 
-import math
-
 from ..autograd import no_grad
 from . import constraints
 from .continuous import Normal, _fit_data
@@ -203,5 +201,3 @@ class LogNormal(TransformedDistribution):
 def _short(t):
     return t.detach().item() if t.numel() == 1 else tuple(t.shape)
 
-
-_ = math

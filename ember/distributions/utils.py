@@ -38,22 +38,22 @@ def as_tensor(value, like: Tensor | None = None) -> Tensor:
 
 
 def broadcast_all(*values) -> tuple:
-    """Tensors (numbers become tensors of the first tensor's floating dtype, or the default
-    dtype) broadcast to one shape; differentiable. RuntimeError if the shapes do not broadcast.
+    """Tensors broadcast to one shape (differentiable): lists and arrays become tensors of
+    their own dtype, numbers take the dtype of the first floating tensor (or the default
+    dtype), and integer tensors become floating. RuntimeError if the shapes do not broadcast.
     """
-    like = next((v for v in values if isinstance(v, Tensor) and v.dtype.is_floating_point), None)
-    if like is None:
-        like = next((v for v in values if isinstance(v, Tensor)), None)
-    tensors = []
+    converted = []
     for v in values:
-        if not isinstance(v, (Tensor, Number)) and not backend.is_array(v) \
-                and not isinstance(v, (list, tuple)):
+        if not isinstance(v, (Tensor, Number, list, tuple)) and not backend.is_array(v):
             raise TypeError(f"expected Tensors or numbers, got {type(v).__name__}")
+        converted.append(v if isinstance(v, (Tensor, Number)) else as_tensor(v))
+    like = next((v for v in converted if isinstance(v, Tensor) and v.dtype.is_floating_point),
+                None)
+    dtype = like.dtype if like is not None else backend.get_default_dtype()
+    tensors = []
+    for v in converted:
         t = as_tensor(v, like)
-        if not t.dtype.is_floating_point:
-            t = t.to(like.dtype if like is not None and like.dtype.is_floating_point
-                     else backend.get_default_dtype())
-        tensors.append(t)
+        tensors.append(t if t.dtype.is_floating_point else t.to(dtype))
     if len(tensors) == 1:
         return tuple(tensors)
     shapes = [tuple(t.shape) for t in tensors]

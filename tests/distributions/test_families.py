@@ -184,3 +184,17 @@ def test_float32_parameters_give_float32_draws_and_densities():
     assert x.dtype == ember.float32 and d.log_prob(x).dtype == ember.float32
     g = ember.distributions.Gamma(ember.tensor([2.0]), ember.tensor([1.0]))
     assert g.rsample((2,)).dtype == ember.float32
+
+
+@pytest.mark.parametrize("row", _sample_cases(lambda r: "variance" in r.ref))
+def test_stddev_is_the_square_root_of_the_variance(row):
+    dist = row.build(*_tensors(_params(row)))
+    np.testing.assert_allclose(to_numpy(dist.stddev), np.sqrt(to_numpy(dist.variance)),
+                               rtol=1e-12)
+
+
+def test_binomial_entropy_with_different_total_counts_across_the_batch():
+    import scipy.stats as st
+    d = ember.distributions.Binomial(ember.tensor([3.0, 7.0], dtype=ember.float64),
+                                     probs=ember.tensor([0.3, 0.6], dtype=ember.float64))
+    np.testing.assert_allclose(to_numpy(d.entropy()), st.binom([3, 7], [0.3, 0.6]).entropy())
