@@ -318,7 +318,7 @@ class Poisson(Distribution):
 
     def cdf(self, value):
         value = self._value(value, self.rate)
-        a = (value.floor() + 1).clamp(min=1)
+        a = (value.floor() + 1).clamp(min=1).to(self.rate.dtype)
         return GammaInc.apply(a, self.rate, True).where(value >= 0, 0.0)
 
     def _entropy(self):
