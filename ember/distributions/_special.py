@@ -76,7 +76,7 @@ def _continued_fraction(xp, a, x):
             dden = dan * d + an * dd + db
             den = xp.where(xp.abs(den) < _FPMIN, _FPMIN, den)
             cn = b + an / c
-            dc = db + dan / c - an * dc / (c * c)
+            dc = db + dan / c - an * dc / c / c  # (c * c would overflow at c = 1 / FPMIN)
             c = xp.where(xp.abs(cn) < _FPMIN, _FPMIN, cn)
             d = 1.0 / den
             dd = -dden * d * d
