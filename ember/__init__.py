@@ -88,7 +88,8 @@ from .tensor import Size, Tensor, is_tensor
 
 globals().update(_functions())
 
-from . import cuda, data, datasets, func, linalg, viz  # noqa: E402  (built on the ops above)
+from . import (  # noqa: E402  (built on the ops above)
+    cuda, data, datasets, distributions, func, info, linalg, models, stats, viz)
 from .linalg import cdist, dist  # noqa: E402
 
 # torch's top-level names for linear algebra, and the Tensor methods

@@ -93,7 +93,7 @@ def cov(input, *, correction: int = 1, fweights=None, aweights=None,
     w = None
     if fweights is not None:
         fw = fweights if isinstance(fweights, Tensor) else _make(
-            backend.cpu.asarray(fweights), backend.cpu)
+            x._device.asarray(fweights), x._device)
         if fw.ndim > 1:
             raise RuntimeError(f"cov(): expected fweights to have one or fewer dimensions but "
                                f"got fweights with {fw.ndim} dimensions")

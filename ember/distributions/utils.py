@@ -30,7 +30,7 @@ def as_tensor(value, like: Tensor | None = None) -> Tensor:
         return value
     if like is not None and like.dtype.is_floating_point:
         return _make(like._device.asarray(value, like.dtype), like._device)
-    device = like._device if like is not None else backend.cpu
+    device = like._device if like is not None else backend.device(None)
     if isinstance(value, Number) and not isinstance(value, bool):
         return _make(device.asarray(value, backend.get_default_dtype()), device)
     from ..creation import tensor

@@ -54,6 +54,8 @@ def result_dtype(*operands) -> backend.DType:
     for x in operands:
         if isinstance(x, Tensor):
             (dims if x._data.ndim else zeros).append(x.dtype)
+        elif backend.is_numpy_scalar(x):
+            scalars.append(backend.scalar_dtype(x.item()))
         elif x is not None:
             scalars.append(backend.scalar_dtype(x))
     return backend.result_type(dims, zeros, scalars)

@@ -781,6 +781,8 @@ def clamp(input, min=None, max=None) -> Tensor:
     """Every element limited to [min, max] (numbers or tensors; either may be None). Where
     min > max the result is max, as PyTorch."""
     check_tensor("clamp", input)
+    min = min.item() if backend.is_numpy_scalar(min) else min  # NumPy scalars act as numbers
+    max = max.item() if backend.is_numpy_scalar(max) else max
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
     dt = result_dtype(input, min, max)
