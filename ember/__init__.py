@@ -88,8 +88,7 @@ from .tensor import Size, Tensor, is_tensor
 
 globals().update(_functions())
 
-from . import (  # noqa: E402  (built on the ops above)
-    cuda, data, datasets, distributions, func, info, linalg, models, stats, viz)
+from . import cuda, data, datasets, distributions, func, info, linalg, models, stats, viz  # noqa: E402  (built on the ops above)
 from .linalg import cdist, dist  # noqa: E402
 
 # torch's top-level names for linear algebra, and the Tensor methods

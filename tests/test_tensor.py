@@ -387,3 +387,10 @@ def test_cuda_queries_without_a_gpu():
             call()
     ember.cuda.manual_seed_all(0)
     ember.cuda.empty_cache()
+
+
+def test_numpy_scalars_act_as_python_numbers():
+    assert (ember.ones(2) * np.float64(2)).dtype is ember.float32
+    assert (np.float64(3) - ember.ones(2)).dtype is ember.float32
+    assert ember.ones(2).clamp(min=np.float32(0.5)).dtype is ember.float32
+    assert (ember.arange(3) + np.int64(1)).dtype is ember.int64

@@ -12,7 +12,7 @@ import sys
 import time
 import warnings
 
-from .. import backend, nn, serialization
+from .. import backend, serialization
 from ..autograd.grad_mode import no_grad
 from ..creation import tensor
 from ..data import DataLoader, TensorDataset

@@ -23,10 +23,10 @@ def check_tensor(op: str, x, what: str = "input") -> Tensor:
 def as_operand(op: str, x, like: Tensor):
     """A binary op's other operand: a Tensor, or a Python number (NumPy scalars become numbers,
     NumPy arrays tensors on `like`'s device). Anything else is a TypeError naming both types."""
+    if backend.is_numpy_scalar(x):  # (np.float64 is also a float: test it first)
+        return x.item()
     if isinstance(x, (Tensor, *_NUMBERS)):
         return x
-    if backend.is_numpy_scalar(x):
-        return x.item()
     if backend.is_array(x):
         return _make(like._device.asarray(x), like._device)
     raise TypeError(f"{op}: unsupported operand types Tensor and {type(x).__name__}")
