@@ -3,7 +3,6 @@ direct computation, scikit-learn conventions, priors, regularisation of singular
 errors."""
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,16 +13,9 @@ from ember.models import GaussianBayesClassifier, NotFittedError
 
 from ..conftest import to_numpy
 
-IRIS = Path(__file__).resolve().parents[1] / "data" / "iris.csv"
-
-
 def _iris():
-    rows = [line.strip().split(",") for line in IRIS.read_text().splitlines()
-            if line and not line.startswith("#")][1:]
-    x = np.array([[float(v) for v in r[:4]] for r in rows])
-    names = sorted({r[4] for r in rows})
-    y = np.array([names.index(r[4]) for r in rows])
-    return x, y
+    x, y = ember.datasets.iris(return_X_y=True, dtype=ember.float64)
+    return to_numpy(x), to_numpy(y)
 
 
 def _cross_validated_accuracy(covariance, folds=5, seed=0):
