@@ -113,6 +113,29 @@ class GaussianBayesClassifier:
         self._densities = MultivariateNormal(means, covariance_matrix=covs)
         return self
 
+    def state_dict(self) -> dict:
+        """The fitted model as tensors (for ember.save): classes, counts, priors, means,
+        covariances."""
+        self._check_fitted("state_dict")
+        return {"classes": self.classes_, "class_count": self.class_count_,
+                "class_prior": self.class_prior_, "means": self.means_,
+                "covariances": self.covariances_}
+
+    def load_state_dict(self, state: dict) -> GaussianBayesClassifier:
+        """Restore a model saved with state_dict() (no refitting)."""
+        missing = {"classes", "class_count", "class_prior", "means", "covariances"} - set(state)
+        if missing:
+            raise KeyError(f"GaussianBayesClassifier.load_state_dict: missing keys "
+                           f"{sorted(missing)}")
+        self.classes_ = state["classes"]
+        self.class_count_ = state["class_count"]
+        self.class_prior_ = state["class_prior"]
+        self.means_ = state["means"]
+        self.covariances_ = state["covariances"]
+        self.n_features_in_ = self.means_.shape[-1]
+        self._densities = MultivariateNormal(self.means_, covariance_matrix=self.covariances_)
+        return self
+
     def _priors(self, frequencies: Tensor, k: int) -> Tensor:
         if self.priors is None:
             return frequencies

@@ -159,6 +159,17 @@ class Perceptron:
         labels = (y if isinstance(y, Tensor) else tensor(y)).reshape(-1)
         return float((self.predict(X) == labels.to(self.predict(X).dtype)).double().mean())
 
+    def state_dict(self) -> dict:
+        """The fitted weights and classes as tensors (for ember.save)."""
+        self._check_fitted()
+        return {"weight": self.weight, "bias": self.bias, "classes": tensor(self.classes_)}
+
+    def load_state_dict(self, state: dict) -> Perceptron:
+        self.weight = state["weight"]
+        self.bias = state["bias"]
+        self.classes_ = state["classes"].tolist()
+        return self
+
     # --------------------------------------------------------------------------- geometry
     def hyperplane(self, unit: int = 0) -> dict:
         """The decision hyperplane w . x + b = 0 of a unit: its normal w, offset b and distance

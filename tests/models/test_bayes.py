@@ -154,3 +154,12 @@ def test_wrong_number_of_features_at_predict():
     with pytest.raises(ValueError, match="expecting 2 features"):
         model.predict([[0.0, 1.0, 2.0]])
     assert math.isfinite(model.score([[0.0, 1.0]], [0]))
+
+
+def test_state_dict_round_trip():
+    x, y = _iris()
+    model = GaussianBayesClassifier().fit(ember.tensor(x), ember.tensor(y))
+    again = GaussianBayesClassifier().load_state_dict(model.state_dict())
+    assert ember.equal(again.predict(ember.tensor(x)), model.predict(ember.tensor(x)))
+    with pytest.raises(KeyError, match="missing keys"):
+        GaussianBayesClassifier().load_state_dict({"means": model.means_})

@@ -81,3 +81,10 @@ def test_labels_and_errors():
         Perceptron().predict(x)
     with pytest.raises(ValueError, match="lr must be positive"):
         Perceptron(lr=0)
+
+
+def test_state_dict_round_trip():
+    x, y = separable()
+    model = Perceptron(seed=0).fit(x, y)
+    again = Perceptron().load_state_dict(model.state_dict())
+    assert ember.equal(again.predict(x), model.predict(x))
