@@ -1,0 +1,5 @@
+"""The `ember` command line (also `python -m ember`)."""
+
+from .main import main
+
+__all__ = ["main"]

@@ -1,0 +1,96 @@
+"""`ember eval CKPT --data ...`: accuracy, per-class precision / recall / F1 and the confusion
+matrix of a checkpoint written by `ember train`."""
+
+from __future__ import annotations
+
+import os
+
+from .. import serialization
+from . import plots
+from .common import (
+    CLIError,
+    apply_scaler,
+    build_model,
+    confusion_matrix,
+    format_report,
+    raw_data,
+)
+
+
+def add_arguments(p) -> None:
+    p.add_argument("checkpoint", metavar="CKPT")
+    p.add_argument("--data", required=True, help="the data set to evaluate on (mnist and "
+                                                  "fashion-mnist: their test split)")
+    p.add_argument("--target", help="the label column of a CSV file")
+    p.add_argument("--out", default=None, help="directory for the confusion matrix picture "
+                                               "(default: the checkpoint's)")
+    p.add_argument("--seed", type=int, default=0)
+
+
+def load_checkpoint(path: str) -> dict:
+    if not os.path.exists(path):
+        raise CLIError(f"no such checkpoint: {path}")
+    try:
+        ckpt = serialization.load(path)
+    except Exception as err:
+        raise CLIError(f"cannot read checkpoint {path}: {str(err).splitlines()[0]}") from None
+    meta = ckpt.get("meta") if isinstance(ckpt, dict) else None
+    if not isinstance(meta, dict) or meta.get("format") != "ember-train-checkpoint":
+        raise CLIError(f"{path} is not a checkpoint written by `ember train`")
+    return ckpt
+
+
+def run(args) -> int:
+    from .train import evaluate
+
+    ckpt = load_checkpoint(args.checkpoint)
+    meta = ckpt["meta"]
+    x, y, classes, _, side = raw_data(args.data, args.target, args.seed, train=False)
+    if x.shape[1] != meta["n_features"]:
+        raise CLIError(f"checkpoint {args.checkpoint} is a {meta['model']} for "
+                       f"{meta['n_features']} features; {args.data} has {x.shape[1]}")
+    if len(classes) > len(meta["classes"]) or (y.numel() and int(y.max()) >= len(
+            meta["classes"])):
+        raise CLIError(f"{args.data} has labels the checkpoint does not know (it was trained on "
+                       f"{len(meta['classes'])} classes)")
+    scaler = ckpt.get("scaler") or {}
+    if meta["model"] != "cnn":
+        x = apply_scaler(x, scaler.get("mean"), scaler.get("scale"))
+    classes = meta["classes"]
+    model = _restore(ckpt, meta, x, side)
+    if meta["model"] in ("perceptron", "bayes"):
+        pred = model.predict(x)
+        accuracy = float((pred == y).double().mean())
+    else:
+        _, accuracy, pred = evaluate(model, x, y)
+    counts = confusion_matrix(pred, y, len(classes))
+    print(f"{meta['model']} from {args.checkpoint} on {args.data} ({len(y)} samples): "
+          f"accuracy {accuracy:.4f}")
+    print(format_report(counts, classes))
+    out = args.out or os.path.dirname(os.path.abspath(args.checkpoint))
+    os.makedirs(out, exist_ok=True)
+    picture = plots.confusion(counts, classes, os.path.join(out, "eval-confusion.png"),
+                              f"{meta['model']} on {args.data}")
+    print(f"confusion matrix drawn in {picture}")
+    return 0
+
+
+def _restore(ckpt: dict, meta: dict, x, side):
+    from ..models import GaussianBayesClassifier, Perceptron
+    from .common import Data
+
+    kind = meta["model"]
+    try:
+        if kind == "perceptron":
+            return Perceptron().load_state_dict(ckpt["model"])
+        if kind == "bayes":
+            return GaussianBayesClassifier().load_state_dict(ckpt["model"])
+        shape = Data(kind, x[:1], x[:1, 0].long(), x[:1], x[:1, 0].long(),
+                     meta["classes"], image_size=meta.get("image_size"))
+        model = build_model(kind, shape, meta.get("hidden") or [], meta.get("dropout", 0.0),
+                            meta.get("activation", "relu"))
+        model.load_state_dict(ckpt["model"])
+        return model
+    except (RuntimeError, KeyError) as err:
+        raise CLIError(f"checkpoint does not fit a {kind} model: "
+                       f"{str(err).splitlines()[0]}") from None

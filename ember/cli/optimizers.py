@@ -1,0 +1,121 @@
+"""`ember optimizers`: the optimizers race from one start on a test function, their paths drawn
+on its contour plot."""
+
+from __future__ import annotations
+
+import math
+import os
+
+from .. import backend, optim
+from ..creation import tensor
+from . import plots
+from .common import CLIError
+
+
+def _rosenbrock(x, y):
+    return (1 - x) ** 2 + 100 * (y - x * x) ** 2
+
+
+def _beale(x, y):
+    return ((1.5 - x + x * y) ** 2 + (2.25 - x + x * y * y) ** 2
+            + (2.625 - x + x * y * y * y) ** 2)
+
+
+def _himmelblau(x, y):
+    return (x * x + y - 11) ** 2 + (x + y * y - 7) ** 2
+
+
+def _quadratic(x, y):
+    return 0.5 * (x * x + 10 * y * y)
+
+
+# name: (function, start, minima, plot bounds, the step size of gradient descent)
+FUNCTIONS = {
+    "rosenbrock": (_rosenbrock, (-1.5, 2.0), [(1.0, 1.0)], ((-2.0, 2.0), (-1.0, 3.0)), 6e-4),
+    "beale": (_beale, (1.0, 1.5), [(3.0, 0.5)], ((-1.0, 4.0), (-1.5, 2.0)), 2e-3),
+    "himmelblau": (_himmelblau, (0.0, -4.0),
+                   [(3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186),
+                    (3.584428, -1.848126)], ((-5.0, 5.0), (-5.0, 5.0)), 5e-3),
+    "quadratic": (_quadratic, (-4.0, 2.0), [(0.0, 0.0)], ((-5.0, 5.0), (-3.0, 3.0)), 0.09),
+}
+
+# name: (factory(params, gd_lr), gradient noise): step sizes relative to gradient descent's,
+# the adaptive methods with their own scale (their steps do not grow with the gradient)
+RACERS = {
+    "gradient descent": (lambda p, lr: optim.SGD(p, lr=lr), 0.0),
+    "SGD (noisy gradient)": (lambda p, lr: optim.SGD(p, lr=lr), 0.3),
+    "momentum": (lambda p, lr: optim.SGD(p, lr=lr * 0.5, momentum=0.9), 0.0),
+    "Nesterov (NAG)": (lambda p, lr: optim.SGD(p, lr=lr * 0.5, momentum=0.9, nesterov=True),
+                       0.0),
+    "Adagrad": (lambda p, lr: optim.Adagrad(p, lr=0.5), 0.0),
+    "Adadelta": (lambda p, lr: optim.Adadelta(p, lr=10.0), 0.0),
+    "RMSprop": (lambda p, lr: optim.RMSprop(p, lr=0.01), 0.0),
+    "Adam": (lambda p, lr: optim.Adam(p, lr=0.05), 0.0),
+}
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--function", default="rosenbrock", choices=sorted(FUNCTIONS))
+    p.add_argument("--steps", type=int, default=500)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default=".", help="directory for the picture")
+
+
+def race(name: str, steps: int, seed: int = 0) -> tuple[dict, list]:
+    """Each optimizer's path (a list of points) and its result rows (name, final loss,
+    distance to the nearest minimum)."""
+    if name not in FUNCTIONS:
+        raise CLIError(f"unknown function {name!r}: use one of {', '.join(sorted(FUNCTIONS))}")
+    if steps <= 0:
+        raise CLIError(f"--steps must be positive, got {steps}")
+    f, start, minima, _, gd_lr = FUNCTIONS[name]
+    rng = backend.Generator().manual_seed(seed).rng
+    paths, rows = {}, []
+    for racer, (make, noise) in RACERS.items():
+        point = tensor(list(start), dtype=backend.float64, requires_grad=True)
+        opt = make([point], gd_lr)
+        path = [tuple(start)]
+        for _ in range(steps):
+            opt.zero_grad()
+            loss = f(point[0], point[1])
+            loss.backward()
+            if noise:
+                scale = noise * float(point.grad.norm()) + 1e-3
+                point.grad.add_(tensor(rng.normal(0, scale, 2)))
+            opt.step()
+            xy = point.detach().tolist()
+            if not all(math.isfinite(v) for v in xy):
+                break
+            path.append(tuple(xy))
+        final = path[-1]
+        value = float(f(tensor(final[0]), tensor(final[1])))
+        distance = min(math.dist(final, m) for m in minima)
+        paths[racer] = path
+        rows.append((racer, value, distance))
+    return paths, rows
+
+
+def draw(name: str, paths: dict, path: str) -> str:
+    f, _, minima, bounds, _ = FUNCTIONS[name]
+    return plots.optimizer_paths(lambda gx, gy: f(gx, gy), paths, minima, path,
+                                 f"Optimizers on the {name} function", bounds)
+
+
+def table(rows) -> str:
+    lines = [f"{'optimizer':<22}{'final loss':>14}{'distance to minimum':>22}"]
+    for racer, value, distance in rows:
+        lines.append(f"{racer:<22}{value:>14.6g}{distance:>22.6g}")
+    return "\n".join(lines)
+
+
+def run(args) -> int:
+    paths, rows = race(args.function, args.steps, args.seed)
+    os.makedirs(args.out, exist_ok=True)
+    picture = draw(args.function, paths, os.path.join(args.out,
+                                                      f"optimizers-{args.function}.png"))
+    print(f"{args.steps} steps on the {args.function} function from "
+          f"{FUNCTIONS[args.function][1]}")
+    print(table(rows))
+    best = min(rows, key=lambda r: r[2])
+    print(f"closest to a minimum: {best[0]} ({best[2]:.3g} away); picture: {picture}")
+    return 0
