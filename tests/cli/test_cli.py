@@ -1,0 +1,158 @@
+"""The `ember` command end to end, in subprocesses (`python -m ember ...`)."""
+
+import csv
+import os
+import subprocess
+import sys
+
+import pytest
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def ember(*args, cwd=None, timeout=600):
+    env = {**os.environ, "MPLBACKEND": "Agg", "EMBER_DATA": os.path.join(cwd or ".", "cache")}
+    env.pop("EMBER_TEST_DEVICE", None)
+    return subprocess.run([sys.executable, "-m", "ember", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def is_png(path) -> bool:
+    with open(path, "rb") as f:
+        return f.read(8) == PNG
+
+
+def test_info(tmp_path):
+    r = ember("info", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "ember 0.1.0" in r.stdout and "NumPy" in r.stdout and "BLAS" in r.stdout
+    assert "CUDA" in r.stdout
+
+
+def test_demo_quick_writes_its_pictures(tmp_path):
+    r = ember("demo", "--quick", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    out = tmp_path / "ember-demo"
+    pictures = sorted(p.name for p in out.iterdir())
+    assert {"perceptron-iris.png", "mlp-digits-confusion.png",
+            "optimizers-rosenbrock.png"} <= set(pictures)
+    assert all(is_png(out / p) for p in pictures)
+    for text in ("perceptron", "Gaussian Bayes", "softmax regression", "MLP", "2.5850 bits",
+                 "2.0306 bits", "optimizers on Rosenbrock"):
+        assert text in r.stdout
+
+
+def test_train_and_eval_mlp_on_digits(tmp_path):
+    run = tmp_path / "run"
+    r = ember("train", "--data", "digits", "--model", "mlp", "--hidden", "128", "--epochs",
+              "12", "--lr", "0.003", "--quiet", "--out", str(run), cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    with open(run / "metrics.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 12 and float(rows[-1]["val_acc"]) >= 0.95
+    assert "epoch 12/12" in r.stdout
+    for name in ("checkpoint.safetensors", "best.safetensors"):
+        assert (run / name).exists()
+    for name in ("curves.png", "confusion.png"):
+        assert is_png(run / name)
+    e = ember("eval", str(run / "checkpoint.safetensors"), "--data", "digits", cwd=tmp_path)
+    assert e.returncode == 0, e.stderr
+    accuracy = float(e.stdout.split("accuracy ")[1].split()[0])
+    assert accuracy >= 0.95
+    assert "precision" in e.stdout and "confusion matrix" in e.stdout
+    assert is_png(run / "eval-confusion.png")
+
+
+def test_train_resumes_from_a_checkpoint(tmp_path):
+    run = tmp_path / "run"
+    first = ember("train", "--data", "iris", "--model", "logreg", "--epochs", "3", "--quiet",
+                  "--out", str(run), cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    more = ember("train", "--data", "iris", "--model", "logreg", "--epochs", "5", "--quiet",
+                 "--out", str(run), "--resume", str(run / "checkpoint.safetensors"),
+                 cwd=tmp_path)
+    assert more.returncode == 0, more.stderr
+    assert "epoch 4/5" in more.stdout and "epoch 1/5" not in more.stdout
+    with open(run / "metrics.csv") as f:
+        assert [int(r["epoch"]) for r in csv.DictReader(f)] == [1, 2, 3, 4, 5]
+
+
+@pytest.mark.parametrize("model", ["perceptron", "bayes"])
+def test_classic_models_and_the_decision_boundary(tmp_path, model):
+    r = ember("train", "--data", "moons", "--model", model, "--quiet", "--out", "run",
+              cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert is_png(tmp_path / "run" / "boundary.png")
+    assert "validation accuracy" in r.stdout
+    e = ember("eval", "run/checkpoint.safetensors", "--data", "moons", cwd=tmp_path)
+    assert e.returncode == 0, e.stderr
+
+
+def test_train_from_a_csv_file(tmp_path):
+    rows = ["a,b,kind"] + [f"{i % 7},{(i * 3) % 5},{'left' if i % 7 < 3 else 'right'}"
+                           for i in range(60)]
+    (tmp_path / "table.csv").write_text("\n".join(rows) + "\n")
+    r = ember("train", "--data", "table.csv", "--target", "kind", "--model", "logreg",
+              "--epochs", "30", "--lr", "0.05", "--quiet", "--out", "run", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert float(r.stdout.split("final validation accuracy ")[1].split(";")[0]) >= 0.9
+
+
+def test_optimizers_command(tmp_path):
+    r = ember("optimizers", "--function", "quadratic", "--steps", "150", "--out", "pics",
+              cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert is_png(tmp_path / "pics" / "optimizers-quadratic.png")
+    for name in ("gradient descent", "SGD (noisy gradient)", "momentum", "Nesterov (NAG)",
+                 "Adagrad", "Adadelta", "RMSprop", "Adam"):
+        assert name in r.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train", "--data", "wine"], "unknown data set 'wine'"),
+    (["train", "--data", "iris", "--model", "svm"], "invalid choice: 'svm'"),
+    (["train", "--data", "table.csv"], "--target COLUMN is needed with a CSV file"),
+    (["train", "--data", "table.csv", "--target", "label"], "has no column 'label'"),
+    (["train", "--data", "words.csv", "--target", "y"], "non-numeric value 'dog'"),
+    (["train", "--data", "neg.csv", "--target", "y"], "must be class indices 0..k-1"),
+    (["train", "--data", "iris", "--device", "cuda"], "CUDA is unavailable"),
+    (["train", "--data", "iris", "--lr", "0"], "--lr must be positive"),
+    (["train", "--data", "iris", "--lr", "-1"], "--lr must be positive"),
+    (["train", "--data", "iris", "--batch-size", "0"], "--batch-size must be positive"),
+    (["train", "--data", "iris", "--model", "cnn"], "--model cnn needs image data"),
+    (["eval", "missing.safetensors", "--data", "iris"], "no such checkpoint"),
+    (["eval", "table.csv", "--data", "iris"], "cannot read checkpoint table.csv"),
+    (["frobnicate"], "invalid choice: 'frobnicate'"),
+])
+def test_bad_input_exits_with_one_clear_line(tmp_path, args, message):
+    (tmp_path / "table.csv").write_text("a,b,kind\n1,2,x\n3,4,y\n")
+    (tmp_path / "words.csv").write_text("a,y\n1,0\ndog,1\n")
+    (tmp_path / "neg.csv").write_text("a,y\n1,0\n2,-1\n3,1\n")
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "keep.txt").write_text("precious")
+    r = ember(*args, "--out", "run", cwd=tmp_path) if args[0] == "train" else \
+        ember(*args, cwd=tmp_path)
+    assert r.returncode != 0
+    lines = [line for line in r.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, r.stderr
+    assert lines[0].startswith("ember: error:") and message in lines[0], lines[0]
+    assert (tmp_path / "run" / "keep.txt").read_text() == "precious"
+    assert sorted(os.listdir(tmp_path / "run")) == ["keep.txt"]
+
+
+def test_a_checkpoint_for_another_architecture_is_refused(tmp_path):
+    r = ember("train", "--data", "iris", "--model", "logreg", "--epochs", "1", "--quiet",
+              "--out", "run", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    bad = ember("eval", "run/checkpoint.safetensors", "--data", "digits", cwd=tmp_path)
+    assert bad.returncode == 2
+    assert "for 4 features; digits has 64" in bad.stderr
+    resumed = ember("train", "--data", "iris", "--model", "mlp", "--epochs", "2", "--quiet",
+                    "--out", "run2", "--resume", "run/checkpoint.safetensors", cwd=tmp_path)
+    assert resumed.returncode == 2 and "checkpoint run/checkpoint.safetensors is for --model "\
+        "logreg" in resumed.stderr
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    r = ember("--debug", "train", "--data", "wine", cwd=tmp_path)
+    assert r.returncode == 2 and "Traceback" in r.stderr
