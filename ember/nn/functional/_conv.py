@@ -243,10 +243,12 @@ def _windows(src, kh, kw, sh, sw, dh, dw, ho, wo):
 
 
 class MaxPool2dOp(ArrayOp):
-    """out[n, c, y, x] = max over the window of x_pad (padding is -inf); ctx keeps which kernel
-    offset won (the first maximum on ties, and nan propagates)."""
+    """out[n, c, y, x] = max over the window of x_pad (padding is -inf), as a running maximum
+    over the kernel offsets. ctx keeps, per offset k > 0, where offset k took the lead
+    (v_k > the running maximum); an element's winner is the last offset that took the lead,
+    so the first of equal maxima wins, as in PyTorch. nan propagates to the output."""
 
-    _arrays = ("arg",)
+    _arrays = ("leads", "src")
 
     @staticmethod
     def forward(ctx, x, kernel, stride, padding, dilation, ceil_mode):
@@ -259,37 +261,61 @@ class MaxPool2dOp(ArrayOp):
         if ph or pw or hi_h or hi_w:
             src = xp.full((n, c, h + ph + hi_h, w + pw + hi_w), -xp.inf, dtype=x.dtype)
             src[:, :, ph:ph + h, pw:pw + w] = x
-        out = arg = None
-        for i, j, v in _windows(src, kh, kw, sh, sw, dh, dw, ho, wo):
+        out = None
+        leads = []
+        for _, _, v in _windows(src, kh, kw, sh, sw, dh, dw, ho, wo):
             if out is None:
-                out = xp.array(v, order="C")
-                arg = xp.zeros(out.shape, dtype=xp.int16)
+                out = xp.empty_like(v)  # v's memory layout (channel-major after a conv)
+                out[...] = v
                 continue
-            take = v > out
-            if x.dtype.kind == "f":
-                take |= v != v
-            xp.copyto(out, v, where=take)
-            xp.copyto(arg, i * kw + j, where=take)
-        ctx.arg = arg
+            leads.append(xp.greater(v, out))
+            xp.maximum(out, v, out=out)
+        ctx.leads = leads
+        ctx.src = src if src is x else None
         ctx.geom = (x.shape, src.shape, kernel, stride, padding, dilation, ho, wo)
         return out
+
+    @staticmethod
+    def winners(ctx):
+        """One bool mask per kernel offset: where that offset holds the (first) maximum."""
+        xp = ctx.xp
+        leads = ctx.leads
+        if not leads:
+            return [None]
+        free = xp.logical_not(leads[-1])
+        masks = [leads[-1]]
+        for lead in reversed(leads[:-1]):
+            masks.append(xp.logical_and(lead, free))
+            xp.logical_and(free, xp.logical_not(lead), out=free)
+        masks.append(free)
+        masks.reverse()
+        return masks
 
     @staticmethod
     def backward(ctx, g):
         xp = ctx.xp
         (n, c, h, w), src_shape, (kh, kw), (sh, sw), (ph, pw), (dh, dw), ho, wo = ctx.geom
         gd = g._data
-        gsrc = xp.zeros(src_shape, dtype=gd.dtype)
-        arg = ctx.arg
-        overlap = sh < dh * (kh - 1) + 1 or sw < dw * (kw - 1) + 1
-        tmp = xp.empty(gd.shape, dtype=gd.dtype)
-        for i, j, v in _windows(gsrc, kh, kw, sh, sw, dh, dw, ho, wo):
-            mask = arg == i * kw + j
-            if overlap:
+        masks = MaxPool2dOp.winners(ctx)
+        tiled = (sh == kh * dh and sw == kw * dw and dh == 1 and dw == 1
+                 and src_shape == (n, c, ho * kh, wo * kw))
+        if tiled:  # the windows tile the input exactly: every element is written once
+            gsrc = xp.empty(src_shape, dtype=gd.dtype) if ctx.src is None else \
+                xp.empty_like(ctx.src)  # laid out like the input, so conv's backward reads it
+        else:
+            gsrc = xp.zeros(src_shape, dtype=gd.dtype)
+        tmp = None if tiled else xp.empty(gd.shape, dtype=gd.dtype)
+        for (_, _, v), mask in zip(_windows(gsrc, kh, kw, sh, sw, dh, dw, ho, wo), masks):
+            if tiled:
+                if mask is None:
+                    v[...] = gd
+                else:
+                    xp.multiply(gd, mask, out=v)
+            elif mask is None:
+                v += gd
+            else:
                 xp.multiply(gd, mask, out=tmp)
                 v += tmp
-            else:
-                xp.copyto(v, gd, where=mask)
         gx = gsrc[:, :, ph:ph + h, pw:pw + w]
         return _grad(g, gx, "max_pool2d"), None, None, None, None, None
 
@@ -298,9 +324,17 @@ class MaxPool2dOp(ArrayOp):
         """PyTorch's return_indices: the flat index (into H*W) of each window's maximum."""
         xp = ctx.xp
         _, _, (kh, kw), (sh, sw), (ph, pw), (dh, dw), ho, wo = ctx.geom
-        ki, kj = ctx.arg // kw, ctx.arg % kw
-        rows = xp.arange(ho)[:, None] * sh - ph + ki.astype(xp.int64) * dh
-        cols = xp.arange(wo)[None, :] * sw - pw + kj.astype(xp.int64) * dw
+        arg = None
+        for k, mask in enumerate(MaxPool2dOp.winners(ctx)):
+            if mask is None:
+                arg = xp.zeros((1, 1, ho, wo), dtype=xp.int64)
+                break
+            if arg is None:
+                arg = xp.zeros(mask.shape, dtype=xp.int64)
+            arg[mask] = k
+        ki, kj = arg // kw, arg % kw
+        rows = xp.arange(ho)[:, None] * sh - ph + ki * dh
+        cols = xp.arange(wo)[None, :] * sw - pw + kj * dw
         return rows * w_in + cols
 
 
