@@ -18,8 +18,9 @@ each other's gradient and support any order.
 
 from __future__ import annotations
 
+from ...autograd import grad_mode
 from ...autograd.function import Op
-from ...tensor import Tensor
+from ...tensor import Tensor, _make
 
 
 def _as_strided(xp, a, shape, strides):
@@ -82,12 +83,13 @@ class ArrayOp(Op):
 
 
 class _FirstOrderOnly(Op):
-    """A gradient computed on arrays, recorded so that differentiating it again raises."""
+    """A gradient computed on arrays, recorded (with create_graph=True) so that
+    differentiating it again raises instead of silently giving zero."""
 
     save_inputs = False
 
     @staticmethod
-    def forward(ctx, g, result, name):
+    def forward(ctx, marker, result, name):
         ctx.what = name
         return result
 
@@ -97,8 +99,14 @@ class _FirstOrderOnly(Op):
                                   "again) is not supported for this op")
 
 
-def _grad(g: Tensor, array, name: str) -> Tensor:
-    return _FirstOrderOnly.apply(g, array, name)
+def _grad(ctx, g: Tensor, array, name: str) -> Tensor:
+    """The gradient array as a Tensor; while a graph of the gradients is being recorded
+    (create_graph=True), one whose own backward raises."""
+    if grad_mode.state.enabled:
+        marker = _make(ctx.xp.zeros((), dtype=array.dtype), ctx.device)
+        marker._requires_grad = True
+        return _FirstOrderOnly.apply(marker, array, name)
+    return _make(array, ctx.device)
 
 
 # ---------------------------------------------------------------------------------- conv2d
@@ -147,9 +155,9 @@ class Conv2dOp(ArrayOp):
                 gw = xp.matmul(g2.reshape(groups, o // groups, -1),
                                cols.reshape(groups, cg * kh * kw, -1).transpose(0, 2, 1))
                 gw = gw.reshape(w.shape)
-            gw = _grad(g, gw, "conv2d")
+            gw = _grad(ctx, g, gw, "conv2d")
         if ctx.next[2] is not None:
-            gb = _grad(g, g2.sum(1), "conv2d")
+            gb = _grad(ctx, g, g2.sum(1), "conv2d")
         if ctx.next[0] is not None:
             if groups == 1:
                 gcols = w.reshape(o, -1).T @ g2
@@ -158,7 +166,7 @@ class Conv2dOp(ArrayOp):
                                   g2.reshape(groups, o // groups, -1))
             gpad = col2im(xp, gcols.reshape(c, kh, kw, n, ho, wo), hp, wp, sh, sw, dh, dw)
             pt, _, pl, _ = pads
-            gx = _grad(g, gpad[:, :, pt:pt + h, pl:pl + wd].transpose(1, 0, 2, 3), "conv2d")
+            gx = _grad(ctx, g, gpad[:, :, pt:pt + h, pl:pl + wd].transpose(1, 0, 2, 3), "conv2d")
         return gx, gw, gb, None, None, None, None
 
 
@@ -209,12 +217,12 @@ class ConvTranspose2dOp(ArrayOp):
         gx = gw = gb = None
         if ctx.next[0] is not None:
             gx2 = xp.matmul(w2, gcols).reshape(cin, n, h, wd)
-            gx = _grad(g, gx2.transpose(1, 0, 2, 3), "conv_transpose2d")
+            gx = _grad(ctx, g, gx2.transpose(1, 0, 2, 3), "conv_transpose2d")
         if ctx.next[1] is not None:
             gw = xp.matmul(x2, gcols.transpose(0, 2, 1)).reshape(w.shape)
-            gw = _grad(g, gw, "conv_transpose2d")
+            gw = _grad(ctx, g, gw, "conv_transpose2d")
         if ctx.next[2] is not None:
-            gb = _grad(g, gd.sum(axis=(0, 2, 3)), "conv_transpose2d")
+            gb = _grad(ctx, g, gd.sum(axis=(0, 2, 3)), "conv_transpose2d")
         return gx, gw, gb, None, None, None, None, None
 
 
@@ -317,7 +325,7 @@ class MaxPool2dOp(ArrayOp):
                 xp.multiply(gd, mask, out=tmp)
                 v += tmp
         gx = gsrc[:, :, ph:ph + h, pw:pw + w]
-        return _grad(g, gx, "max_pool2d"), None, None, None, None, None
+        return _grad(ctx, g, gx, "max_pool2d"), None, None, None, None, None
 
     @staticmethod
     def indices(ctx, w_in):
@@ -389,7 +397,7 @@ class AvgPool2dOp(Op):
             for _, _, v in _windows(gsrc, kh, kw, sh, sw, 1, 1, ho, wo):
                 v += gd
             gx = gsrc[:, :, ph:ph + h, pw:pw + w]
-        return _grad(g, gx, "avg_pool2d"), None, None, None, None, None, None
+        return _grad(ctx, g, gx, "avg_pool2d"), None, None, None, None, None, None
 
 
 def _window_counts(xp, size, k, s, p, o, count_include_pad):
