@@ -95,7 +95,7 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     if alpha == 0:
         raise ValueError("celu: alpha must not be 0")
     x = _float_input("celu", input)
-    return where(x > 0, x, expm1(clamp(x, max=0.0) / alpha) * alpha)
+    return where(x > 0, x, expm1(clamp(x, max=0.0) * (1.0 / alpha)) * alpha)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
@@ -139,13 +139,13 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """0 for x <= -3, 1 for x >= 3, x / 6 + 1/2 in between."""
     x = _float_input("hardsigmoid", input)
-    return where((x > -3.0) & (x < 3.0), x / 6.0 + 0.5, (x >= 3.0).to(x.dtype))
+    return where((x > -3.0) & (x < 3.0), x * (1.0 / 6.0) + 0.5, (x >= 3.0).to(x.dtype))
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """x * relu6(x + 3) / 6."""
     x = _float_input("hardswish", input)
-    return where(x <= -3.0, x * 0.0, where(x >= 3.0, x, x * (x + 3.0) / 6.0))
+    return where(x <= -3.0, x * 0.0, where(x >= 3.0, x, x * (x + 3.0) * (1.0 / 6.0)))
 
 
 def logsigmoid(input: Tensor) -> Tensor:

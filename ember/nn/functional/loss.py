@@ -133,6 +133,7 @@ class CrossEntropyOp(ArrayOp):
     """
 
     _arrays = ("parts",)
+    save_inputs = True  # the logits tensor: the gradient's softmax is differentiated again
 
     @staticmethod
     def forward(ctx, x, target, weight, ignore_index, smoothing, reduction):
@@ -182,8 +183,7 @@ class CrossEntropyOp(ArrayOp):
             a = a / ctx.denom
             b /= ctx.denom
         dev = ctx.device
-        xt = _make(x, dev)
-        p = SoftmaxOp.apply(xt, 1)
+        p = SoftmaxOp.apply(ctx.saved_tensors[0], 1)
         gx = p * _make(a[:, None].astype(dtype, copy=False), dev) - _make(b, dev)
         gx = gx * (g.unsqueeze(1) if reduction == "none" else g)
         return gx, None, None, None, None, None
@@ -309,7 +309,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     total = loss.sum()
     if reduction == "sum":
         return total
-    return total / float(wt.sum())
+    return total * (1.0 / float(wt.sum()))
 
 
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -369,7 +369,7 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
     else:
         loss = xlogy(y, y) - y * x
     if reduction == "batchmean":
-        return loss.sum() / (x.shape[0] if x.ndim else 1)
+        return loss.sum() * (1.0 / (x.shape[0] if x.ndim else 1))
     return _reduce(loss, reduction)
 
 
