@@ -42,7 +42,7 @@ class Optimizer:
         self.defaults = defaults
         self.state: dict = defaultdict(dict)
         self.param_groups: list[dict] = []
-        if isinstance(params, Tensor):
+        if isinstance(params, (Tensor, set)):
             raise TypeError("params argument given to the optimizer should be an iterable of "
                             f"Tensors or dicts, but got {type(params).__name__}")
         groups = list(params)
