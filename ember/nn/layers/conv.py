@@ -149,9 +149,10 @@ class ConvTranspose2d(_ConvNd):
             base = ((input.shape[d + 2] - 1) * self.stride[d] - 2 * self.padding[d]
                     + self.dilation[d] * (self.kernel_size[d] - 1) + 1)
             extra = size[d] - base
-            if not 0 <= extra < max(self.stride[d], self.dilation[d]):
+            top = base + max(self.stride[d], self.dilation[d]) - 1
+            if not base <= size[d] <= top:
                 raise ValueError(f"requested an output size of {size}, but valid sizes range "
-                                 f"from {base} to {base + max(self.stride[d], self.dilation[d]) - 1}")
+                                 f"from {base} to {top} in dim {d}")
             result.append(extra)
         return tuple(result)
 

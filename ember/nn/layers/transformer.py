@@ -200,7 +200,8 @@ def _activation(name):
 class TransformerEncoderLayer(Module):
     """Self-attention then a feed-forward network, each with a residual connection, dropout and
     LayerNorm (after, or before with norm_first=True), as PyTorch's layer:
-    x = norm1(x + dropout1(self_attn(x))); x = norm2(x + dropout2(linear2(dropout(act(linear1(x)))))).
+    x = norm1(x + dropout1(self_attn(x)));
+    x = norm2(x + dropout2(linear2(dropout(activation(linear1(x)))))).
     """
 
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
