@@ -16,9 +16,11 @@ from collections import defaultdict
 
 from .. import backend
 from ..autograd.grad_mode import enable_grad, no_grad
+from ..nn._parallel import parallel_for
 from ..tensor import Tensor, _make
 
-CHUNK = 1 << 15  # elements per chunk of a large parameter's update (128 KiB of float32)
+CHUNK = 1 << 16          # elements per chunk of a large parameter's update (256 KiB of float32)
+CHUNK_MIN = 1 << 20      # parameters smaller than this are updated whole, on one thread
 
 
 class _RequiredParameter:
@@ -143,19 +145,26 @@ class Optimizer:
 
     @staticmethod
     def _chunked(fn, *tensors) -> None:
-        """Call fn(*arrays, scratch) on consecutive chunks of the (same-shaped) tensors' data;
-        arrays of a parameter that is not contiguous are passed whole."""
+        """Call fn(*arrays, scratch) on the (same-shaped) tensors' data, scratch being an empty
+        array of the same shape. A parameter of CHUNK_MIN elements or more is split into
+        cache-sized chunks, so that the dozen passes of an update rule run over data that stays
+        in the CPU cache, and the chunks are shared among the cores (ember.nn._parallel)."""
         arrays = [t._data if isinstance(t, Tensor) else t for t in tensors]
         xp = tensors[0]._device.xp
         n = arrays[0].size
-        if n <= CHUNK or not all(a.flags.c_contiguous for a in arrays):
+        if n < CHUNK_MIN or not all(a.flags.c_contiguous for a in arrays):
             fn(*arrays, xp.empty(arrays[0].shape, dtype=arrays[0].dtype))
             return
         flats = [a.reshape(-1) for a in arrays]
-        scratch = xp.empty(CHUNK, dtype=arrays[0].dtype)
-        for start in range(0, n, CHUNK):
-            stop = min(start + CHUNK, n)
-            fn(*(f[start:stop] for f in flats), scratch[:stop - start])
+        n_chunks = -(-n // CHUNK)
+
+        def run(lo, hi):
+            scratch = xp.empty(CHUNK, dtype=arrays[0].dtype)
+            for k in range(lo, hi):
+                start, stop = k * CHUNK, min((k + 1) * CHUNK, n)
+                fn(*(f[start:stop] for f in flats), scratch[:stop - start])
+
+        parallel_for(run, n_chunks, n)
 
     # ------------------------------------------------------------------------ state_dict
     def state_dict(self) -> dict:

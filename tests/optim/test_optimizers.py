@@ -422,7 +422,7 @@ def test_step_with_closure_returns_the_loss():
 
 def test_large_parameters_are_updated_in_chunks_identically():
     rng = np.random.default_rng(0)
-    n = optim.optimizer.CHUNK * 3 + 17
+    n = optim.optimizer.CHUNK_MIN + 3 * optim.optimizer.CHUNK + 17
     x0 = rng.standard_normal(n)
     g = rng.standard_normal(n)
     p = nn.Parameter(ember.from_numpy(x0.copy()))

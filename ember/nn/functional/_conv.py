@@ -42,7 +42,8 @@ def im2col(xp, src, kh, kw, sh, sw, dh, dw, ho, wo):
 
 
 def col2im(xp, cols, hp, wp, sh, sw, dh, dw):
-    """The adjoint of im2col: columns (C, kh, kw, N, ho, wo) summed into (C, N, hp, wp)."""
+    """The adjoint of im2col: columns (C, kh, kw, N, ho, wo) summed into (C, N, hp, wp), one
+    strided slice per kernel offset."""
     c, kh, kw, n, ho, wo = cols.shape
     out = xp.zeros((c, n, hp, wp), dtype=cols.dtype)
     for i in range(kh):
@@ -53,6 +54,12 @@ def col2im(xp, cols, hp, wp, sh, sw, dh, dw):
     return out
 
 
+def channel_major(xp, a):
+    """a (N, C, *) as a C-contiguous (C, N, *) array (no copy when it is laid out so)."""
+    t = a.swapaxes(0, 1)
+    return t if t.flags.c_contiguous else t.copy()
+
+
 def _channel_major_padded(xp, x, pads, value=0.0):
     """x (N, C, H, W) as a (C, N, H + pt + pb, W + pl + pr) array (a view when no padding)."""
     pt, pb, pl, pr = pads
@@ -61,10 +68,10 @@ def _channel_major_padded(xp, x, pads, value=0.0):
         return xt
     c, n, h, w = xt.shape
     buf = xp.empty((c, n, h + pt + pb, w + pl + pr), dtype=x.dtype)
-    if value == 0.0:
-        buf[...] = 0
-    else:
-        buf[...] = value
+    buf[:, :, :pt] = value           # only the border is filled, the rest is copied over
+    buf[:, :, pt + h:] = value
+    buf[:, :, pt:pt + h, :pl] = value
+    buf[:, :, pt:pt + h, pl + w:] = value
     buf[:, :, pt:pt + h, pl:pl + w] = xt
     return buf
 
@@ -146,7 +153,7 @@ class Conv2dOp(ArrayOp):
         (n, c, h, wd), (_, _, hp, wp), (sh, sw), pads, (dh, dw), groups, ho, wo = ctx.geom
         w, cols = ctx.w, ctx.cols
         o, cg, kh, kw = w.shape
-        g2 = g._data.transpose(1, 0, 2, 3).reshape(o, n * ho * wo)
+        g2 = channel_major(xp, g._data).reshape(o, n * ho * wo)
         gx = gw = gb = None
         if ctx.next[1] is not None:
             if groups == 1:
@@ -269,11 +276,11 @@ class MaxPool2dOp(ArrayOp):
         if ph or pw or hi_h or hi_w:
             src = xp.full((n, c, h + ph + hi_h, w + pw + hi_w), -xp.inf, dtype=x.dtype)
             src[:, :, ph:ph + h, pw:pw + w] = x
-        out = None
+        first = next(_windows(src, kh, kw, sh, sw, dh, dw, ho, wo))[2]
+        out = xp.empty_like(first)  # the input's memory layout (channel-major after a conv)
         leads = []
-        for _, _, v in _windows(src, kh, kw, sh, sw, dh, dw, ho, wo):
-            if out is None:
-                out = xp.empty_like(v)  # v's memory layout (channel-major after a conv)
+        for k, (_, _, v) in enumerate(_windows(src, kh, kw, sh, sw, dh, dw, ho, wo)):
+            if k == 0:
                 out[...] = v
                 continue
             leads.append(xp.greater(v, out))
@@ -284,10 +291,8 @@ class MaxPool2dOp(ArrayOp):
         return out
 
     @staticmethod
-    def winners(ctx):
+    def winners(xp, leads):
         """One bool mask per kernel offset: where that offset holds the (first) maximum."""
-        xp = ctx.xp
-        leads = ctx.leads
         if not leads:
             return [None]
         free = xp.logical_not(leads[-1])
@@ -304,17 +309,20 @@ class MaxPool2dOp(ArrayOp):
         xp = ctx.xp
         (n, c, h, w), src_shape, (kh, kw), (sh, sw), (ph, pw), (dh, dw), ho, wo = ctx.geom
         gd = g._data
-        masks = MaxPool2dOp.winners(ctx)
+        leads = ctx.leads
         tiled = (sh == kh * dh and sw == kw * dw and dh == 1 and dw == 1
                  and src_shape == (n, c, ho * kh, wo * kw))
-        if tiled:  # the windows tile the input exactly: every element is written once
-            gsrc = xp.empty(src_shape, dtype=gd.dtype) if ctx.src is None else \
-                xp.empty_like(ctx.src)  # laid out like the input, so conv's backward reads it
+        if ctx.src is not None:
+            gsrc = xp.empty_like(ctx.src)  # laid out like the input, as conv's backward likes
         else:
-            gsrc = xp.zeros(src_shape, dtype=gd.dtype)
-        tmp = None if tiled else xp.empty(gd.shape, dtype=gd.dtype)
+            gsrc = xp.empty(src_shape, dtype=gd.dtype)
+
+        masks = MaxPool2dOp.winners(xp, leads)
+        if not tiled:  # windows overlap or leave gaps: accumulate into zeros
+            gsrc[...] = 0
+            tmp = xp.empty(gd.shape, dtype=gd.dtype)
         for (_, _, v), mask in zip(_windows(gsrc, kh, kw, sh, sw, dh, dw, ho, wo), masks):
-            if tiled:
+            if tiled:  # every input element is written exactly once
                 if mask is None:
                     v[...] = gd
                 else:
@@ -333,7 +341,7 @@ class MaxPool2dOp(ArrayOp):
         xp = ctx.xp
         _, _, (kh, kw), (sh, sw), (ph, pw), (dh, dw), ho, wo = ctx.geom
         arg = None
-        for k, mask in enumerate(MaxPool2dOp.winners(ctx)):
+        for k, mask in enumerate(MaxPool2dOp.winners(xp, ctx.leads)):
             if mask is None:
                 arg = xp.zeros((1, 1, ho, wo), dtype=xp.int64)
                 break
