@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 from ... import backend
+from ...autograd import grad_mode
 from ...autograd.function import Op
 from ...autograd.grad_mode import no_grad
 from ...ops._util import check_tensor, to_float
@@ -42,7 +43,9 @@ class LinearOp(Op):
     @staticmethod
     def backward(ctx, g):
         x, w, b = ctx.saved_tensors
-        nxt = ctx.next
+        if not grad_mode.state.enabled:
+            return LinearOp._backward_arrays(ctx, g, x, w, b)
+        nxt = ctx.next  # create_graph: ember ops, so that the gradients are differentiable
         gx = matmul(g, w) if nxt[0] is not None else None
         gw = gb = None
         if nxt[1] is not None or (b is not None and nxt[2] is not None):
@@ -52,6 +55,22 @@ class LinearOp(Op):
                 gw = matmul(g2.mT, x2)
             if b is not None and nxt[2] is not None:
                 gb = g2.sum(0)
+        return gx, gw, gb
+
+    @staticmethod
+    def _backward_arrays(ctx, g, x, w, b):
+        """The same three products on the arrays (no graph is being recorded)."""
+        nxt, dev = ctx.next, ctx.device
+        gd = g._data
+        g2 = gd if gd.ndim == 2 else gd.reshape(-1, gd.shape[-1])
+        gx = gw = gb = None
+        if nxt[0] is not None:
+            gx = _make(gd @ w._data, dev)
+        if nxt[1] is not None:
+            xd = x._data
+            gw = _make(g2.T @ (xd if xd.ndim == 2 else xd.reshape(-1, xd.shape[-1])), dev)
+        if b is not None and nxt[2] is not None:
+            gb = _make(g2.sum(0), dev)
         return gx, gw, gb
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+from ...autograd import grad_mode
 from ...ops._util import check_tensor, to_float
 from ...ops.elementwise import clamp, clamp_min, exp, log, log1p, softplus, where, xlogy
 from ...tensor import Tensor, _make
@@ -183,8 +184,16 @@ class CrossEntropyOp(ArrayOp):
             a = a / ctx.denom
             b /= ctx.denom
         dev = ctx.device
+        a = a[:, None].astype(dtype, copy=False)
+        if not grad_mode.state.enabled:  # arrays: softmax * a - b, times the incoming gradient
+            p = x - x.max(axis=1, keepdims=True)
+            xp.exp(p, out=p)
+            p *= a / p.sum(axis=1, keepdims=True)
+            p -= b
+            p *= g._data[:, None] if reduction == "none" else g._data
+            return _make(p, dev), None, None, None, None, None
         p = SoftmaxOp.apply(ctx.saved_tensors[0], 1)
-        gx = p * _make(a[:, None].astype(dtype, copy=False), dev) - _make(b, dev)
+        gx = p * _make(a, dev) - _make(b, dev)
         gx = gx * (g.unsqueeze(1) if reduction == "none" else g)
         return gx, None, None, None, None, None
 
