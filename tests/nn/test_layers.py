@@ -536,3 +536,59 @@ def test_transformer_encoder_stacks_independent_copies():
     first = nn.TransformerEncoderLayer(4, 2, 8, dropout=0.0, norm_first=True,
                                        batch_first=True, activation="gelu")
     assert first(ember.randn(2, 3, 4)).shape == ember.Size([2, 3, 4])
+
+
+def test_stacked_bidirectional_gru_matches_its_equations():
+    ember.manual_seed(0)
+    gru = nn.GRU(2, 3, num_layers=2, bidirectional=True, dtype=F64)
+    p = _params(gru)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 2, 2))
+    h0 = rng.standard_normal((4, 2, 3))
+    out, hn = gru(ember.from_numpy(x), ember.from_numpy(h0))
+    layer_in = x
+    finals = []
+    for layer in range(2):
+        outs = []
+        for d, sfx in enumerate(("", "_reverse")):
+            k = f"_l{layer}{sfx}"
+            seq = layer_in[::-1] if d else layer_in
+            o, h = ref.gru(seq, h0[2 * layer + d], p["weight_ih" + k], p["weight_hh" + k],
+                           p["bias_ih" + k], p["bias_hh" + k])
+            outs.append(o[::-1] if d else o)
+            finals.append(h)
+        layer_in = np.concatenate(outs, -1)
+    np.testing.assert_allclose(out.detach().numpy(), layer_in, rtol=1e-10)
+    np.testing.assert_allclose(hn.detach().numpy(), np.stack(finals), rtol=1e-10)
+
+
+def test_conv_transpose_output_size_and_1d():
+    up = nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1)
+    x = ember.randn(1, 2, 4, 4)
+    assert up(x).shape == ember.Size([1, 3, 7, 7])
+    assert up(x, output_size=(8, 8)).shape == ember.Size([1, 3, 8, 8])
+    with pytest.raises(ValueError, match="output size"):
+        up(x, output_size=(10, 10))
+    t1 = nn.ConvTranspose1d(2, 1, 3, stride=2, dtype=F64)
+    x1 = ember.randn(2, 2, 5, dtype=F64)
+    ref1 = ref.conv_transpose2d(x1.numpy()[:, :, None], P(t1.weight)[:, :, None], P(t1.bias),
+                                stride=(1, 2))[:, :, 0]
+    np.testing.assert_allclose(t1(x1).detach().numpy(), ref1, rtol=1e-10)
+    same = nn.Conv1d(2, 2, 4, padding="same", dilation=2)
+    assert same(ember.randn(1, 2, 9)).shape == ember.Size([1, 2, 9])
+
+
+def test_multihead_attention_bias_kv_zero_attn_and_kdim():
+    ember.manual_seed(0)
+    mha = nn.MultiheadAttention(4, 2, add_bias_kv=True, add_zero_attn=True, kdim=3, vdim=5,
+                                dtype=F64)
+    q = ember.randn(2, 3, 4, dtype=F64, requires_grad=True)
+    k = ember.randn(6, 3, 3, dtype=F64)
+    v = ember.randn(6, 3, 5, dtype=F64)
+    out, w = mha(q, k, v, key_padding_mask=ember.zeros(3, 6, dtype=ember.bool))
+    assert out.shape == ember.Size([2, 3, 4]) and w.shape == ember.Size([3, 2, 8])
+    np.testing.assert_allclose(w.detach().numpy().sum(-1), 1.0, rtol=1e-12)
+    assert gradcheck(lambda t: mha(t, k, v)[0], (q,))
+    unbatched, _ = mha(q[:, 0], k[:, 0], v[:, 0])
+    np.testing.assert_allclose(unbatched.detach().numpy(), out.detach().numpy()[:, 0],
+                               rtol=1e-10)
