@@ -48,10 +48,10 @@ def adam_rule(xp, p, g, m, v, vmax, t, *, lr, beta1, beta2, eps, step, weight_de
         xp.sqrt(vmax, out=t)
     else:
         xp.sqrt(v, out=t)
-    t *= 1.0 / bias2_sqrt
-    t += eps
+    # sqrt(v) / sqrt(1 - beta2^t) + eps, with the correction moved into the step size
+    t += eps * bias2_sqrt
     xp.divide(m, t, out=t)
-    t *= -lr / bias1
+    t *= -lr * bias2_sqrt / bias1
     p += t
 
 
