@@ -1,12 +1,14 @@
 """Convolution, transposed convolution, pooling, unfold and fold as Ops on arrays.
 
-The layout that makes them fast on NumPy: an input (N, C, H, W) is read channel-major,
-(C, N, H, W). Its kernel windows are an `as_strided` view of shape (C, kh, kw, N, Ho, Wo), copied
-once into the columns (C*kh*kw, N*Ho*Wo), so that the forward is ONE matrix product
-W(O, C*kh*kw) @ cols and the gradients are two more (g @ cols^T for the weight, W^T @ g for the
-columns). The result (O, N, Ho, Wo) is returned as its (N, O, Ho, Wo) transposed view: no copy.
-The columns' gradient goes back to the input by `col2im`, which adds one strided slice per kernel
-offset (kh*kw vectorised adds) instead of scattering element by element.
+The layout that makes them fast on NumPy is batch-last: an input (N, C, H, W) is read as
+(C, H, W, N). Its kernel windows are an `as_strided` view of shape (C, kh, kw, Ho, Wo, N),
+copied once into the columns (C*kh*kw, Ho*Wo*N) -- in runs of Wo*N contiguous elements, not of
+Wo -- so that the forward is ONE matrix product W(O, C*kh*kw) @ cols and the gradients are two
+more (g @ cols^T for the weight, W^T @ g for the columns). The result (O, Ho, Wo, N) is returned
+as its (N, O, Ho, Wo) transposed view: no copy, and the next layer (ReLU, pooling, the next
+convolution) reads it in that layout too. The columns' gradient goes back to the input by
+`col2im`, which adds one strided slice per kernel offset (kh*kw vectorised adds, again in long
+runs) instead of scattering element by element.
 
 Pooling runs over the kernel offsets too: the window maximum is a running maximum of kh*kw
 strided slices (the first maximum wins, as PyTorch), the average a running sum.
@@ -33,46 +35,46 @@ def out_size(size: int, k: int, s: int, pad_lo: int, pad_hi: int, d: int) -> int
 
 
 def im2col(xp, src, kh, kw, sh, sw, dh, dw, ho, wo):
-    """Kernel windows of `src` (C, N, Hp, Wp) (any strides) as columns (C*kh*kw, N*ho*wo)."""
-    c, n = src.shape[:2]
-    s_c, s_n, s_h, s_w = src.strides
-    view = _as_strided(xp, src, (c, kh, kw, n, ho, wo),
-                       (s_c, s_h * dh, s_w * dw, s_n, s_h * sh, s_w * sw))
-    return view.reshape(c * kh * kw, n * ho * wo)
+    """Kernel windows of `src` (C, Hp, Wp, N) (any strides) as columns (C*kh*kw, ho*wo*N)."""
+    c, n = src.shape[0], src.shape[3]
+    s_c, s_h, s_w, s_n = src.strides
+    view = _as_strided(xp, src, (c, kh, kw, ho, wo, n),
+                       (s_c, s_h * dh, s_w * dw, s_h * sh, s_w * sw, s_n))
+    return view.reshape(c * kh * kw, ho * wo * n)
 
 
 def col2im(xp, cols, hp, wp, sh, sw, dh, dw):
-    """The adjoint of im2col: columns (C, kh, kw, N, ho, wo) summed into (C, N, hp, wp), one
+    """The adjoint of im2col: columns (C, kh, kw, ho, wo, N) summed into (C, hp, wp, N), one
     strided slice per kernel offset."""
-    c, kh, kw, n, ho, wo = cols.shape
-    out = xp.zeros((c, n, hp, wp), dtype=cols.dtype)
+    c, kh, kw, ho, wo, n = cols.shape
+    out = xp.zeros((c, hp, wp, n), dtype=cols.dtype)
     for i in range(kh):
         r0 = i * dh
         for j in range(kw):
             c0 = j * dw
-            out[:, :, r0:r0 + sh * (ho - 1) + 1:sh, c0:c0 + sw * (wo - 1) + 1:sw] += cols[:, i, j]
+            out[:, r0:r0 + sh * (ho - 1) + 1:sh, c0:c0 + sw * (wo - 1) + 1:sw] += cols[:, i, j]
     return out
 
 
-def channel_major(xp, a):
-    """a (N, C, *) as a C-contiguous (C, N, *) array (no copy when it is laid out so)."""
-    t = a.swapaxes(0, 1)
+def batch_last(xp, a):
+    """a (N, C, H, W) as a C-contiguous (C, H, W, N) array (no copy when it is laid out so)."""
+    t = a.transpose(1, 2, 3, 0)
     return t if t.flags.c_contiguous else t.copy()
 
 
-def _channel_major_padded(xp, x, pads, value=0.0):
-    """x (N, C, H, W) as a (C, N, H + pt + pb, W + pl + pr) array (a view when no padding)."""
+def _batch_last_padded(xp, x, pads, value=0.0):
+    """x (N, C, H, W) as (C, H + pt + pb, W + pl + pr, N) (a view when there is no padding)."""
     pt, pb, pl, pr = pads
-    xt = x.transpose(1, 0, 2, 3)
+    xt = x.transpose(1, 2, 3, 0)
     if not (pt or pb or pl or pr):
         return xt
-    c, n, h, w = xt.shape
-    buf = xp.empty((c, n, h + pt + pb, w + pl + pr), dtype=x.dtype)
-    buf[:, :, :pt] = value           # only the border is filled, the rest is copied over
-    buf[:, :, pt + h:] = value
-    buf[:, :, pt:pt + h, :pl] = value
-    buf[:, :, pt:pt + h, pl + w:] = value
-    buf[:, :, pt:pt + h, pl:pl + w] = xt
+    c, h, w, n = xt.shape
+    buf = xp.empty((c, h + pt + pb, w + pl + pr, n), dtype=x.dtype)
+    buf[:, :pt] = value           # only the border is filled, the middle is copied over
+    buf[:, pt + h:] = value
+    buf[:, pt:pt + h, :pl] = value
+    buf[:, pt:pt + h, pl + w:] = value
+    buf[:, pt:pt + h, pl:pl + w] = xt
     return buf
 
 
@@ -133,7 +135,7 @@ class Conv2dOp(ArrayOp):
         pt, pb, pl, pr = pads
         ho = out_size(h, kh, sh, pt, pb, dh)
         wo = out_size(wd, kw, sw, pl, pr, dw)
-        src = _channel_major_padded(xp, x, pads)
+        src = _batch_last_padded(xp, x, pads)
         cols = im2col(xp, src, kh, kw, sh, sw, dh, dw, ho, wo)
         if groups == 1:
             out = w.reshape(o, -1) @ cols
@@ -145,15 +147,15 @@ class Conv2dOp(ArrayOp):
         ctx.cols = cols
         ctx.w = w
         ctx.geom = (x.shape, src.shape, stride, pads, dilation, groups, ho, wo)
-        return out.reshape(o, n, ho, wo).transpose(1, 0, 2, 3)
+        return out.reshape(o, ho, wo, n).transpose(3, 0, 1, 2)
 
     @staticmethod
     def backward(ctx, g):
         xp = ctx.xp
-        (n, c, h, wd), (_, _, hp, wp), (sh, sw), pads, (dh, dw), groups, ho, wo = ctx.geom
+        (n, c, h, wd), (_, hp, wp, _), (sh, sw), pads, (dh, dw), groups, ho, wo = ctx.geom
         w, cols = ctx.w, ctx.cols
         o, cg, kh, kw = w.shape
-        g2 = channel_major(xp, g._data).reshape(o, n * ho * wo)
+        g2 = batch_last(xp, g._data).reshape(o, ho * wo * n)
         gx = gw = gb = None
         if ctx.next[1] is not None:
             if groups == 1:
@@ -171,9 +173,9 @@ class Conv2dOp(ArrayOp):
             else:
                 gcols = xp.matmul(w.reshape(groups, o // groups, -1).transpose(0, 2, 1),
                                   g2.reshape(groups, o // groups, -1))
-            gpad = col2im(xp, gcols.reshape(c, kh, kw, n, ho, wo), hp, wp, sh, sw, dh, dw)
+            gpad = col2im(xp, gcols.reshape(c, kh, kw, ho, wo, n), hp, wp, sh, sw, dh, dw)
             pt, _, pl, _ = pads
-            gx = _grad(ctx, g, gpad[:, :, pt:pt + h, pl:pl + wd].transpose(1, 0, 2, 3), "conv2d")
+            gx = _grad(ctx, g, gpad[:, pt:pt + h, pl:pl + wd].transpose(3, 0, 1, 2), "conv2d")
         return gx, gw, gb, None, None, None, None
 
 
@@ -181,7 +183,7 @@ class ConvTranspose2dOp(ArrayOp):
     """The adjoint of conv2d in its input: each input pixel spreads w[c, o] over a window of
     the output. x: (N, Cin, H, W), w: (Cin, Cout/groups, kh, kw)."""
 
-    save_inputs = False
+    _arrays = ("x2", "w")
 
     @staticmethod
     def forward(ctx, x, w, b, stride, padding, output_padding, dilation, groups):
@@ -196,17 +198,17 @@ class ConvTranspose2dOp(ArrayOp):
         wo = (wd - 1) * sw - 2 * pw + dw * (kw - 1) + output_padding[1] + 1
         hb = max((h - 1) * sh + dh * (kh - 1) + 1, ph + ho)
         wb = max((wd - 1) * sw + dw * (kw - 1) + 1, pw + wo)
-        x2 = x.transpose(1, 0, 2, 3).reshape(groups, cin // groups, n * h * wd)
+        x2 = batch_last(xp, x).reshape(groups, cin // groups, h * wd * n)
         w2 = w.reshape(groups, cin // groups, og * kh * kw)
-        cols = xp.matmul(w2.transpose(0, 2, 1), x2)  # (G, og*kh*kw, N*H*W)
-        full = col2im(xp, cols.reshape(cout, kh, kw, n, h, wd), hb, wb, sh, sw, dh, dw)
-        out = full[:, :, ph:ph + ho, pw:pw + wo]
+        cols = xp.matmul(w2.transpose(0, 2, 1), x2)  # (G, og*kh*kw, H*W*N)
+        full = col2im(xp, cols.reshape(cout, kh, kw, h, wd, n), hb, wb, sh, sw, dh, dw)
+        out = full[:, ph:ph + ho, pw:pw + wo]
         if b is not None:
             out += b[:, None, None, None]
         ctx.x2 = x2
         ctx.w = w
         ctx.geom = (x.shape, (hb, wb), stride, padding, dilation, groups, ho, wo)
-        return out.transpose(1, 0, 2, 3)
+        return out.transpose(3, 0, 1, 2)
 
     @staticmethod
     def backward(ctx, g):
@@ -216,15 +218,15 @@ class ConvTranspose2dOp(ArrayOp):
         _, og, kh, kw = w.shape
         cout = og * groups
         gd = g._data
-        buf = xp.zeros((cout, n, hb, wb), dtype=gd.dtype)
-        buf[:, :, ph:ph + ho, pw:pw + wo] = gd.transpose(1, 0, 2, 3)
+        buf = xp.zeros((cout, hb, wb, n), dtype=gd.dtype)
+        buf[:, ph:ph + ho, pw:pw + wo] = gd.transpose(1, 2, 3, 0)
         gcols = im2col(xp, buf, kh, kw, sh, sw, dh, dw, h, wd)
-        gcols = gcols.reshape(groups, og * kh * kw, n * h * wd)
+        gcols = gcols.reshape(groups, og * kh * kw, h * wd * n)
         w2 = w.reshape(groups, cin // groups, og * kh * kw)
         gx = gw = gb = None
         if ctx.next[0] is not None:
-            gx2 = xp.matmul(w2, gcols).reshape(cin, n, h, wd)
-            gx = _grad(ctx, g, gx2.transpose(1, 0, 2, 3), "conv_transpose2d")
+            gx2 = xp.matmul(w2, gcols).reshape(cin, h, wd, n)
+            gx = _grad(ctx, g, gx2.transpose(3, 0, 1, 2), "conv_transpose2d")
         if ctx.next[1] is not None:
             gw = xp.matmul(x2, gcols.transpose(0, 2, 1)).reshape(w.shape)
             gw = _grad(ctx, g, gw, "conv_transpose2d")
@@ -460,10 +462,10 @@ class FoldOp(Op):
         c = ckk // (kh * kw)
         ho = out_size(h, kh, sh, ph, ph, dh)
         wo = out_size(w, kw, sw, pw, pw, dw)
-        c6 = cols.reshape(n, c, kh, kw, ho, wo).transpose(1, 2, 3, 0, 4, 5)
+        c6 = cols.reshape(n, c, kh, kw, ho, wo).transpose(1, 2, 3, 4, 5, 0)
         full = col2im(xp, c6, h + 2 * ph, w + 2 * pw, sh, sw, dh, dw)
         ctx.args = (kernel, dilation, padding, stride)
-        return full[:, :, ph:ph + h, pw:pw + w].transpose(1, 0, 2, 3)
+        return full[:, ph:ph + h, pw:pw + w].transpose(3, 0, 1, 2)
 
     @staticmethod
     def backward(ctx, g):
