@@ -56,6 +56,18 @@ def col2im(xp, cols, hp, wp, sh, sw, dh, dw):
     return out
 
 
+def _axis_order(a) -> list:
+    """The array's axes from the largest stride to the smallest (its memory layout)."""
+    return sorted(range(a.ndim), key=lambda i: -abs(a.strides[i]))
+
+
+def _copy_like(xp, a, like):
+    """a's values in an array laid out like `like`."""
+    out = xp.empty_like(like, dtype=a.dtype)
+    out[...] = a
+    return out
+
+
 def batch_last(xp, a):
     """a (N, C, H, W) as a C-contiguous (C, H, W, N) array (no copy when it is laid out so)."""
     t = a.transpose(1, 2, 3, 0)
@@ -312,6 +324,8 @@ class MaxPool2dOp(ArrayOp):
         (n, c, h, w), src_shape, (kh, kw), (sh, sw), (ph, pw), (dh, dw), ho, wo = ctx.geom
         gd = g._data
         leads = ctx.leads
+        if leads and _axis_order(gd) != _axis_order(leads[0]):
+            gd = _copy_like(xp, gd, leads[0])  # one reordering pass instead of kh*kw
         tiled = (sh == kh * dh and sw == kw * dw and dh == 1 and dw == 1
                  and src_shape == (n, c, ho * kh, wo * kw))
         if ctx.src is not None:
