@@ -1,0 +1,502 @@
+"""Convolution, transposed convolution, pooling, unfold and fold as Ops on arrays.
+
+The layout that makes them fast on NumPy is batch-last: an input (N, C, H, W) is read as
+(C, H, W, N). Its kernel windows are an `as_strided` view of shape (C, kh, kw, Ho, Wo, N),
+copied once into the columns (C*kh*kw, Ho*Wo*N) -- in runs of Wo*N contiguous elements, not of
+Wo -- so that the forward is ONE matrix product W(O, C*kh*kw) @ cols and the gradients are two
+more (g @ cols^T for the weight, W^T @ g for the columns). The result (O, Ho, Wo, N) is returned
+as its (N, O, Ho, Wo) transposed view: no copy, and the next layer (ReLU, pooling, the next
+convolution) reads it in that layout too. The columns' gradient goes back to the input by
+`col2im`, which adds one strided slice per kernel offset (kh*kw vectorised adds, again in long
+runs) instead of scattering element by element.
+
+Pooling runs over the kernel offsets too: the window maximum is a running maximum of kh*kw
+strided slices (the first maximum wins, as PyTorch), the average a running sum.
+
+Conv, pooling and their transposes have first derivatives only: their gradient rules run on
+arrays for speed, and differentiating them again (create_graph=True) raises. unfold and fold are
+each other's gradient and support any order.
+"""
+
+from __future__ import annotations
+
+from ...autograd import grad_mode
+from ...autograd.function import Op
+from ...tensor import Tensor, _make
+
+
+def _as_strided(xp, a, shape, strides):
+    return xp.lib.stride_tricks.as_strided(a, shape=shape, strides=strides)
+
+
+def out_size(size: int, k: int, s: int, pad_lo: int, pad_hi: int, d: int) -> int:
+    """Output length of a window of k taps (dilation d, stride s) over a padded axis."""
+    return (size + pad_lo + pad_hi - d * (k - 1) - 1) // s + 1
+
+
+def im2col(xp, src, kh, kw, sh, sw, dh, dw, ho, wo):
+    """Kernel windows of `src` (C, Hp, Wp, N) (any strides) as columns (C*kh*kw, ho*wo*N)."""
+    c, n = src.shape[0], src.shape[3]
+    s_c, s_h, s_w, s_n = src.strides
+    view = _as_strided(xp, src, (c, kh, kw, ho, wo, n),
+                       (s_c, s_h * dh, s_w * dw, s_h * sh, s_w * sw, s_n))
+    return view.reshape(c * kh * kw, ho * wo * n)
+
+
+def col2im(xp, cols, hp, wp, sh, sw, dh, dw):
+    """The adjoint of im2col: columns (C, kh, kw, ho, wo, N) summed into (C, hp, wp, N), one
+    strided slice per kernel offset."""
+    c, kh, kw, ho, wo, n = cols.shape
+    out = xp.zeros((c, hp, wp, n), dtype=cols.dtype)
+    for i in range(kh):
+        r0 = i * dh
+        for j in range(kw):
+            c0 = j * dw
+            out[:, r0:r0 + sh * (ho - 1) + 1:sh, c0:c0 + sw * (wo - 1) + 1:sw] += cols[:, i, j]
+    return out
+
+
+def _axis_order(a) -> list:
+    """The array's axes from the largest stride to the smallest (its memory layout)."""
+    return sorted(range(a.ndim), key=lambda i: -abs(a.strides[i]))
+
+
+def _copy_like(xp, a, like):
+    """a's values in an array laid out like `like`."""
+    out = xp.empty_like(like, dtype=a.dtype)
+    out[...] = a
+    return out
+
+
+def batch_last(xp, a):
+    """a (N, C, H, W) as a C-contiguous (C, H, W, N) array (no copy when it is laid out so)."""
+    t = a.transpose(1, 2, 3, 0)
+    return t if t.flags.c_contiguous else t.copy()
+
+
+def _batch_last_padded(xp, x, pads, value=0.0):
+    """x (N, C, H, W) as (C, H + pt + pb, W + pl + pr, N) (a view when there is no padding)."""
+    pt, pb, pl, pr = pads
+    xt = x.transpose(1, 2, 3, 0)
+    if not (pt or pb or pl or pr):
+        return xt
+    c, h, w, n = xt.shape
+    buf = xp.empty((c, h + pt + pb, w + pl + pr, n), dtype=x.dtype)
+    buf[:, :pt] = value           # only the border is filled, the middle is copied over
+    buf[:, pt + h:] = value
+    buf[:, pt:pt + h, :pl] = value
+    buf[:, pt:pt + h, pl + w:] = value
+    buf[:, pt:pt + h, pl:pl + w] = xt
+    return buf
+
+
+class ArrayOp(Op):
+    """An Op that keeps arrays for backward on ctx (`_arrays` names them); they are dropped
+    when the engine releases the node's saved values (after backward, unless retain_graph)."""
+
+    save_inputs = False
+    _arrays: tuple = ()
+
+    def _release(self) -> None:
+        super()._release()
+        for name in self._arrays:
+            setattr(self, name, None)
+
+
+class _FirstOrderOnly(Op):
+    """A gradient computed on arrays, recorded (with create_graph=True) so that
+    differentiating it again raises instead of silently giving zero."""
+
+    save_inputs = False
+
+    @staticmethod
+    def forward(ctx, marker, result, name):
+        ctx.what = name
+        return result
+
+    @staticmethod
+    def backward(ctx, gg):
+        raise NotImplementedError(f"{ctx.what}: double backward (differentiating the gradient "
+                                  "again) is not supported for this op")
+
+
+def _grad(ctx, g: Tensor, array, name: str) -> Tensor:
+    """The gradient array as a Tensor; while a graph of the gradients is being recorded
+    (create_graph=True), one whose own backward raises."""
+    if grad_mode.state.enabled:
+        marker = _make(ctx.xp.zeros((), dtype=array.dtype), ctx.device)
+        marker._requires_grad = True
+        return _FirstOrderOnly.apply(marker, array, name)
+    return _make(array, ctx.device)
+
+
+# ---------------------------------------------------------------------------------- conv2d
+
+class Conv2dOp(ArrayOp):
+    """y[n, o] = b[o] + sum_{c, i, j} w[o, c, i, j] x_pad[n, g(o) c, s*y + d*i, s*x + d*j]."""
+
+    _arrays = ("cols", "w")
+
+    @staticmethod
+    def forward(ctx, x, w, b, stride, pads, dilation, groups):
+        xp = ctx.xp
+        n, c, h, wd = x.shape
+        o, cg, kh, kw = w.shape
+        sh, sw = stride
+        dh, dw = dilation
+        pt, pb, pl, pr = pads
+        ho = out_size(h, kh, sh, pt, pb, dh)
+        wo = out_size(wd, kw, sw, pl, pr, dw)
+        src = _batch_last_padded(xp, x, pads)
+        cols = im2col(xp, src, kh, kw, sh, sw, dh, dw, ho, wo)
+        if groups == 1:
+            out = w.reshape(o, -1) @ cols
+        else:
+            out = xp.matmul(w.reshape(groups, o // groups, -1),
+                            cols.reshape(groups, cg * kh * kw, -1)).reshape(o, -1)
+        if b is not None:
+            out += b[:, None]
+        ctx.cols = cols
+        ctx.w = w
+        ctx.geom = (x.shape, src.shape, stride, pads, dilation, groups, ho, wo)
+        return out.reshape(o, ho, wo, n).transpose(3, 0, 1, 2)
+
+    @staticmethod
+    def backward(ctx, g):
+        xp = ctx.xp
+        (n, c, h, wd), (_, hp, wp, _), (sh, sw), pads, (dh, dw), groups, ho, wo = ctx.geom
+        w, cols = ctx.w, ctx.cols
+        o, cg, kh, kw = w.shape
+        g2 = batch_last(xp, g._data).reshape(o, ho * wo * n)
+        gx = gw = gb = None
+        if ctx.next[1] is not None:
+            if groups == 1:
+                gw = (g2 @ cols.T).reshape(w.shape)
+            else:
+                gw = xp.matmul(g2.reshape(groups, o // groups, -1),
+                               cols.reshape(groups, cg * kh * kw, -1).transpose(0, 2, 1))
+                gw = gw.reshape(w.shape)
+            gw = _grad(ctx, g, gw, "conv2d")
+        if ctx.next[2] is not None:
+            gb = _grad(ctx, g, g2.sum(1), "conv2d")
+        if ctx.next[0] is not None:
+            if groups == 1:
+                gcols = w.reshape(o, -1).T @ g2
+            else:
+                gcols = xp.matmul(w.reshape(groups, o // groups, -1).transpose(0, 2, 1),
+                                  g2.reshape(groups, o // groups, -1))
+            gpad = col2im(xp, gcols.reshape(c, kh, kw, ho, wo, n), hp, wp, sh, sw, dh, dw)
+            pt, _, pl, _ = pads
+            gx = _grad(ctx, g, gpad[:, pt:pt + h, pl:pl + wd].transpose(3, 0, 1, 2), "conv2d")
+        return gx, gw, gb, None, None, None, None
+
+
+class ConvTranspose2dOp(ArrayOp):
+    """The adjoint of conv2d in its input: each input pixel spreads w[c, o] over a window of
+    the output. x: (N, Cin, H, W), w: (Cin, Cout/groups, kh, kw)."""
+
+    _arrays = ("x2", "w")
+
+    @staticmethod
+    def forward(ctx, x, w, b, stride, padding, output_padding, dilation, groups):
+        xp = ctx.xp
+        n, cin, h, wd = x.shape
+        _, og, kh, kw = w.shape
+        cout = og * groups
+        sh, sw = stride
+        ph, pw = padding
+        dh, dw = dilation
+        ho = (h - 1) * sh - 2 * ph + dh * (kh - 1) + output_padding[0] + 1
+        wo = (wd - 1) * sw - 2 * pw + dw * (kw - 1) + output_padding[1] + 1
+        hb = max((h - 1) * sh + dh * (kh - 1) + 1, ph + ho)
+        wb = max((wd - 1) * sw + dw * (kw - 1) + 1, pw + wo)
+        x2 = batch_last(xp, x).reshape(groups, cin // groups, h * wd * n)
+        w2 = w.reshape(groups, cin // groups, og * kh * kw)
+        cols = xp.matmul(w2.transpose(0, 2, 1), x2)  # (G, og*kh*kw, H*W*N)
+        full = col2im(xp, cols.reshape(cout, kh, kw, h, wd, n), hb, wb, sh, sw, dh, dw)
+        out = full[:, ph:ph + ho, pw:pw + wo]
+        if b is not None:
+            out += b[:, None, None, None]
+        ctx.x2 = x2
+        ctx.w = w
+        ctx.geom = (x.shape, (hb, wb), stride, padding, dilation, groups, ho, wo)
+        return out.transpose(3, 0, 1, 2)
+
+    @staticmethod
+    def backward(ctx, g):
+        xp = ctx.xp
+        (n, cin, h, wd), (hb, wb), (sh, sw), (ph, pw), (dh, dw), groups, ho, wo = ctx.geom
+        w, x2 = ctx.w, ctx.x2
+        _, og, kh, kw = w.shape
+        cout = og * groups
+        gd = g._data
+        buf = xp.zeros((cout, hb, wb, n), dtype=gd.dtype)
+        buf[:, ph:ph + ho, pw:pw + wo] = gd.transpose(1, 2, 3, 0)
+        gcols = im2col(xp, buf, kh, kw, sh, sw, dh, dw, h, wd)
+        gcols = gcols.reshape(groups, og * kh * kw, h * wd * n)
+        w2 = w.reshape(groups, cin // groups, og * kh * kw)
+        gx = gw = gb = None
+        if ctx.next[0] is not None:
+            gx2 = xp.matmul(w2, gcols).reshape(cin, h, wd, n)
+            gx = _grad(ctx, g, gx2.transpose(3, 0, 1, 2), "conv_transpose2d")
+        if ctx.next[1] is not None:
+            gw = xp.matmul(x2, gcols.transpose(0, 2, 1)).reshape(w.shape)
+            gw = _grad(ctx, g, gw, "conv_transpose2d")
+        if ctx.next[2] is not None:
+            gb = _grad(ctx, g, gd.sum(axis=(0, 2, 3)), "conv_transpose2d")
+        return gx, gw, gb, None, None, None, None, None
+
+
+# --------------------------------------------------------------------------------- pooling
+
+def pool_geometry(h, k, s, p, d, ceil_mode):
+    """Output length and the padding after the input for a pooling window (PyTorch's rule:
+    with ceil_mode the last window must start inside the input or the left padding)."""
+    span = d * (k - 1) + 1
+    if ceil_mode:
+        o = -(-(h + 2 * p - span) // s) + 1
+        if (o - 1) * s >= h + p:
+            o -= 1
+    else:
+        o = (h + 2 * p - span) // s + 1
+    hi = max((o - 1) * s + span - h - p, 0)
+    return o, hi
+
+
+def _windows(src, kh, kw, sh, sw, dh, dw, ho, wo):
+    """The kernel-offset slices of src (..., Hp, Wp): ((i, j), view (..., ho, wo))."""
+    for i in range(kh):
+        for j in range(kw):
+            yield i, j, src[..., i * dh:i * dh + sh * (ho - 1) + 1:sh,
+                            j * dw:j * dw + sw * (wo - 1) + 1:sw]
+
+
+class MaxPool2dOp(ArrayOp):
+    """out[n, c, y, x] = max over the window of x_pad (padding is -inf), as a running maximum
+    over the kernel offsets. ctx keeps, per offset k > 0, where offset k took the lead
+    (v_k > the running maximum); an element's winner is the last offset that took the lead,
+    so the first of equal maxima wins, as in PyTorch. nan propagates to the output."""
+
+    _arrays = ("leads", "src")
+
+    @staticmethod
+    def forward(ctx, x, kernel, stride, padding, dilation, ceil_mode):
+        xp = ctx.xp
+        n, c, h, w = x.shape
+        (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
+        ho, hi_h = pool_geometry(h, kh, sh, ph, dh, ceil_mode)
+        wo, hi_w = pool_geometry(w, kw, sw, pw, dw, ceil_mode)
+        src = x
+        if ph or pw or hi_h or hi_w:
+            src = xp.full((n, c, h + ph + hi_h, w + pw + hi_w), -xp.inf, dtype=x.dtype)
+            src[:, :, ph:ph + h, pw:pw + w] = x
+        first = next(_windows(src, kh, kw, sh, sw, dh, dw, ho, wo))[2]
+        out = xp.empty_like(first)  # the input's memory layout (channel-major after a conv)
+        leads = []
+        for k, (_, _, v) in enumerate(_windows(src, kh, kw, sh, sw, dh, dw, ho, wo)):
+            if k == 0:
+                out[...] = v
+                continue
+            leads.append(xp.greater(v, out))
+            xp.maximum(out, v, out=out)
+        ctx.leads = leads
+        ctx.src = src if src is x else None
+        ctx.geom = (x.shape, src.shape, kernel, stride, padding, dilation, ho, wo)
+        return out
+
+    @staticmethod
+    def winners(xp, leads):
+        """One bool mask per kernel offset: where that offset holds the (first) maximum."""
+        if not leads:
+            return [None]
+        free = xp.logical_not(leads[-1])
+        masks = [leads[-1]]
+        for lead in reversed(leads[:-1]):
+            masks.append(xp.logical_and(lead, free))
+            xp.logical_and(free, xp.logical_not(lead), out=free)
+        masks.append(free)
+        masks.reverse()
+        return masks
+
+    @staticmethod
+    def backward(ctx, g):
+        xp = ctx.xp
+        (n, c, h, w), src_shape, (kh, kw), (sh, sw), (ph, pw), (dh, dw), ho, wo = ctx.geom
+        gd = g._data
+        leads = ctx.leads
+        if leads and _axis_order(gd) != _axis_order(leads[0]):
+            gd = _copy_like(xp, gd, leads[0])  # one reordering pass instead of kh*kw
+        tiled = (sh == kh * dh and sw == kw * dw and dh == 1 and dw == 1
+                 and src_shape == (n, c, ho * kh, wo * kw))
+        if ctx.src is not None:
+            gsrc = xp.empty_like(ctx.src)  # laid out like the input, as conv's backward likes
+        else:
+            gsrc = xp.empty(src_shape, dtype=gd.dtype)
+
+        masks = MaxPool2dOp.winners(xp, leads)
+        if not tiled:  # windows overlap or leave gaps: accumulate into zeros
+            gsrc[...] = 0
+            tmp = xp.empty(gd.shape, dtype=gd.dtype)
+        for (_, _, v), mask in zip(_windows(gsrc, kh, kw, sh, sw, dh, dw, ho, wo), masks):
+            if tiled:  # every input element is written exactly once
+                if mask is None:
+                    v[...] = gd
+                else:
+                    xp.multiply(gd, mask, out=v)
+            elif mask is None:
+                v += gd
+            else:
+                xp.multiply(gd, mask, out=tmp)
+                v += tmp
+        gx = gsrc[:, :, ph:ph + h, pw:pw + w]
+        return _grad(ctx, g, gx, "max_pool2d"), None, None, None, None, None
+
+    @staticmethod
+    def indices(ctx, w_in):
+        """PyTorch's return_indices: the flat index (into H*W) of each window's maximum."""
+        xp = ctx.xp
+        _, _, (kh, kw), (sh, sw), (ph, pw), (dh, dw), ho, wo = ctx.geom
+        arg = None
+        for k, mask in enumerate(MaxPool2dOp.winners(xp, ctx.leads)):
+            if mask is None:
+                arg = xp.zeros((1, 1, ho, wo), dtype=xp.int64)
+                break
+            if arg is None:
+                arg = xp.zeros(mask.shape, dtype=xp.int64)
+            arg[mask] = k
+        ki, kj = arg // kw, arg % kw
+        rows = xp.arange(ho)[:, None] * sh - ph + ki * dh
+        cols = xp.arange(wo)[None, :] * sw - pw + kj * dw
+        return rows * w_in + cols
+
+
+class AvgPool2dOp(Op):
+    """out = (sum over the window of x_pad) / divisor, divisor per PyTorch's rules
+    (count_include_pad, ceil_mode windows clipped to the padded input, divisor_override)."""
+
+    save_inputs = False
+
+    @staticmethod
+    def forward(ctx, x, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override):
+        xp = ctx.xp
+        n, c, h, w = x.shape
+        (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+        ho, hi_h = pool_geometry(h, kh, sh, ph, 1, ceil_mode)
+        wo, hi_w = pool_geometry(w, kw, sw, pw, 1, ceil_mode)
+        src = x
+        if ph or pw or hi_h or hi_w:
+            src = xp.zeros((n, c, h + ph + hi_h, w + pw + hi_w), dtype=x.dtype)
+            src[:, :, ph:ph + h, pw:pw + w] = x
+        if sh == kh and sw == kw and not (ph or pw or hi_h or hi_w) and h == ho * kh \
+                and w == wo * kw:
+            total = x.reshape(n, c, ho, kh, wo, kw).sum(axis=(3, 5))
+        else:
+            total = None
+            for _, _, v in _windows(src, kh, kw, sh, sw, 1, 1, ho, wo):
+                if total is None:
+                    total = xp.array(v, order="C")
+                else:
+                    total += v
+        if divisor_override:
+            div = float(divisor_override)
+        else:
+            div = (_window_counts(xp, h, kh, sh, ph, ho, count_include_pad)[:, None]
+                   * _window_counts(xp, w, kw, sw, pw, wo, count_include_pad)[None, :])
+            div = div.astype(x.dtype)
+        ctx.div = div
+        ctx.geom = (x.shape, src.shape, kernel, stride, padding, ho, wo)
+        return total / div
+
+    @staticmethod
+    def backward(ctx, g):
+        xp = ctx.xp
+        (n, c, h, w), src_shape, (kh, kw), (sh, sw), (ph, pw), ho, wo = ctx.geom
+        gd = g._data / ctx.div
+        if sh == kh and sw == kw and src_shape == (n, c, h, w) and h == ho * kh \
+                and w == wo * kw:
+            gx = xp.broadcast_to(gd[:, :, :, None, :, None], (n, c, ho, kh, wo, kw))
+            gx = gx.reshape(n, c, h, w)
+        else:
+            gsrc = xp.zeros(src_shape, dtype=gd.dtype)
+            for _, _, v in _windows(gsrc, kh, kw, sh, sw, 1, 1, ho, wo):
+                v += gd
+            gx = gsrc[:, :, ph:ph + h, pw:pw + w]
+        return _grad(ctx, g, gx, "avg_pool2d"), None, None, None, None, None, None
+
+
+def _window_counts(xp, size, k, s, p, o, count_include_pad):
+    """How many elements each window along one axis averages (PyTorch's divisor)."""
+    start = xp.arange(o) * s - p
+    end = xp.minimum(start + k, size + p)
+    if count_include_pad:
+        return end - start
+    return xp.minimum(end, size) - xp.maximum(start, 0)
+
+
+# -------------------------------------------------------------------------- unfold / fold
+
+class UnfoldOp(Op):
+    """(N, C, H, W) -> (N, C*kh*kw, L): every kernel window as a column (im2col)."""
+
+    save_inputs = False
+
+    @staticmethod
+    def forward(ctx, x, kernel, dilation, padding, stride):
+        xp = ctx.xp
+        n, c, h, w = x.shape
+        (kh, kw), (dh, dw), (ph, pw), (sh, sw) = kernel, dilation, padding, stride
+        ho = out_size(h, kh, sh, ph, ph, dh)
+        wo = out_size(w, kw, sw, pw, pw, dw)
+        src = x
+        if ph or pw:
+            src = xp.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=x.dtype)
+            src[:, :, ph:ph + h, pw:pw + w] = x
+        s_n, s_c, s_h, s_w = src.strides
+        view = _as_strided(xp, src, (n, c, kh, kw, ho, wo),
+                           (s_n, s_c, s_h * dh, s_w * dw, s_h * sh, s_w * sw))
+        ctx.args = ((h, w), kernel, dilation, padding, stride)
+        return view.reshape(n, c * kh * kw, ho * wo)
+
+    @staticmethod
+    def backward(ctx, g):
+        return FoldOp.apply(g, *ctx.args), None, None, None, None
+
+
+class FoldOp(Op):
+    """(N, C*kh*kw, L) -> (N, C, H, W): columns summed back into the image (col2im)."""
+
+    save_inputs = False
+
+    @staticmethod
+    def forward(ctx, cols, output_size, kernel, dilation, padding, stride):
+        xp = ctx.xp
+        (h, w), (kh, kw), (dh, dw), (ph, pw), (sh, sw) = (output_size, kernel, dilation,
+                                                          padding, stride)
+        n, ckk, _ = cols.shape
+        c = ckk // (kh * kw)
+        ho = out_size(h, kh, sh, ph, ph, dh)
+        wo = out_size(w, kw, sw, pw, pw, dw)
+        c6 = cols.reshape(n, c, kh, kw, ho, wo).transpose(1, 2, 3, 4, 5, 0)
+        full = col2im(xp, c6, h + 2 * ph, w + 2 * pw, sh, sw, dh, dw)
+        ctx.args = (kernel, dilation, padding, stride)
+        return full[:, ph:ph + h, pw:pw + w].transpose(3, 0, 1, 2)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (UnfoldOp.apply(g, *ctx.args), None, None, None, None, None)
+
+
+def conv_out_shape(n, o, h, w, kernel, stride, pads, dilation):
+    ho = out_size(h, kernel[0], stride[0], pads[0], pads[1], dilation[0])
+    wo = out_size(w, kernel[1], stride[1], pads[2], pads[3], dilation[1])
+    return (n, o, ho, wo)
+
+
+def same_pads(kernel, dilation) -> tuple:
+    """padding='same': total d*(k-1) per axis, the extra one at the end (as PyTorch)."""
+    pads = []
+    for k, d in zip(kernel, dilation):
+        total = d * (k - 1)
+        pads += [total // 2, total - total // 2]
+    return tuple(pads)
+

@@ -1,0 +1,594 @@
+"""Every layer: output shape, forward against an independent NumPy computation, gradcheck in
+float64 with respect to the input and every parameter, and train/eval behaviour.
+
+The table LAYERS has one row per layer configuration: a factory (float64 module), the input
+shapes, and a NumPy reference of the output computed from the module's own parameters.
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+import ember
+import ember.nn as nn
+from ember.autograd import gradcheck
+
+from . import reference as ref
+
+F64 = ember.float64
+
+
+def P(t):
+    return t.detach().numpy()
+
+
+def _params(m):
+    return {k: P(v) for k, v in m.state_dict().items()}
+
+
+def _conv_ref(m, x):
+    p = _params(m)
+    pad = m.padding
+    k = m.kernel_size
+    if pad == "same":
+        tot = [m.dilation[i] * (k[i] - 1) for i in range(2)]
+        pads = (tot[0] // 2, tot[0] - tot[0] // 2, tot[1] // 2, tot[1] - tot[1] // 2)
+    elif pad == "valid":
+        pads = (0, 0, 0, 0)
+    else:
+        pads = (pad[0], pad[0], pad[1], pad[1])
+    if m.padding_mode != "zeros":
+        mode = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}[m.padding_mode]
+        x = np.pad(x, ((0, 0), (0, 0), pads[:2], pads[2:]), mode=mode)
+        pads = (0, 0, 0, 0)
+    return ref.conv2d(x, p["weight"], p.get("bias"), m.stride, pads, m.dilation, m.groups)
+
+
+def _conv1d_ref(m, x):
+    p = _params(m)
+    pad = m.padding[0]
+    out = ref.conv2d(x[:, :, None], p["weight"][:, :, None], p.get("bias"), (1, m.stride[0]),
+                     (0, 0, pad, pad), (1, m.dilation[0]), m.groups)
+    return out[:, :, 0]
+
+
+def _bn_ref(m, x):
+    p = _params(m)
+    dims = (0,) + tuple(range(2, x.ndim))
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    if m.training:
+        mean, var = x.mean(dims), x.var(dims)
+    else:
+        mean, var = p["running_mean"], p["running_var"]
+    y = (x - mean.reshape(shape)) / np.sqrt(var.reshape(shape) + m.eps)
+    return y * p["weight"].reshape(shape) + p["bias"].reshape(shape)
+
+
+def _gn_ref(m, x):
+    p = _params(m)
+    n, c = x.shape[:2]
+    g = x.reshape(n, m.num_groups, -1)
+    y = ((g - g.mean(2, keepdims=True)) / np.sqrt(g.var(2, keepdims=True) + m.eps)).reshape(
+        x.shape)
+    shape = (1, c) + (1,) * (x.ndim - 2)
+    return y * p["weight"].reshape(shape) + p["bias"].reshape(shape)
+
+
+def _in_ref(m, x):
+    dims = tuple(range(2, x.ndim))
+    y = (x - x.mean(dims, keepdims=True)) / np.sqrt(x.var(dims, keepdims=True) + m.eps)
+    if m.affine:
+        p = _params(m)
+        y = y * p["weight"][None, :, None, None] + p["bias"][None, :, None, None]
+    return y
+
+
+def _lstm_ref(m, x):
+    p = _params(m)
+    n = x.shape[1]
+    z = np.zeros((n, m.hidden_size))
+    out, _, _ = ref.lstm(x, z, z, p["weight_ih_l0"], p["weight_hh_l0"], p["bias_ih_l0"],
+                         p["bias_hh_l0"])
+    return out
+
+
+def _gru_ref(m, x):
+    p = _params(m)
+    xb = np.swapaxes(x, 0, 1) if m.batch_first else x
+    out, _ = ref.gru(xb, np.zeros((xb.shape[1], m.hidden_size)), p["weight_ih_l0"],
+                     p["weight_hh_l0"], p["bias_ih_l0"], p["bias_hh_l0"])
+    return np.swapaxes(out, 0, 1) if m.batch_first else out
+
+
+def _rnn_ref(m, x):
+    p = _params(m)
+    h = np.zeros((x.shape[1], m.hidden_size))
+    fwd, _ = ref.rnn(x, h, p["weight_ih_l0"], p["weight_hh_l0"], p["bias_ih_l0"],
+                     p["bias_hh_l0"])
+    bwd, _ = ref.rnn(x[::-1], h, p["weight_ih_l0_reverse"], p["weight_hh_l0_reverse"],
+                     p["bias_ih_l0_reverse"], p["bias_hh_l0_reverse"])
+    return np.concatenate([fwd, bwd[::-1]], -1)
+
+
+def _mha_ref(m, q):
+    p = _params(m)
+    out, _ = ref.multihead_attention(q, q, q, p["in_proj_weight"], p["in_proj_bias"],
+                                     p["out_proj.weight"], p["out_proj.bias"], m.num_heads)
+    return out
+
+
+def _encoder_ref(m, x):
+    p = _params(m)
+    a, _ = ref.multihead_attention(x, x, x, p["self_attn.in_proj_weight"],
+                                   p["self_attn.in_proj_bias"], p["self_attn.out_proj.weight"],
+                                   p["self_attn.out_proj.bias"], m.self_attn.num_heads)
+    x = ref.layer_norm(x + a, p["norm1.weight"], p["norm1.bias"])
+    ff = np.maximum(x @ p["linear1.weight"].T + p["linear1.bias"], 0)
+    ff = ff @ p["linear2.weight"].T + p["linear2.bias"]
+    return ref.layer_norm(x + ff, p["norm2.weight"], p["norm2.bias"])
+
+
+def _bilinear_ref(m, a, b):
+    p = _params(m)
+    return np.einsum("bi,oij,bj->bo", a, p["weight"], b) + p["bias"]
+
+
+def _upsample_bilinear_ref(x, out_h, out_w, align_corners):
+    n, c, h, w = x.shape
+    out = np.zeros((n, c, out_h, out_w))
+
+    def src(d, n_in, n_out):
+        if align_corners:
+            return d * (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
+        return max((d + 0.5) * n_in / n_out - 0.5, 0.0)
+
+    for i in range(out_h):
+        sy = src(i, h, out_h)
+        y0 = min(int(math.floor(sy)), h - 1)
+        y1 = min(y0 + 1, h - 1)
+        ly = sy - y0
+        for j in range(out_w):
+            sx = src(j, w, out_w)
+            x0 = min(int(math.floor(sx)), w - 1)
+            x1 = min(x0 + 1, w - 1)
+            lx = sx - x0
+            out[:, :, i, j] = ((1 - ly) * (1 - lx) * x[:, :, y0, x0] + (1 - ly) * lx
+                               * x[:, :, y0, x1] + ly * (1 - lx) * x[:, :, y1, x0]
+                               + ly * lx * x[:, :, y1, x1])
+    return out
+
+
+# (id, factory, input shapes, reference(module, *numpy inputs) -> numpy output, gradcheck?)
+LAYERS = [
+    ("Identity", lambda: nn.Identity(3, unused=True), [(2, 3)], lambda m, x: x),
+    ("Linear", lambda: nn.Linear(4, 3, dtype=F64), [(2, 4)],
+     lambda m, x: x @ P(m.weight).T + P(m.bias)),
+    ("Linear-3d-nobias", lambda: nn.Linear(4, 3, bias=False, dtype=F64), [(2, 2, 4)],
+     lambda m, x: x @ P(m.weight).T),
+    ("Bilinear", lambda: nn.Bilinear(2, 3, 2, dtype=F64), [(2, 2), (2, 3)], _bilinear_ref),
+    ("Conv2d", lambda: nn.Conv2d(2, 3, 3, dtype=F64), [(2, 2, 5, 5)], _conv_ref),
+    ("Conv2d-stride-pad-dil", lambda: nn.Conv2d(2, 2, (3, 2), stride=(2, 1), padding=(1, 2),
+                                                dilation=(1, 2), dtype=F64),
+     [(1, 2, 6, 5)], _conv_ref),
+    ("Conv2d-groups-nobias", lambda: nn.Conv2d(4, 2, 3, groups=2, bias=False, dtype=F64),
+     [(2, 4, 4, 4)], _conv_ref),
+    ("Conv2d-same", lambda: nn.Conv2d(1, 2, (2, 3), padding="same", dtype=F64),
+     [(1, 1, 4, 5)], _conv_ref),
+    ("Conv2d-valid", lambda: nn.Conv2d(1, 2, 3, padding="valid", dtype=F64),
+     [(1, 1, 4, 4)], _conv_ref),
+    ("Conv2d-reflect", lambda: nn.Conv2d(1, 2, 3, padding=1, padding_mode="reflect",
+                                         dtype=F64), [(1, 1, 4, 4)], _conv_ref),
+    ("Conv2d-circular", lambda: nn.Conv2d(1, 1, 3, padding=1, padding_mode="circular",
+                                          dtype=F64), [(1, 1, 4, 4)], _conv_ref),
+    ("Conv1d", lambda: nn.Conv1d(2, 3, 3, stride=2, padding=1, dtype=F64), [(2, 2, 7)],
+     _conv1d_ref),
+    ("ConvTranspose2d", lambda: nn.ConvTranspose2d(2, 4, 3, stride=2, padding=1,
+                                                   output_padding=1, groups=2, dtype=F64),
+     [(1, 2, 3, 3)],
+     lambda m, x: ref.conv_transpose2d(x, P(m.weight), P(m.bias), m.stride, m.padding,
+                                       m.output_padding, m.dilation, m.groups)),
+    ("ConvTranspose2d-dil", lambda: nn.ConvTranspose2d(1, 2, 2, dilation=2, dtype=F64),
+     [(2, 1, 3, 2)],
+     lambda m, x: ref.conv_transpose2d(x, P(m.weight), P(m.bias), dilation=m.dilation)),
+    ("MaxPool2d", lambda: nn.MaxPool2d(2), [(2, 2, 4, 4)],
+     lambda m, x: ref.pool2d(x, (2, 2), (2, 2), (0, 0), "max")[0]),
+    ("MaxPool2d-overlap-pad-ceil", lambda: nn.MaxPool2d(3, stride=2, padding=1,
+                                                        ceil_mode=True),
+     [(1, 2, 6, 5)],
+     lambda m, x: ref.pool2d(x, (3, 3), (2, 2), (1, 1), "max", ceil_mode=True)[0]),
+    ("MaxPool2d-dilation", lambda: nn.MaxPool2d(2, stride=1, dilation=2), [(1, 1, 5, 5)],
+     lambda m, x: ref.pool2d(x, (2, 2), (1, 1), (0, 0), "max", dilation=(2, 2))[0]),
+    ("MaxPool1d", lambda: nn.MaxPool1d(3, stride=2), [(2, 2, 7)],
+     lambda m, x: ref.pool2d(x[:, :, None], (1, 3), (1, 2), (0, 0), "max")[0][:, :, 0]),
+    ("AvgPool2d", lambda: nn.AvgPool2d(2), [(2, 2, 4, 4)],
+     lambda m, x: ref.pool2d(x, (2, 2), (2, 2), (0, 0), "avg")[0]),
+    ("AvgPool2d-pad-ceil", lambda: nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True),
+     [(1, 1, 6, 5)],
+     lambda m, x: ref.pool2d(x, (3, 3), (2, 2), (1, 1), "avg", ceil_mode=True)[0]),
+    ("AvgPool2d-exclude-pad", lambda: nn.AvgPool2d(3, stride=2, padding=1,
+                                                   count_include_pad=False),
+     [(1, 1, 5, 5)],
+     lambda m, x: ref.pool2d(x, (3, 3), (2, 2), (1, 1), "avg", count_include_pad=False)[0]),
+    ("AvgPool1d", lambda: nn.AvgPool1d(2), [(2, 2, 6)],
+     lambda m, x: x.reshape(2, 2, 3, 2).mean(-1)),
+    ("AdaptiveAvgPool2d", lambda: nn.AdaptiveAvgPool2d((2, 3)), [(1, 2, 5, 7)],
+     lambda m, x: ref.adaptive_pool2d(x, (2, 3), "avg")),
+    ("AdaptiveAvgPool2d-even", lambda: nn.AdaptiveAvgPool2d(2), [(1, 2, 4, 4)],
+     lambda m, x: ref.adaptive_pool2d(x, (2, 2), "avg")),
+    ("AdaptiveAvgPool1d", lambda: nn.AdaptiveAvgPool1d(3), [(1, 2, 7)],
+     lambda m, x: ref.adaptive_pool2d(x[:, :, None], (1, 3), "avg")[:, :, 0]),
+    ("AdaptiveMaxPool2d", lambda: nn.AdaptiveMaxPool2d((3, 2)), [(1, 2, 5, 5)],
+     lambda m, x: ref.adaptive_pool2d(x, (3, 2), "max")),
+    ("Upsample-nearest", lambda: nn.Upsample(scale_factor=2), [(1, 2, 2, 3)],
+     lambda m, x: x.repeat(2, axis=2).repeat(2, axis=3)),
+    ("Upsample-bilinear", lambda: nn.Upsample(size=(3, 5), mode="bilinear"), [(1, 2, 2, 3)],
+     lambda m, x: _upsample_bilinear_ref(x, 3, 5, False)),
+    ("Upsample-bilinear-corners", lambda: nn.Upsample(scale_factor=2, mode="bilinear",
+                                                      align_corners=True),
+     [(1, 1, 2, 3)], lambda m, x: _upsample_bilinear_ref(x, 4, 6, True)),
+    ("BatchNorm1d", lambda: nn.BatchNorm1d(3, dtype=F64), [(4, 3)], _bn_ref),
+    ("BatchNorm1d-3d", lambda: nn.BatchNorm1d(2, dtype=F64), [(3, 2, 4)], _bn_ref),
+    ("BatchNorm2d", lambda: nn.BatchNorm2d(2, dtype=F64), [(2, 2, 3, 3)], _bn_ref),
+    ("LayerNorm", lambda: nn.LayerNorm((2, 3), dtype=F64), [(2, 2, 3)],
+     lambda m, x: ref.layer_norm(x, P(m.weight), P(m.bias), dims=(-2, -1))),
+    ("GroupNorm", lambda: nn.GroupNorm(2, 4, dtype=F64), [(2, 4, 3)], _gn_ref),
+    ("InstanceNorm2d", lambda: nn.InstanceNorm2d(2), [(2, 2, 3, 3)], _in_ref),
+    ("InstanceNorm2d-affine", lambda: nn.InstanceNorm2d(2, affine=True, dtype=F64),
+     [(2, 2, 3, 3)], _in_ref),
+    ("Dropout-eval", lambda: nn.Dropout(0.5).eval(), [(3, 4)], lambda m, x: x),
+    ("Dropout2d-eval", lambda: nn.Dropout2d(0.5).eval(), [(2, 3, 2, 2)], lambda m, x: x),
+    ("Flatten", lambda: nn.Flatten(), [(2, 3, 2)], lambda m, x: x.reshape(2, 6)),
+    ("Unflatten", lambda: nn.Unflatten(1, (2, 3)), [(2, 6)], lambda m, x: x.reshape(2, 2, 3)),
+    ("Fold-Unfold", lambda: nn.Sequential(nn.Unfold(2, padding=1), nn.Fold((3, 3), 2,
+                                                                           padding=1)),
+     [(1, 2, 3, 3)],
+     lambda m, x: x * np.array([[4, 4, 4]] * 3)[None, None]),
+    ("RNN-bidirectional", lambda: nn.RNN(3, 2, bidirectional=True, dtype=F64), [(3, 2, 3)],
+     _rnn_ref),
+    ("LSTM", lambda: nn.LSTM(3, 2, dtype=F64), [(3, 2, 3)], _lstm_ref),
+    ("GRU-batch_first", lambda: nn.GRU(2, 3, batch_first=True, dtype=F64), [(2, 3, 2)],
+     _gru_ref),
+    ("MultiheadAttention", lambda: nn.MultiheadAttention(4, 2, dtype=F64), [(3, 2, 4)],
+     _mha_ref),
+    ("TransformerEncoderLayer", lambda: nn.TransformerEncoderLayer(4, 2, 6, dropout=0.0,
+                                                                   dtype=F64),
+     [(3, 2, 4)], _encoder_ref),
+]
+
+
+def _run(m, xs):
+    if isinstance(m, nn.MultiheadAttention):  # self-attention: query = key = value
+        xs = (xs[0], xs[0], xs[0])
+    out = m(*xs)
+    if isinstance(out, tuple):  # recurrent layers and attention return (output, extra)
+        out = out[0]
+    return out
+
+
+def _inputs(shapes, seed=0, requires_grad=True):
+    rng = np.random.default_rng(seed)
+    arrays = [rng.standard_normal(s) for s in shapes]
+    return arrays, [ember.from_numpy(a.copy()).requires_grad_(requires_grad) for a in arrays]
+
+
+@pytest.mark.parametrize("name, make, shapes, reference", LAYERS, ids=[r[0] for r in LAYERS])
+def test_layer_forward_matches_numpy(name, make, shapes, reference):
+    ember.manual_seed(0)
+    m = make()
+    arrays, xs = _inputs(shapes)
+    out = _run(m, xs)
+    expected = reference(m, *arrays)
+    assert tuple(out.shape) == expected.shape
+    np.testing.assert_allclose(out.detach().numpy(), expected, rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("name, make, shapes, reference", LAYERS, ids=[r[0] for r in LAYERS])
+def test_layer_gradcheck_input_and_parameters(name, make, shapes, reference):
+    ember.manual_seed(0)
+    m = make()
+    _, xs = _inputs(shapes, seed=1)
+    params = [p for p in m.parameters() if p.requires_grad]
+    assert gradcheck(lambda *args: _run(m, xs), (*xs, *params), atol=1e-6, rtol=1e-4)
+
+
+def test_layer_table_covers_the_issue():
+    covered = {r[0].split("-")[0] for r in LAYERS}
+    for layer in ("Identity", "Linear", "Bilinear", "Conv1d", "Conv2d", "ConvTranspose2d",
+                  "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d",
+                  "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Upsample", "BatchNorm1d",
+                  "BatchNorm2d", "LayerNorm", "GroupNorm", "InstanceNorm2d", "Dropout",
+                  "Dropout2d", "Flatten", "Unflatten", "RNN", "LSTM", "GRU",
+                  "MultiheadAttention", "TransformerEncoderLayer"):
+        assert layer in covered, layer
+
+
+# -------------------------------------------------------------------------- train / eval
+
+def test_batchnorm_running_statistics_and_eval_mode():
+    bn = nn.BatchNorm2d(2, momentum=0.5, dtype=F64)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 2, 3, 3)) * 3 + 1
+    bn(ember.from_numpy(x))
+    mean = x.mean((0, 2, 3))
+    var = x.var((0, 2, 3), ddof=1)
+    np.testing.assert_allclose(P(bn.running_mean), 0.5 * mean)
+    np.testing.assert_allclose(P(bn.running_var), 0.5 + 0.5 * var)
+    assert int(bn.num_batches_tracked.item()) == 1
+    bn.eval()
+    out = bn(ember.from_numpy(x)).detach().numpy()
+    expected = (x - P(bn.running_mean)[None, :, None, None]) / np.sqrt(
+        P(bn.running_var)[None, :, None, None] + 1e-5)
+    np.testing.assert_allclose(out, expected, rtol=1e-10)
+    assert int(bn.num_batches_tracked.item()) == 1
+
+
+def test_batchnorm_cumulative_average_and_no_tracking():
+    bn = nn.BatchNorm1d(1, momentum=None, dtype=F64)
+    for v in (1.0, 3.0):
+        bn(ember.tensor([[v - 1], [v + 1]], dtype=F64))
+    np.testing.assert_allclose(P(bn.running_mean), [2.0])
+    free = nn.BatchNorm1d(1, track_running_stats=False).eval()
+    out = free(ember.tensor([[1.0], [3.0]]))
+    np.testing.assert_allclose(out.detach().numpy().ravel(), [-1.0, 1.0], rtol=1e-4)
+
+
+def test_batchnorm_rejects_single_value_per_channel_in_training():
+    with pytest.raises(ValueError, match="more than 1 value per channel"):
+        nn.BatchNorm1d(3)(ember.randn(1, 3))
+
+
+def test_dropout_train_mode_zeroes_and_scales():
+    ember.manual_seed(0)
+    d = nn.Dropout(0.25)
+    out = d(ember.ones(200, 100)).numpy()
+    kept = out != 0
+    assert abs(kept.mean() - 0.75) < 0.02
+    np.testing.assert_allclose(out[kept], 1 / 0.75, rtol=1e-6)
+    d.eval()
+    assert d(ember.ones(3)).tolist() == [1.0, 1.0, 1.0]
+
+
+def test_dropout2d_drops_whole_channels():
+    ember.manual_seed(0)
+    out = nn.Dropout2d(0.5)(ember.ones(8, 16, 3, 3)).numpy()
+    per_channel = out.reshape(8, 16, 9)
+    assert np.all((per_channel == 0).all(-1) | (per_channel == 2).all(-1))
+
+
+def test_dropout_is_reproducible_under_a_seed():
+    ember.manual_seed(3)
+    a = nn.functional.dropout(ember.ones(50)).numpy()
+    ember.manual_seed(3)
+    b = nn.functional.dropout(ember.ones(50)).numpy()
+    np.testing.assert_array_equal(a, b)
+
+
+def test_rnn_dropout_between_layers_only_in_training():
+    ember.manual_seed(0)
+    lstm = nn.LSTM(2, 3, num_layers=2, dropout=0.5)
+    x = ember.randn(4, 1, 2)
+    lstm.eval()
+    a = lstm(x)[0].detach().numpy()
+    b = lstm(x)[0].detach().numpy()
+    np.testing.assert_array_equal(a, b)
+    lstm.train()
+    c = lstm(x)[0].detach().numpy()
+    assert not np.allclose(a, c)
+
+
+# ---------------------------------------------------------------------- layer specifics
+
+def test_lstm_states_and_batch_first():
+    ember.manual_seed(0)
+    lstm = nn.LSTM(3, 2, batch_first=True, dtype=F64)
+    p = _params(lstm)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 4, 3))
+    h0 = rng.standard_normal((1, 2, 2))
+    c0 = rng.standard_normal((1, 2, 2))
+    out, (h, c) = lstm(ember.from_numpy(x), (ember.from_numpy(h0), ember.from_numpy(c0)))
+    ref_out, ref_h, ref_c = ref.lstm(np.swapaxes(x, 0, 1), h0[0], c0[0], p["weight_ih_l0"],
+                                     p["weight_hh_l0"], p["bias_ih_l0"], p["bias_hh_l0"])
+    np.testing.assert_allclose(out.detach().numpy(), np.swapaxes(ref_out, 0, 1), rtol=1e-10)
+    np.testing.assert_allclose(h.detach().numpy()[0], ref_h, rtol=1e-10)
+    np.testing.assert_allclose(c.detach().numpy()[0], ref_c, rtol=1e-10)
+    unbatched, (hu, _) = lstm(ember.from_numpy(x[0]))
+    assert unbatched.shape == ember.Size([4, 2]) and hu.shape == ember.Size([1, 2])
+
+
+def test_cells_match_one_step_of_their_layers():
+    ember.manual_seed(0)
+    cell = nn.GRUCell(3, 2, dtype=F64)
+    p = _params(cell)
+    x = np.random.default_rng(0).standard_normal((4, 3))
+    h = cell(ember.from_numpy(x)).detach().numpy()
+    _, ref_h = ref.gru(x[None], np.zeros((4, 2)), p["weight_ih"], p["weight_hh"], p["bias_ih"],
+                       p["bias_hh"])
+    np.testing.assert_allclose(h, ref_h, rtol=1e-10)
+    lc = nn.LSTMCell(3, 2)
+    h1, c1 = lc(ember.randn(4, 3))
+    assert h1.shape == c1.shape == ember.Size([4, 2])
+    assert nn.RNNCell(3, 2)(ember.randn(3)).shape == ember.Size([2])
+
+
+def test_multihead_attention_masks_and_weights():
+    ember.manual_seed(0)
+    mha = nn.MultiheadAttention(4, 2, dtype=F64, batch_first=True)
+    p = _params(mha)
+    rng = np.random.default_rng(0)
+    q = rng.standard_normal((2, 3, 4))
+    kv = rng.standard_normal((2, 5, 4))
+    causal = np.triu(np.ones((3, 5), bool), 1)
+    out, w = mha(ember.from_numpy(q), ember.from_numpy(kv), ember.from_numpy(kv),
+                 attn_mask=ember.from_numpy(causal))
+    float_mask = np.where(causal, -np.inf, 0.0)
+    ref_out, ref_w = ref.multihead_attention(
+        np.swapaxes(q, 0, 1), np.swapaxes(kv, 0, 1), np.swapaxes(kv, 0, 1),
+        p["in_proj_weight"], p["in_proj_bias"], p["out_proj.weight"], p["out_proj.bias"], 2,
+        float_mask)
+    np.testing.assert_allclose(out.detach().numpy(), np.swapaxes(ref_out, 0, 1), rtol=1e-9)
+    np.testing.assert_allclose(w.detach().numpy(), ref_w, rtol=1e-9, atol=1e-12)
+    pad = np.zeros((2, 5), bool)
+    pad[:, -2:] = True
+    _, w2 = mha(ember.from_numpy(q), ember.from_numpy(kv), ember.from_numpy(kv),
+                key_padding_mask=ember.from_numpy(pad), average_attn_weights=False)
+    assert w2.shape == ember.Size([2, 2, 3, 5])
+    assert float(w2[..., -2:].abs().sum()) == 0.0
+
+
+def test_embedding_lookup_padding_idx_and_max_norm():
+    ember.manual_seed(0)
+    emb = nn.Embedding(5, 3, padding_idx=1, dtype=F64)
+    assert float(emb.weight[1].abs().sum()) == 0.0
+    idx = ember.tensor([[0, 1], [1, 4]])
+    out = emb(idx)
+    np.testing.assert_array_equal(out.detach().numpy(), P(emb.weight)[idx.numpy()])
+    out.sum().backward()
+    g = emb.weight.grad.numpy()
+    np.testing.assert_array_equal(g[1], 0)
+    np.testing.assert_array_equal(g[0], 1)
+    np.testing.assert_array_equal(g[2], 0)
+    assert gradcheck(lambda w: nn.functional.embedding(idx, w), (emb.weight,))
+    big = nn.Embedding(3, 4, max_norm=1.0)
+    big(ember.tensor([0, 2]))
+    norms = np.linalg.norm(P(big.weight), axis=1)
+    assert norms[0] <= 1.0 + 1e-6 and norms[2] <= 1.0 + 1e-6
+    with pytest.raises(IndexError):
+        emb(ember.tensor([7]))
+
+
+def test_max_pool_return_indices_match_pytorch_convention():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((1, 2, 5, 6))
+    out, idx = nn.MaxPool2d(2, return_indices=True)(ember.from_numpy(x))
+    ref_out, ref_idx = ref.pool2d(x, (2, 2), (2, 2), (0, 0), "max")
+    np.testing.assert_array_equal(out.numpy(), ref_out)
+    np.testing.assert_array_equal(idx.numpy(), ref_idx)
+    out, idx = nn.functional.max_pool2d(ember.from_numpy(x), 3, 2, 1, return_indices=True)
+    ref_out, ref_idx = ref.pool2d(x, (3, 3), (2, 2), (1, 1), "max")
+    np.testing.assert_array_equal(idx.numpy(), ref_idx)
+
+
+def test_max_pool_gradient_goes_to_the_first_of_equal_maxima():
+    x = ember.zeros(1, 1, 2, 2, requires_grad=True)
+    nn.functional.max_pool2d(x, 2).sum().backward()
+    assert x.grad.numpy().ravel().tolist() == [1.0, 0.0, 0.0, 0.0]
+
+
+def test_conv_on_a_realistic_size_matches_the_loop_in_float32():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 3, 9, 9)).astype(np.float32)
+    conv = nn.Conv2d(3, 4, 3, padding=1)
+    out = conv(ember.from_numpy(x)).detach().numpy()
+    expected = ref.conv2d(x.astype(np.float64), P(conv.weight).astype(np.float64),
+                          P(conv.bias).astype(np.float64), (1, 1), (1, 1, 1, 1))
+    np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-5)
+
+
+def test_conv_output_reshapes_and_views_after_contiguous():
+    out = nn.Conv2d(1, 2, 3)(ember.randn(2, 1, 5, 5))
+    assert out.reshape(2, -1).shape == ember.Size([2, 18])
+    assert out.contiguous().view(2, -1).shape == ember.Size([2, 18])
+    assert nn.Flatten()(out).shape == ember.Size([2, 18])
+
+
+def test_conv_double_backward_raises_clearly():
+    x = ember.randn(1, 1, 3, 3, dtype=F64, requires_grad=True)
+    w = ember.randn(1, 1, 2, 2, dtype=F64, requires_grad=True)
+    y = nn.functional.conv2d(x, w).sum()
+    (gx,) = ember.autograd.grad(y, x, create_graph=True)
+    with pytest.raises(NotImplementedError, match="double backward"):
+        gx.sum().backward()
+
+
+def test_conv_argument_errors():
+    conv = nn.Conv2d(3, 4, 3)
+    with pytest.raises(RuntimeError, match="channels"):
+        conv(ember.randn(1, 2, 5, 5))
+    with pytest.raises(RuntimeError, match="larger than"):
+        conv(ember.randn(1, 3, 2, 2))
+    with pytest.raises(ValueError):
+        nn.Conv2d(3, 4, 3, stride=2, padding="same")
+    with pytest.raises(ValueError):
+        nn.Conv2d(3, 4, 3, groups=2)
+
+
+def test_unfold_matches_the_window_definition_and_is_twice_differentiable():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((1, 2, 4, 5))
+    cols = nn.functional.unfold(ember.from_numpy(x), (2, 3), stride=(1, 2)).numpy()
+    expected = []
+    for i in range(3):
+        for j in range(2):
+            expected.append(x[0, :, i:i + 2, 2 * j:2 * j + 3].reshape(-1))
+    np.testing.assert_allclose(cols[0], np.stack(expected, 1))
+    xt = ember.from_numpy(x).requires_grad_()
+    assert ember.autograd.gradgradcheck(
+        lambda t: nn.functional.unfold(t, 2, padding=1) ** 2, (xt,))
+
+
+def test_transformer_encoder_stacks_independent_copies():
+    layer = nn.TransformerEncoderLayer(4, 2, 8, dropout=0.0)
+    enc = nn.TransformerEncoder(layer, 2, norm=nn.LayerNorm(4))
+    assert enc.layers[0].linear1.weight is not enc.layers[1].linear1.weight
+    assert enc(ember.randn(3, 2, 4)).shape == ember.Size([3, 2, 4])
+    first = nn.TransformerEncoderLayer(4, 2, 8, dropout=0.0, norm_first=True,
+                                       batch_first=True, activation="gelu")
+    assert first(ember.randn(2, 3, 4)).shape == ember.Size([2, 3, 4])
+
+
+def test_stacked_bidirectional_gru_matches_its_equations():
+    ember.manual_seed(0)
+    gru = nn.GRU(2, 3, num_layers=2, bidirectional=True, dtype=F64)
+    p = _params(gru)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 2, 2))
+    h0 = rng.standard_normal((4, 2, 3))
+    out, hn = gru(ember.from_numpy(x), ember.from_numpy(h0))
+    layer_in = x
+    finals = []
+    for layer in range(2):
+        outs = []
+        for d, sfx in enumerate(("", "_reverse")):
+            k = f"_l{layer}{sfx}"
+            seq = layer_in[::-1] if d else layer_in
+            o, h = ref.gru(seq, h0[2 * layer + d], p["weight_ih" + k], p["weight_hh" + k],
+                           p["bias_ih" + k], p["bias_hh" + k])
+            outs.append(o[::-1] if d else o)
+            finals.append(h)
+        layer_in = np.concatenate(outs, -1)
+    np.testing.assert_allclose(out.detach().numpy(), layer_in, rtol=1e-10)
+    np.testing.assert_allclose(hn.detach().numpy(), np.stack(finals), rtol=1e-10)
+
+
+def test_conv_transpose_output_size_and_1d():
+    up = nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1)
+    x = ember.randn(1, 2, 4, 4)
+    assert up(x).shape == ember.Size([1, 3, 7, 7])
+    assert up(x, output_size=(8, 8)).shape == ember.Size([1, 3, 8, 8])
+    with pytest.raises(ValueError, match="output size"):
+        up(x, output_size=(10, 10))
+    t1 = nn.ConvTranspose1d(2, 1, 3, stride=2, dtype=F64)
+    x1 = ember.randn(2, 2, 5, dtype=F64)
+    ref1 = ref.conv_transpose2d(x1.numpy()[:, :, None], P(t1.weight)[:, :, None], P(t1.bias),
+                                stride=(1, 2))[:, :, 0]
+    np.testing.assert_allclose(t1(x1).detach().numpy(), ref1, rtol=1e-10)
+    same = nn.Conv1d(2, 2, 4, padding="same", dilation=2)
+    assert same(ember.randn(1, 2, 9)).shape == ember.Size([1, 2, 9])
+
+
+def test_multihead_attention_bias_kv_zero_attn_and_kdim():
+    ember.manual_seed(0)
+    mha = nn.MultiheadAttention(4, 2, add_bias_kv=True, add_zero_attn=True, kdim=3, vdim=5,
+                                dtype=F64)
+    q = ember.randn(2, 3, 4, dtype=F64, requires_grad=True)
+    k = ember.randn(6, 3, 3, dtype=F64)
+    v = ember.randn(6, 3, 5, dtype=F64)
+    out, w = mha(q, k, v, key_padding_mask=ember.zeros(3, 6, dtype=ember.bool))
+    assert out.shape == ember.Size([2, 3, 4]) and w.shape == ember.Size([3, 2, 8])
+    np.testing.assert_allclose(w.detach().numpy().sum(-1), 1.0, rtol=1e-12)
+    assert gradcheck(lambda t: mha(t, k, v)[0], (q,))
+    unbatched, _ = mha(q[:, 0], k[:, 0], v[:, 0])
+    np.testing.assert_allclose(unbatched.detach().numpy(), out.detach().numpy()[:, 0],
+                               rtol=1e-10)
