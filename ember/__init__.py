@@ -88,8 +88,22 @@ from .tensor import Size, Tensor, is_tensor
 
 globals().update(_functions())
 
-from . import cuda, data, datasets, distributions, func, info, linalg, models, stats, viz  # noqa: E402  (built on the ops above)
+from . import (  # noqa: E402  (built on the ops above)
+    cuda,
+    data,
+    datasets,
+    distributions,
+    func,
+    info,
+    linalg,
+    models,
+    nn,
+    optim,
+    stats,
+    viz,
+)
 from .linalg import cdist, dist  # noqa: E402
+from .serialization import load, save  # noqa: E402
 
 # torch's top-level names for linear algebra, and the Tensor methods
 det = linalg.det

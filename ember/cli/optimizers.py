@@ -29,28 +29,43 @@ def _quadratic(x, y):
     return 0.5 * (x * x + 10 * y * y)
 
 
-# name: (function, start, minima, plot bounds, the step size of gradient descent)
+# name: (function, start, minima, plot bounds)
 FUNCTIONS = {
-    "rosenbrock": (_rosenbrock, (-1.5, 2.0), [(1.0, 1.0)], ((-2.0, 2.0), (-1.0, 3.0)), 6e-4),
-    "beale": (_beale, (1.0, 1.5), [(3.0, 0.5)], ((-1.0, 4.0), (-1.5, 2.0)), 2e-3),
+    "rosenbrock": (_rosenbrock, (-1.5, 2.0), [(1.0, 1.0)], ((-2.0, 2.0), (-1.0, 3.0))),
+    "beale": (_beale, (1.0, 1.5), [(3.0, 0.5)], ((-1.0, 4.0), (-1.5, 2.0))),
     "himmelblau": (_himmelblau, (0.0, -4.0),
                    [(3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186),
-                    (3.584428, -1.848126)], ((-5.0, 5.0), (-5.0, 5.0)), 5e-3),
-    "quadratic": (_quadratic, (-4.0, 2.0), [(0.0, 0.0)], ((-5.0, 5.0), (-3.0, 3.0)), 0.09),
+                    (3.584428, -1.848126)], ((-5.0, 5.0), (-5.0, 5.0))),
+    "quadratic": (_quadratic, (-4.0, 2.0), [(0.0, 0.0)], ((-5.0, 5.0), (-3.0, 3.0))),
 }
 
-# name: (factory(params, gd_lr), gradient noise): step sizes relative to gradient descent's,
-# the adaptive methods with their own scale (their steps do not grow with the gradient)
+# name: (factory(params, lr), gradient noise as a fraction of the gradient's norm)
 RACERS = {
     "gradient descent": (lambda p, lr: optim.SGD(p, lr=lr), 0.0),
-    "SGD (noisy gradient)": (lambda p, lr: optim.SGD(p, lr=lr), 0.3),
-    "momentum": (lambda p, lr: optim.SGD(p, lr=lr * 0.5, momentum=0.9), 0.0),
-    "Nesterov (NAG)": (lambda p, lr: optim.SGD(p, lr=lr * 0.5, momentum=0.9, nesterov=True),
-                       0.0),
-    "Adagrad": (lambda p, lr: optim.Adagrad(p, lr=0.5), 0.0),
-    "Adadelta": (lambda p, lr: optim.Adadelta(p, lr=10.0), 0.0),
-    "RMSprop": (lambda p, lr: optim.RMSprop(p, lr=0.01), 0.0),
-    "Adam": (lambda p, lr: optim.Adam(p, lr=0.05), 0.0),
+    "SGD (noisy gradient)": (lambda p, lr: optim.SGD(p, lr=lr), 0.5),
+    "momentum": (lambda p, lr: optim.SGD(p, lr=lr, momentum=0.9), 0.0),
+    "Nesterov (NAG)": (lambda p, lr: optim.SGD(p, lr=lr, momentum=0.9, nesterov=True), 0.0),
+    "Adagrad": (lambda p, lr: optim.Adagrad(p, lr=lr), 0.0),
+    "Adadelta": (lambda p, lr: optim.Adadelta(p, lr=lr), 0.0),
+    "RMSprop": (lambda p, lr: optim.RMSprop(p, lr=lr), 0.0),
+    "Adam": (lambda p, lr: optim.Adam(p, lr=lr), 0.0),
+}
+
+# learning rates per function, chosen from a grid so that each method is stable and typical
+# (not the best possible: the picture should show the methods' characters)
+LEARNING_RATES = {
+    "rosenbrock": {"gradient descent": 1e-3, "SGD (noisy gradient)": 1e-3, "momentum": 1e-3,
+                   "Nesterov (NAG)": 1e-3, "Adagrad": 0.3, "Adadelta": 10.0, "RMSprop": 0.03,
+                   "Adam": 0.1},
+    "beale": {"gradient descent": 0.01, "SGD (noisy gradient)": 0.01, "momentum": 3e-3,
+              "Nesterov (NAG)": 3e-3, "Adagrad": 0.3, "Adadelta": 3.0, "RMSprop": 0.01,
+              "Adam": 0.1},
+    "himmelblau": {"gradient descent": 1e-3, "SGD (noisy gradient)": 1e-3, "momentum": 3e-4,
+                   "Nesterov (NAG)": 3e-4, "Adagrad": 0.3, "Adadelta": 1.0, "RMSprop": 0.03,
+                   "Adam": 0.1},
+    "quadratic": {"gradient descent": 0.09, "SGD (noisy gradient)": 0.09, "momentum": 0.03,
+                  "Nesterov (NAG)": 0.03, "Adagrad": 1.0, "Adadelta": 3.0, "RMSprop": 0.03,
+                  "Adam": 0.1},
 }
 
 
@@ -68,12 +83,12 @@ def race(name: str, steps: int, seed: int = 0) -> tuple[dict, list]:
         raise CLIError(f"unknown function {name!r}: use one of {', '.join(sorted(FUNCTIONS))}")
     if steps <= 0:
         raise CLIError(f"--steps must be positive, got {steps}")
-    f, start, minima, _, gd_lr = FUNCTIONS[name]
+    f, start, minima, _ = FUNCTIONS[name]
     rng = backend.Generator().manual_seed(seed).rng
     paths, rows = {}, []
     for racer, (make, noise) in RACERS.items():
         point = tensor(list(start), dtype=backend.float64, requires_grad=True)
-        opt = make([point], gd_lr)
+        opt = make([point], LEARNING_RATES[name][racer])
         path = [tuple(start)]
         for _ in range(steps):
             opt.zero_grad()
@@ -96,7 +111,7 @@ def race(name: str, steps: int, seed: int = 0) -> tuple[dict, list]:
 
 
 def draw(name: str, paths: dict, path: str) -> str:
-    f, _, minima, bounds, _ = FUNCTIONS[name]
+    f, _, minima, bounds = FUNCTIONS[name]
     return plots.optimizer_paths(lambda gx, gy: f(gx, gy), paths, minima, path,
                                  f"Optimizers on the {name} function", bounds)
 

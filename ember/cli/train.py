@@ -144,11 +144,11 @@ def _run_classic(args, data) -> int:
             model.fit(data.x_train, data.y_train)
         for w in caught:
             print(f"note: {w.message}", file=sys.stderr)
-        state = {"weight": model.weight, "bias": model.bias}
+        state = model.state_dict()
         extra = {"converged": model.converged_, "epochs_run": model.n_epochs_}
     else:
         model = GaussianBayesClassifier().fit(data.x_train, data.y_train)
-        state = _bayes_state(model)
+        state = model.state_dict()
         extra = {}
     train_acc = model.score(data.x_train, data.y_train)
     val_acc = model.score(data.x_val, data.y_val)
@@ -176,10 +176,6 @@ def _run_classic(args, data) -> int:
                                 f"{args.model} on {args.data}", plane)
     print(f"wrote {args.out}/checkpoint.safetensors, metrics.csv and pictures")
     return 0
-
-
-def _bayes_state(model) -> dict:
-    return {k: v for k, v in model.state_dict().items()}
 
 
 def _scaler_state(data) -> dict:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 
 from ...autograd import grad_mode
+from ...linalg.norms import pairwise_distance, pdist
+from ...linalg.similarity import cosine_similarity
 from ...ops._util import check_tensor, to_float
 from ...ops.elementwise import clamp, clamp_min, exp, log, log1p, softplus, where, xlogy
 from ...tensor import Tensor, _make
@@ -20,7 +22,7 @@ __all__ = [
     "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "cross_entropy", "nll_loss",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div", "poisson_nll_loss",
     "gaussian_nll_loss", "hinge_embedding_loss", "margin_ranking_loss", "triplet_margin_loss",
-    "cosine_embedding_loss", "soft_margin_loss", "pairwise_distance", "cosine_similarity",
+    "cosine_embedding_loss", "soft_margin_loss", "pairwise_distance", "cosine_similarity", "pdist",
 ]
 
 _REDUCTIONS = ("none", "mean", "sum")
@@ -442,23 +444,6 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
     check_tensor("margin_ranking_loss", input2, "input2")
     check_tensor("margin_ranking_loss", target, "target")
     return _reduce(clamp_min(-target * (input1 - input2) + margin, 0.0), reduction)
-
-
-def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
-                      keepdim: bool = False) -> Tensor:
-    """||x1 - x2 + eps||_p over the last dim."""
-    check_tensor("pairwise_distance", x1)
-    check_tensor("pairwise_distance", x2, "x2")
-    return (x1 - x2 + eps).norm(p, dim=-1, keepdim=keepdim)
-
-
-def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
-    """x1 . x2 / (max(||x1||, eps) max(||x2||, eps)) along dim."""
-    check_tensor("cosine_similarity", x1)
-    check_tensor("cosine_similarity", x2, "x2")
-    n1 = clamp_min((x1 * x1).sum(dim).sqrt(), eps)
-    n2 = clamp_min((x2 * x2).sum(dim).sqrt(), eps)
-    return (x1 * x2).sum(dim) / (n1 * n2)
 
 
 def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor,
