@@ -29,13 +29,13 @@ def test_model_state_dict_round_trip(tmp_path):
     assert list(loaded) == list(model.state_dict())
     for k, v in model.state_dict().items():
         assert loaded[k].dtype == v.dtype and loaded[k].shape == v.shape
-        np.testing.assert_array_equal(loaded[k].numpy(), v.numpy())
+        np.testing.assert_array_equal(loaded[k].cpu().numpy(), v.cpu().numpy())
     fresh = _model()
     fresh.load_state_dict(loaded)
     x = ember.randn(2, 1, 4, 4)
     model.eval()
     fresh.eval()
-    np.testing.assert_array_equal(model(x).detach().numpy(), fresh(x).detach().numpy())
+    np.testing.assert_array_equal(model(x).detach().cpu().numpy(), fresh(x).detach().cpu().numpy())
 
 
 def test_nested_structures_and_plain_values(tmp_path):
@@ -89,8 +89,8 @@ def test_optimizer_state_round_trip(tmp_path):
     assert sorted(sd["state"]) == [0, 1]
     assert sd["state"][0]["step"] == 1
     assert sd["param_groups"][0]["betas"] == (0.9, 0.999)
-    np.testing.assert_array_equal(sd["state"][1]["exp_avg"].numpy(),
-                                  opt.state_dict()["state"][1]["exp_avg"].numpy())
+    np.testing.assert_array_equal(sd["state"][1]["exp_avg"].cpu().numpy(),
+                                  opt.state_dict()["state"][1]["exp_avg"].cpu().numpy())
 
 
 def test_the_file_is_plain_safetensors_with_json_metadata(tmp_path):

@@ -18,7 +18,7 @@ F64 = ember.float64
 
 
 def T(a, requires_grad=False):
-    return ember.from_numpy(np.array(a, dtype=np.float64)).requires_grad_(requires_grad)
+    return ember.tensor(np.array(a, dtype=np.float64)).requires_grad_(requires_grad)
 
 
 def _erf(x):
@@ -79,9 +79,9 @@ def _sample(shape=(3, 4), seed=0):
                          ids=[a[0] for a in ACTIVATIONS])
 def test_activation_forward_and_module(name, fn, reference, module):
     x = _sample()
-    np.testing.assert_allclose(fn(T(x)).numpy(), reference(x), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(fn(T(x)).cpu().numpy(), reference(x), rtol=1e-10, atol=1e-12)
     if module is not None:
-        np.testing.assert_allclose(module(T(x)).numpy(), reference(x), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(module(T(x)).cpu().numpy(), reference(x), rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize("name, fn, reference, module", ACTIVATIONS,
@@ -93,7 +93,7 @@ def test_activation_gradcheck(name, fn, reference, module):
 def test_prelu_per_channel_and_shared():
     x = _sample((2, 3, 2))
     w = np.array([0.1, 0.2, 0.3])
-    out = F.prelu(T(x), T(w)).numpy()
+    out = F.prelu(T(x), T(w)).cpu().numpy()
     np.testing.assert_allclose(out, np.where(x > 0, x, w[None, :, None] * x))
     assert gradcheck(F.prelu, (T(x, True), T(w, True)))
     m = nn.PReLU()
@@ -132,16 +132,16 @@ def test_softmax_gradgrad_and_implicit_dim_warning():
 def test_stable_for_logits_of_magnitude_1e4(fn):
     x = T([[1e4, -1e4, 0.0], [-1e4, 1e4, 5e3]], True)
     out = fn(x)
-    assert np.all(np.isfinite(out.detach().numpy()))
+    assert np.all(np.isfinite(out.detach().cpu().numpy()))
     out.sum().backward()
-    assert np.all(np.isfinite(x.grad.numpy()))
+    assert np.all(np.isfinite(x.grad.cpu().numpy()))
 
 
 def test_cross_entropy_huge_logits_values():
     x = T([[1e4, -1e4, 0.0]])
     assert F.cross_entropy(x, ember.tensor([0])).item() == 0.0
     np.testing.assert_allclose(F.cross_entropy(x, ember.tensor([1])).item(), 2e4)
-    np.testing.assert_allclose(F.log_softmax(x, 1).numpy(), [[0.0, -2e4, -1e4]])
+    np.testing.assert_allclose(F.log_softmax(x, 1).cpu().numpy(), [[0.0, -2e4, -1e4]])
 
 
 # ------------------------------------------------------------------------------- losses
@@ -183,11 +183,11 @@ def test_cross_entropy_with_class_indices(kw):
     out = F.cross_entropy(T(x), ember.tensor(t), weight=we, **kw_e)
     expected = _ce_ref(x, t, None if w is None else np.array(w), kw.get("ignore_index", -100),
                        kw.get("label_smoothing", 0.0), kw.get("reduction", "mean"))
-    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-10)
+    np.testing.assert_allclose(out.cpu().numpy(), expected, rtol=1e-10)
     assert gradcheck(lambda a: F.cross_entropy(a, ember.tensor(t), weight=we, **kw_e),
                      (T(x, True),))
     mod = nn.CrossEntropyLoss(weight=we, **kw_e)
-    np.testing.assert_allclose(mod(T(x), ember.tensor(t)).numpy(), expected, rtol=1e-10)
+    np.testing.assert_allclose(mod(T(x), ember.tensor(t)).cpu().numpy(), expected, rtol=1e-10)
 
 
 def test_cross_entropy_second_derivative():
@@ -203,7 +203,7 @@ def test_cross_entropy_spatial_and_unbatched():
     flat_x = np.moveaxis(x, 1, -1).reshape(-1, 3)
     out = F.cross_entropy(T(x), ember.tensor(t), reduction="none")
     assert out.shape == ember.Size([2, 2, 2])
-    np.testing.assert_allclose(out.numpy().ravel(), _ce_ref(flat_x, t.ravel(),
+    np.testing.assert_allclose(out.cpu().numpy().ravel(), _ce_ref(flat_x, t.ravel(),
                                                             reduction="none"), rtol=1e-10)
     single = F.cross_entropy(T(x[0, :, 0, 0]), ember.tensor(t[0, 0, 0]))
     np.testing.assert_allclose(single.item(), _ce_ref(x[:1, :, 0, 0], t[:1, 0, 0]),
@@ -240,8 +240,8 @@ def test_nll_loss_matches_cross_entropy_of_log_softmax():
     logp = F.log_softmax(T(x), 1)
     for kw in ({}, {"weight": w}, {"ignore_index": 2}, {"reduction": "sum"},
                {"reduction": "none", "weight": w}):
-        np.testing.assert_allclose(F.nll_loss(logp, t, **kw).numpy(),
-                                   F.cross_entropy(T(x), t, **kw).numpy(), rtol=1e-10)
+        np.testing.assert_allclose(F.nll_loss(logp, t, **kw).cpu().numpy(),
+                                   F.cross_entropy(T(x), t, **kw).cpu().numpy(), rtol=1e-10)
     assert gradcheck(lambda a: F.nll_loss(a, t, weight=w), (T(x, True),))
     assert nn.NLLLoss()(logp, t).shape == ember.Size([])
 
@@ -299,9 +299,9 @@ def test_pointwise_loss(name, fn, reference, xs, ys, module, reduction):
     expected = reference(x, y)
     expected = {"mean": expected.mean(), "sum": expected.sum(), "none": expected}[reduction]
     out = fn(T(x), T(y), reduction=reduction)
-    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(out.cpu().numpy(), expected, rtol=1e-9, atol=1e-12)
     if module is not None:
-        np.testing.assert_allclose(module(reduction=reduction)(T(x), T(y)).numpy(), expected,
+        np.testing.assert_allclose(module(reduction=reduction)(T(x), T(y)).cpu().numpy(), expected,
                                    rtol=1e-9, atol=1e-12)
     if reduction == "mean":
         diff_target = name not in ("hinge_embedding", "soft_margin")
@@ -313,7 +313,7 @@ def test_bce_clamps_its_log_at_minus_100():
     assert out.tolist() == [100.0, 100.0]
     x = T([0.0, 1.0, 0.5], True)
     F.binary_cross_entropy(x, T([1.0, 0.0, 1.0])).backward()
-    assert np.all(np.isfinite(x.grad.numpy()))
+    assert np.all(np.isfinite(x.grad.cpu().numpy()))
     with pytest.raises(RuntimeError, match="between 0 and 1"):
         F.binary_cross_entropy(T([1.5]), T([1.0]))
 
@@ -398,11 +398,11 @@ def test_loss_shape_mismatch_raises():
 def test_cosine_similarity_pairwise_distance_normalize():
     a, b = _any((3, 4), 0), _any((3, 4), 1)
     np.testing.assert_allclose(
-        F.cosine_similarity(T(a), T(b)).numpy(),
+        F.cosine_similarity(T(a), T(b)).cpu().numpy(),
         (a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)), rtol=1e-10)
-    np.testing.assert_allclose(F.pairwise_distance(T(a), T(b), p=1.0).numpy(),
+    np.testing.assert_allclose(F.pairwise_distance(T(a), T(b), p=1.0).cpu().numpy(),
                                np.abs(a - b + 1e-6).sum(1), rtol=1e-10)
-    np.testing.assert_allclose(F.normalize(T(a), dim=1).numpy(),
+    np.testing.assert_allclose(F.normalize(T(a), dim=1).cpu().numpy(),
                                a / np.linalg.norm(a, axis=1, keepdims=True), rtol=1e-10)
     assert gradcheck(lambda u, v: F.cosine_similarity(u, v), (T(a, True), T(b, True)))
     assert gradcheck(lambda u: F.normalize(u, p=3.0), (T(a, True),))
@@ -422,29 +422,29 @@ def test_scaled_dot_product_attention_matches_formula():
     q, k, v = rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 5, 4)), \
         rng.standard_normal((2, 5, 2))
     out = F.scaled_dot_product_attention(T(q), T(k), T(v))
-    np.testing.assert_allclose(out.numpy(), ref.attention(q, k, v)[0], rtol=1e-10)
+    np.testing.assert_allclose(out.cpu().numpy(), ref.attention(q, k, v)[0], rtol=1e-10)
     keep = rng.random((3, 5)) < 0.7
     keep[:, 0] = True
-    out = F.scaled_dot_product_attention(T(q), T(k), T(v), attn_mask=ember.from_numpy(keep))
-    np.testing.assert_allclose(out.numpy(),
+    out = F.scaled_dot_product_attention(T(q), T(k), T(v), attn_mask=ember.tensor(keep))
+    np.testing.assert_allclose(out.cpu().numpy(),
                                ref.attention(q, k, v, np.where(keep, 0.0, -np.inf))[0],
                                rtol=1e-10)
     qq = rng.standard_normal((2, 4, 4))
     causal = F.scaled_dot_product_attention(T(qq), T(qq), T(qq), is_causal=True)
     mask = np.where(np.tril(np.ones((4, 4), bool)), 0.0, -np.inf)
-    np.testing.assert_allclose(causal.numpy(), ref.attention(qq, qq, qq, mask)[0], rtol=1e-10)
+    np.testing.assert_allclose(causal.cpu().numpy(), ref.attention(qq, qq, qq, mask)[0], rtol=1e-10)
     scaled = F.scaled_dot_product_attention(T(q), T(k), T(v), scale=0.1)
     w = ref.softmax(q @ np.swapaxes(k, -1, -2) * 0.1)
-    np.testing.assert_allclose(scaled.numpy(), w @ v, rtol=1e-10)
+    np.testing.assert_allclose(scaled.cpu().numpy(), w @ v, rtol=1e-10)
     assert gradcheck(lambda a, b, c: F.scaled_dot_product_attention(a, b, c),
                      (T(q, True), T(k, True), T(v, True)))
 
 
 def test_interpolate_nearest_and_linear():
     x = _any((1, 1, 3), 0)
-    out = F.interpolate(T(x), size=5, mode="nearest").numpy()
+    out = F.interpolate(T(x), size=5, mode="nearest").cpu().numpy()
     np.testing.assert_array_equal(out[0, 0], x[0, 0][[0, 0, 1, 1, 2]])
-    lin = F.interpolate(T(x), scale_factor=2, mode="linear", align_corners=True).numpy()
+    lin = F.interpolate(T(x), scale_factor=2, mode="linear", align_corners=True).cpu().numpy()
     np.testing.assert_allclose(lin[0, 0], np.interp(np.linspace(0, 2, 6), [0, 1, 2], x[0, 0]))
     assert gradcheck(lambda t: F.interpolate(t, size=(3, 4), mode="bilinear"),
                      (T(_any((1, 1, 2, 3), 1), True),))

@@ -20,7 +20,7 @@ F64 = ember.float64
 
 
 def P(t):
-    return t.detach().numpy()
+    return t.detach().cpu().numpy()
 
 
 def _params(m):
@@ -269,7 +269,7 @@ def _run(m, xs):
 def _inputs(shapes, seed=0, requires_grad=True):
     rng = np.random.default_rng(seed)
     arrays = [rng.standard_normal(s) for s in shapes]
-    return arrays, [ember.from_numpy(a.copy()).requires_grad_(requires_grad) for a in arrays]
+    return arrays, [ember.tensor(a.copy()).requires_grad_(requires_grad) for a in arrays]
 
 
 @pytest.mark.parametrize("name, make, shapes, reference", LAYERS, ids=[r[0] for r in LAYERS])
@@ -280,7 +280,7 @@ def test_layer_forward_matches_numpy(name, make, shapes, reference):
     out = _run(m, xs)
     expected = reference(m, *arrays)
     assert tuple(out.shape) == expected.shape
-    np.testing.assert_allclose(out.detach().numpy(), expected, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(out.detach().cpu().numpy(), expected, rtol=1e-7, atol=1e-9)
 
 
 @pytest.mark.parametrize("name, make, shapes, reference", LAYERS, ids=[r[0] for r in LAYERS])
@@ -309,14 +309,14 @@ def test_batchnorm_running_statistics_and_eval_mode():
     bn = nn.BatchNorm2d(2, momentum=0.5, dtype=F64)
     rng = np.random.default_rng(0)
     x = rng.standard_normal((4, 2, 3, 3)) * 3 + 1
-    bn(ember.from_numpy(x))
+    bn(ember.tensor(x))
     mean = x.mean((0, 2, 3))
     var = x.var((0, 2, 3), ddof=1)
     np.testing.assert_allclose(P(bn.running_mean), 0.5 * mean)
     np.testing.assert_allclose(P(bn.running_var), 0.5 + 0.5 * var)
     assert int(bn.num_batches_tracked.item()) == 1
     bn.eval()
-    out = bn(ember.from_numpy(x)).detach().numpy()
+    out = bn(ember.tensor(x)).detach().cpu().numpy()
     expected = (x - P(bn.running_mean)[None, :, None, None]) / np.sqrt(
         P(bn.running_var)[None, :, None, None] + 1e-5)
     np.testing.assert_allclose(out, expected, rtol=1e-10)
@@ -330,7 +330,7 @@ def test_batchnorm_cumulative_average_and_no_tracking():
     np.testing.assert_allclose(P(bn.running_mean), [2.0])
     free = nn.BatchNorm1d(1, track_running_stats=False).eval()
     out = free(ember.tensor([[1.0], [3.0]]))
-    np.testing.assert_allclose(out.detach().numpy().ravel(), [-1.0, 1.0], rtol=1e-4)
+    np.testing.assert_allclose(out.detach().cpu().numpy().ravel(), [-1.0, 1.0], rtol=1e-4)
 
 
 def test_batchnorm_rejects_single_value_per_channel_in_training():
@@ -341,7 +341,7 @@ def test_batchnorm_rejects_single_value_per_channel_in_training():
 def test_dropout_train_mode_zeroes_and_scales():
     ember.manual_seed(0)
     d = nn.Dropout(0.25)
-    out = d(ember.ones(200, 100)).numpy()
+    out = d(ember.ones(200, 100)).cpu().numpy()
     kept = out != 0
     assert abs(kept.mean() - 0.75) < 0.02
     np.testing.assert_allclose(out[kept], 1 / 0.75, rtol=1e-6)
@@ -351,16 +351,16 @@ def test_dropout_train_mode_zeroes_and_scales():
 
 def test_dropout2d_drops_whole_channels():
     ember.manual_seed(0)
-    out = nn.Dropout2d(0.5)(ember.ones(8, 16, 3, 3)).numpy()
+    out = nn.Dropout2d(0.5)(ember.ones(8, 16, 3, 3)).cpu().numpy()
     per_channel = out.reshape(8, 16, 9)
     assert np.all((per_channel == 0).all(-1) | (per_channel == 2).all(-1))
 
 
 def test_dropout_is_reproducible_under_a_seed():
     ember.manual_seed(3)
-    a = nn.functional.dropout(ember.ones(50)).numpy()
+    a = nn.functional.dropout(ember.ones(50)).cpu().numpy()
     ember.manual_seed(3)
-    b = nn.functional.dropout(ember.ones(50)).numpy()
+    b = nn.functional.dropout(ember.ones(50)).cpu().numpy()
     np.testing.assert_array_equal(a, b)
 
 
@@ -369,11 +369,11 @@ def test_rnn_dropout_between_layers_only_in_training():
     lstm = nn.LSTM(2, 3, num_layers=2, dropout=0.5)
     x = ember.randn(4, 1, 2)
     lstm.eval()
-    a = lstm(x)[0].detach().numpy()
-    b = lstm(x)[0].detach().numpy()
+    a = lstm(x)[0].detach().cpu().numpy()
+    b = lstm(x)[0].detach().cpu().numpy()
     np.testing.assert_array_equal(a, b)
     lstm.train()
-    c = lstm(x)[0].detach().numpy()
+    c = lstm(x)[0].detach().cpu().numpy()
     assert not np.allclose(a, c)
 
 
@@ -387,13 +387,13 @@ def test_lstm_states_and_batch_first():
     x = rng.standard_normal((2, 4, 3))
     h0 = rng.standard_normal((1, 2, 2))
     c0 = rng.standard_normal((1, 2, 2))
-    out, (h, c) = lstm(ember.from_numpy(x), (ember.from_numpy(h0), ember.from_numpy(c0)))
+    out, (h, c) = lstm(ember.tensor(x), (ember.tensor(h0), ember.tensor(c0)))
     ref_out, ref_h, ref_c = ref.lstm(np.swapaxes(x, 0, 1), h0[0], c0[0], p["weight_ih_l0"],
                                      p["weight_hh_l0"], p["bias_ih_l0"], p["bias_hh_l0"])
-    np.testing.assert_allclose(out.detach().numpy(), np.swapaxes(ref_out, 0, 1), rtol=1e-10)
-    np.testing.assert_allclose(h.detach().numpy()[0], ref_h, rtol=1e-10)
-    np.testing.assert_allclose(c.detach().numpy()[0], ref_c, rtol=1e-10)
-    unbatched, (hu, _) = lstm(ember.from_numpy(x[0]))
+    np.testing.assert_allclose(out.detach().cpu().numpy(), np.swapaxes(ref_out, 0, 1), rtol=1e-10)
+    np.testing.assert_allclose(h.detach().cpu().numpy()[0], ref_h, rtol=1e-10)
+    np.testing.assert_allclose(c.detach().cpu().numpy()[0], ref_c, rtol=1e-10)
+    unbatched, (hu, _) = lstm(ember.tensor(x[0]))
     assert unbatched.shape == ember.Size([4, 2]) and hu.shape == ember.Size([1, 2])
 
 
@@ -402,7 +402,7 @@ def test_cells_match_one_step_of_their_layers():
     cell = nn.GRUCell(3, 2, dtype=F64)
     p = _params(cell)
     x = np.random.default_rng(0).standard_normal((4, 3))
-    h = cell(ember.from_numpy(x)).detach().numpy()
+    h = cell(ember.tensor(x)).detach().cpu().numpy()
     _, ref_h = ref.gru(x[None], np.zeros((4, 2)), p["weight_ih"], p["weight_hh"], p["bias_ih"],
                        p["bias_hh"])
     np.testing.assert_allclose(h, ref_h, rtol=1e-10)
@@ -420,19 +420,19 @@ def test_multihead_attention_masks_and_weights():
     q = rng.standard_normal((2, 3, 4))
     kv = rng.standard_normal((2, 5, 4))
     causal = np.triu(np.ones((3, 5), bool), 1)
-    out, w = mha(ember.from_numpy(q), ember.from_numpy(kv), ember.from_numpy(kv),
-                 attn_mask=ember.from_numpy(causal))
+    out, w = mha(ember.tensor(q), ember.tensor(kv), ember.tensor(kv),
+                 attn_mask=ember.tensor(causal))
     float_mask = np.where(causal, -np.inf, 0.0)
     ref_out, ref_w = ref.multihead_attention(
         np.swapaxes(q, 0, 1), np.swapaxes(kv, 0, 1), np.swapaxes(kv, 0, 1),
         p["in_proj_weight"], p["in_proj_bias"], p["out_proj.weight"], p["out_proj.bias"], 2,
         float_mask)
-    np.testing.assert_allclose(out.detach().numpy(), np.swapaxes(ref_out, 0, 1), rtol=1e-9)
-    np.testing.assert_allclose(w.detach().numpy(), ref_w, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(out.detach().cpu().numpy(), np.swapaxes(ref_out, 0, 1), rtol=1e-9)
+    np.testing.assert_allclose(w.detach().cpu().numpy(), ref_w, rtol=1e-9, atol=1e-12)
     pad = np.zeros((2, 5), bool)
     pad[:, -2:] = True
-    _, w2 = mha(ember.from_numpy(q), ember.from_numpy(kv), ember.from_numpy(kv),
-                key_padding_mask=ember.from_numpy(pad), average_attn_weights=False)
+    _, w2 = mha(ember.tensor(q), ember.tensor(kv), ember.tensor(kv),
+                key_padding_mask=ember.tensor(pad), average_attn_weights=False)
     assert w2.shape == ember.Size([2, 2, 3, 5])
     assert float(w2[..., -2:].abs().sum()) == 0.0
 
@@ -443,9 +443,9 @@ def test_embedding_lookup_padding_idx_and_max_norm():
     assert float(emb.weight[1].abs().sum()) == 0.0
     idx = ember.tensor([[0, 1], [1, 4]])
     out = emb(idx)
-    np.testing.assert_array_equal(out.detach().numpy(), P(emb.weight)[idx.numpy()])
+    np.testing.assert_array_equal(out.detach().cpu().numpy(), P(emb.weight)[idx.cpu().numpy()])
     out.sum().backward()
-    g = emb.weight.grad.numpy()
+    g = emb.weight.grad.cpu().numpy()
     np.testing.assert_array_equal(g[1], 0)
     np.testing.assert_array_equal(g[0], 1)
     np.testing.assert_array_equal(g[2], 0)
@@ -461,26 +461,26 @@ def test_embedding_lookup_padding_idx_and_max_norm():
 def test_max_pool_return_indices_match_pytorch_convention():
     rng = np.random.default_rng(0)
     x = rng.standard_normal((1, 2, 5, 6))
-    out, idx = nn.MaxPool2d(2, return_indices=True)(ember.from_numpy(x))
+    out, idx = nn.MaxPool2d(2, return_indices=True)(ember.tensor(x))
     ref_out, ref_idx = ref.pool2d(x, (2, 2), (2, 2), (0, 0), "max")
-    np.testing.assert_array_equal(out.numpy(), ref_out)
-    np.testing.assert_array_equal(idx.numpy(), ref_idx)
-    out, idx = nn.functional.max_pool2d(ember.from_numpy(x), 3, 2, 1, return_indices=True)
+    np.testing.assert_array_equal(out.cpu().numpy(), ref_out)
+    np.testing.assert_array_equal(idx.cpu().numpy(), ref_idx)
+    out, idx = nn.functional.max_pool2d(ember.tensor(x), 3, 2, 1, return_indices=True)
     ref_out, ref_idx = ref.pool2d(x, (3, 3), (2, 2), (1, 1), "max")
-    np.testing.assert_array_equal(idx.numpy(), ref_idx)
+    np.testing.assert_array_equal(idx.cpu().numpy(), ref_idx)
 
 
 def test_max_pool_gradient_goes_to_the_first_of_equal_maxima():
     x = ember.zeros(1, 1, 2, 2, requires_grad=True)
     nn.functional.max_pool2d(x, 2).sum().backward()
-    assert x.grad.numpy().ravel().tolist() == [1.0, 0.0, 0.0, 0.0]
+    assert x.grad.cpu().numpy().ravel().tolist() == [1.0, 0.0, 0.0, 0.0]
 
 
 def test_conv_on_a_realistic_size_matches_the_loop_in_float32():
     rng = np.random.default_rng(0)
     x = rng.standard_normal((2, 3, 9, 9)).astype(np.float32)
     conv = nn.Conv2d(3, 4, 3, padding=1)
-    out = conv(ember.from_numpy(x)).detach().numpy()
+    out = conv(ember.tensor(x)).detach().cpu().numpy()
     expected = ref.conv2d(x.astype(np.float64), P(conv.weight).astype(np.float64),
                           P(conv.bias).astype(np.float64), (1, 1), (1, 1, 1, 1))
     np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-5)
@@ -517,13 +517,13 @@ def test_conv_argument_errors():
 def test_unfold_matches_the_window_definition_and_is_twice_differentiable():
     rng = np.random.default_rng(0)
     x = rng.standard_normal((1, 2, 4, 5))
-    cols = nn.functional.unfold(ember.from_numpy(x), (2, 3), stride=(1, 2)).numpy()
+    cols = nn.functional.unfold(ember.tensor(x), (2, 3), stride=(1, 2)).cpu().numpy()
     expected = []
     for i in range(3):
         for j in range(2):
             expected.append(x[0, :, i:i + 2, 2 * j:2 * j + 3].reshape(-1))
     np.testing.assert_allclose(cols[0], np.stack(expected, 1))
-    xt = ember.from_numpy(x).requires_grad_()
+    xt = ember.tensor(x).requires_grad_()
     assert ember.autograd.gradgradcheck(
         lambda t: nn.functional.unfold(t, 2, padding=1) ** 2, (xt,))
 
@@ -545,7 +545,7 @@ def test_stacked_bidirectional_gru_matches_its_equations():
     rng = np.random.default_rng(0)
     x = rng.standard_normal((4, 2, 2))
     h0 = rng.standard_normal((4, 2, 3))
-    out, hn = gru(ember.from_numpy(x), ember.from_numpy(h0))
+    out, hn = gru(ember.tensor(x), ember.tensor(h0))
     layer_in = x
     finals = []
     for layer in range(2):
@@ -558,8 +558,8 @@ def test_stacked_bidirectional_gru_matches_its_equations():
             outs.append(o[::-1] if d else o)
             finals.append(h)
         layer_in = np.concatenate(outs, -1)
-    np.testing.assert_allclose(out.detach().numpy(), layer_in, rtol=1e-10)
-    np.testing.assert_allclose(hn.detach().numpy(), np.stack(finals), rtol=1e-10)
+    np.testing.assert_allclose(out.detach().cpu().numpy(), layer_in, rtol=1e-10)
+    np.testing.assert_allclose(hn.detach().cpu().numpy(), np.stack(finals), rtol=1e-10)
 
 
 def test_conv_transpose_output_size_and_1d():
@@ -571,9 +571,9 @@ def test_conv_transpose_output_size_and_1d():
         up(x, output_size=(10, 10))
     t1 = nn.ConvTranspose1d(2, 1, 3, stride=2, dtype=F64)
     x1 = ember.randn(2, 2, 5, dtype=F64)
-    ref1 = ref.conv_transpose2d(x1.numpy()[:, :, None], P(t1.weight)[:, :, None], P(t1.bias),
+    ref1 = ref.conv_transpose2d(x1.cpu().numpy()[:, :, None], P(t1.weight)[:, :, None], P(t1.bias),
                                 stride=(1, 2))[:, :, 0]
-    np.testing.assert_allclose(t1(x1).detach().numpy(), ref1, rtol=1e-10)
+    np.testing.assert_allclose(t1(x1).detach().cpu().numpy(), ref1, rtol=1e-10)
     same = nn.Conv1d(2, 2, 4, padding="same", dilation=2)
     assert same(ember.randn(1, 2, 9)).shape == ember.Size([1, 2, 9])
 
@@ -587,8 +587,8 @@ def test_multihead_attention_bias_kv_zero_attn_and_kdim():
     v = ember.randn(6, 3, 5, dtype=F64)
     out, w = mha(q, k, v, key_padding_mask=ember.zeros(3, 6, dtype=ember.bool))
     assert out.shape == ember.Size([2, 3, 4]) and w.shape == ember.Size([3, 2, 8])
-    np.testing.assert_allclose(w.detach().numpy().sum(-1), 1.0, rtol=1e-12)
+    np.testing.assert_allclose(w.detach().cpu().numpy().sum(-1), 1.0, rtol=1e-12)
     assert gradcheck(lambda t: mha(t, k, v)[0], (q,))
     unbatched, _ = mha(q[:, 0], k[:, 0], v[:, 0])
-    np.testing.assert_allclose(unbatched.detach().numpy(), out.detach().numpy()[:, 0],
+    np.testing.assert_allclose(unbatched.detach().cpu().numpy(), out.detach().cpu().numpy()[:, 0],
                                rtol=1e-10)

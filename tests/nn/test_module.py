@@ -80,7 +80,7 @@ def test_state_dict_keys_values_and_persistence():
     sd = net.state_dict()
     assert list(sd) == ["scale", "steps", "fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
     assert not sd["fc1.weight"].requires_grad
-    assert np.shares_memory(sd["fc1.weight"].numpy(), net.fc1.weight.detach().numpy())
+    assert sd["fc1.weight"].data_ptr() == net.fc1.weight.data_ptr()  # shares the memory
     assert net.state_dict(keep_vars=True)["fc1.weight"] is net.fc1.weight
 
 
@@ -88,11 +88,11 @@ def test_load_state_dict_round_trip_and_numpy_values():
     a, b = Net(), Net()
     b.load_state_dict(a.state_dict())
     for (_, pa), (_, pb) in zip(a.named_parameters(), b.named_parameters()):
-        np.testing.assert_array_equal(pa.detach().numpy(), pb.detach().numpy())
-    arrays = {k: v.numpy().copy() + 1.0 for k, v in a.state_dict().items()}
+        np.testing.assert_array_equal(pa.detach().cpu().numpy(), pb.detach().cpu().numpy())
+    arrays = {k: v.cpu().numpy().copy() + 1.0 for k, v in a.state_dict().items()}
     result = b.load_state_dict(arrays)
     assert result.missing_keys == [] and result.unexpected_keys == []
-    np.testing.assert_array_equal(b.fc1.weight.detach().numpy(), arrays["fc1.weight"])
+    np.testing.assert_array_equal(b.fc1.weight.detach().cpu().numpy(), arrays["fc1.weight"])
 
 
 def test_load_state_dict_reports_missing_unexpected_and_mismatched_keys():
@@ -143,8 +143,8 @@ def test_forward_pre_hook_and_forward_hook():
     h1 = lin.register_forward_pre_hook(lambda m, args: (args[0] * 0,))
     h2 = lin.register_forward_hook(lambda m, args, out: calls.append(out.shape) or out + 1)
     out = lin(ember.ones(1, 2))
-    np.testing.assert_allclose(out.detach().numpy(), lin.bias.detach().numpy()[None] + 1,
-                               rtol=1e-6)
+    expected = lin.bias.detach().cpu().numpy()[None] + 1
+    np.testing.assert_allclose(out.detach().cpu().numpy(), expected, rtol=1e-6)
     assert calls == [ember.Size([1, 2])]
     h1.remove()
     h2.remove()
@@ -180,10 +180,10 @@ def test_full_backward_hook_sees_and_replaces_gradients():
     lin.register_full_backward_hook(hook)
     x = ember.randn(4, 3, dtype=ember.float64, requires_grad=True)
     lin(x).sum().backward()
-    np.testing.assert_allclose(seen["out"][0].numpy(), np.ones((4, 2)))
-    expected = np.ones((4, 2)) @ lin.weight.detach().numpy()
-    np.testing.assert_allclose(seen["in"][0].numpy(), expected)
-    np.testing.assert_allclose(x.grad.numpy(), 2 * expected)
+    np.testing.assert_allclose(seen["out"][0].cpu().numpy(), np.ones((4, 2)))
+    expected = np.ones((4, 2)) @ lin.weight.detach().cpu().numpy()
+    np.testing.assert_allclose(seen["in"][0].cpu().numpy(), expected)
+    np.testing.assert_allclose(x.grad.cpu().numpy(), 2 * expected)
 
 
 def test_full_backward_hook_on_input_without_grad():
@@ -326,7 +326,7 @@ def test_state_dict_layout_matches_pytorch(make, layout):
 
 
 def test_pytorch_weights_as_numpy_load_into_the_same_model():
-    """A PyTorch state_dict converted with .numpy() (here: arrays with PyTorch's keys and
+    """A PyTorch state_dict converted with .cpu().numpy() (here: arrays with PyTorch's keys and
     shapes) loads into the ember model, and the model then computes with those weights."""
     rng = np.random.default_rng(0)
     layout = dict(PYTORCH_LAYOUTS[0][1])
@@ -334,5 +334,5 @@ def test_pytorch_weights_as_numpy_load_into_the_same_model():
     model = nn.Linear(4, 3)
     model.load_state_dict(arrays)
     x = rng.standard_normal((2, 4)).astype(np.float32)
-    out = model(ember.from_numpy(x)).detach().numpy()
+    out = model(ember.tensor(x)).detach().cpu().numpy()
     np.testing.assert_allclose(out, x @ arrays["weight"].T + arrays["bias"], rtol=1e-5)

@@ -15,7 +15,7 @@ def _blobs(n, seed):
     centres = np.array([[0.0, 2.0], [2.0, -1.0], [-2.0, -1.0]])
     x = centres[y] + rng.standard_normal((n, 2)) * 0.6
     x = np.concatenate([x, x[:, :1] * x[:, 1:]], 1)
-    return ember.from_numpy(x.astype(np.float32)), ember.from_numpy(y)
+    return ember.tensor(x.astype(np.float32)), ember.tensor(y)
 
 
 def _train_mlp(seed):
@@ -33,7 +33,7 @@ def _train_mlp(seed):
     model.eval()
     with ember.no_grad():
         acc = (model(xt).argmax(1) == yt).float().mean().item()
-    return acc, [p.detach().numpy().copy() for p in model.parameters()]
+    return acc, [p.detach().cpu().numpy().copy() for p in model.parameters()]
 
 
 def test_mlp_reaches_its_accuracy_bar_deterministically():
@@ -53,7 +53,7 @@ def test_small_cnn_loss_falls_on_synthetic_images():
     img = rng.standard_normal((n, 1, 8, 8)).astype(np.float32) * 0.3
     img[y == 0, :, 2:6, 3:5] += 1.0   # a vertical bar
     img[y == 1, :, 3:5, 2:6] += 1.0   # a horizontal bar
-    x, t = ember.from_numpy(img), ember.from_numpy(y)
+    x, t = ember.tensor(img), ember.tensor(y)
     model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
                           nn.Conv2d(4, 8, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1),
                           nn.Flatten(), nn.Linear(8, 2))
@@ -80,8 +80,8 @@ def test_lstm_learns_to_sum_a_sequence():
     first = None
     for _ in range(60):
         opt.zero_grad()
-        out, _ = lstm(ember.from_numpy(x))
-        loss = F.mse_loss(head(out[:, -1]), ember.from_numpy(y))
+        out, _ = lstm(ember.tensor(x))
+        loss = F.mse_loss(head(out[:, -1]), ember.tensor(y))
         loss.backward()
         opt.step()
         first = first if first is not None else loss.item()

@@ -32,7 +32,7 @@ def rosen_grad(x):
 
 
 def quad_loss(p):
-    return 0.5 * (p * (ember.from_numpy(A) @ p)).sum() - (ember.from_numpy(B) * p).sum()
+    return 0.5 * (p * (ember.tensor(A) @ p)).sum() - (ember.tensor(B) * p).sum()
 
 
 def rosen_loss(p):
@@ -242,13 +242,13 @@ PARAMS = [(cls, rule, kw) for cls, rule, variants in CASES for kw in variants]
 
 
 def _ember_run(cls, kw, x0, loss_fn, steps=50):
-    p = nn.Parameter(ember.from_numpy(x0.copy()))
+    p = nn.Parameter(ember.tensor(x0.copy()))
     opt = cls([p], **kw)
     for _ in range(steps):
         opt.zero_grad()
         loss_fn(p).backward()
         opt.step()
-    return p.detach().numpy()
+    return p.detach().cpu().numpy()
 
 
 @pytest.mark.parametrize("objective", ["quadratic", "rosenbrock"])
@@ -335,7 +335,7 @@ def test_state_dict_round_trip_continues_bit_for_bit(cls, kw, through_file, tmp_
     _steps(model, opt, x, y, 7)
     _steps(model2, opt2, x, y, 7)
     for a, b in zip(model.parameters(), model2.parameters()):
-        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
+        np.testing.assert_array_equal(a.detach().cpu().numpy(), b.detach().cpu().numpy())
 
 
 def test_state_dict_layout_is_pytorchs():
@@ -369,8 +369,8 @@ def test_param_groups_with_different_learning_rates():
     opt = optim.SGD([{"params": [a]}, {"params": [b], "lr": 0.5}], lr=0.1)
     (a.sum() + 2 * b.sum()).backward()
     opt.step()
-    np.testing.assert_allclose(a.detach().numpy(), [0.9, 1.9])
-    np.testing.assert_allclose(b.detach().numpy(), [2.0])
+    np.testing.assert_allclose(a.detach().cpu().numpy(), [0.9, 1.9])
+    np.testing.assert_allclose(b.detach().cpu().numpy(), [2.0])
     assert [g["lr"] for g in opt.param_groups] == [0.1, 0.5]
 
 
@@ -425,13 +425,13 @@ def test_large_parameters_are_updated_in_chunks_identically():
     n = optim.optimizer.CHUNK_MIN + 3 * optim.optimizer.CHUNK + 17
     x0 = rng.standard_normal(n)
     g = rng.standard_normal(n)
-    p = nn.Parameter(ember.from_numpy(x0.copy()))
+    p = nn.Parameter(ember.tensor(x0.copy()))
     opt = optim.Adam([p], lr=0.1, amsgrad=True)
     for _ in range(3):
-        p.grad = ember.from_numpy(g.copy())
+        p.grad = ember.tensor(g.copy())
         opt.step()
     expected = np_adam(x0.copy(), lambda x: g, 3, lr=0.1, amsgrad=True)
-    np.testing.assert_allclose(p.detach().numpy(), expected, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(p.detach().cpu().numpy(), expected, rtol=1e-10, atol=1e-14)
 
 
 def test_optimizer_repr():
@@ -489,29 +489,29 @@ def _lbfgs_closure(opt, p, loss_fn):
 
 
 def test_lbfgs_matches_the_two_loop_recursion():
-    p = nn.Parameter(ember.from_numpy(X0_QUAD.copy()))
+    p = nn.Parameter(ember.tensor(X0_QUAD.copy()))
     opt = optim.LBFGS([p], lr=0.5, max_iter=6, tolerance_grad=0, tolerance_change=0)
     opt.step(_lbfgs_closure(opt, p, quad_loss))
     expected = _np_lbfgs(X0_QUAD.copy(), quad_grad, 6, lr=0.5)
-    np.testing.assert_allclose(p.detach().numpy(), expected, rtol=1e-6)
+    np.testing.assert_allclose(p.detach().cpu().numpy(), expected, rtol=1e-6)
 
 
 @pytest.mark.parametrize("line_search_fn", [None, "strong_wolfe"])
 def test_lbfgs_minimises_quadratic_and_rosenbrock(line_search_fn):
-    p = nn.Parameter(ember.from_numpy(X0_QUAD.copy()))
+    p = nn.Parameter(ember.tensor(X0_QUAD.copy()))
     opt = optim.LBFGS([p], line_search_fn=line_search_fn, tolerance_grad=1e-12,
                       tolerance_change=1e-15)
     for _ in range(5):
         opt.step(_lbfgs_closure(opt, p, quad_loss))
-    np.testing.assert_allclose(p.detach().numpy(), np.linalg.solve(A, B), rtol=1e-5)
+    np.testing.assert_allclose(p.detach().cpu().numpy(), np.linalg.solve(A, B), rtol=1e-5)
     if line_search_fn is None:
         return
-    p = nn.Parameter(ember.from_numpy(X0_ROSEN.copy()))
+    p = nn.Parameter(ember.tensor(X0_ROSEN.copy()))
     opt = optim.LBFGS([p], line_search_fn="strong_wolfe", max_iter=100, tolerance_grad=1e-12,
                       tolerance_change=1e-15)
     for _ in range(3):
         opt.step(_lbfgs_closure(opt, p, rosen_loss))
-    np.testing.assert_allclose(p.detach().numpy(), [1.0, 1.0], atol=1e-5)
+    np.testing.assert_allclose(p.detach().cpu().numpy(), [1.0, 1.0], atol=1e-5)
 
 
 def test_lbfgs_requires_a_closure_and_one_group():
