@@ -11,7 +11,7 @@ import os
 
 from ..tensor import Tensor, _make
 from . import grad_mode
-from .function import _FREED, Node, anomaly
+from .function import Node, anomaly
 
 _state = grad_mode.state
 
@@ -197,12 +197,8 @@ def run(outputs, grad_outputs, retain_graph, create_graph, inputs=None, accumula
                     grads_in = vjp(node, buf[0])
                     if len(grads_in) != len(node.next):
                         grads_in = _check_count(node, grads_in)
-                    if not retain_graph:  # node._release(), inline
-                        if node._out is not None:
-                            node._out = None
-                            node._saved = _FREED
-                        elif node._saved is not None:
-                            node._saved = _FREED
+                    if not retain_graph:
+                        node._release()  # (an Op may override it to drop arrays it keeps)
                 else:
                     grads_in = _run_node(node, buf, retain_graph, arrays)
             if grads_in is None:
