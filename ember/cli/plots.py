@@ -7,6 +7,8 @@ import os
 
 import matplotlib
 
+from .. import backend
+
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
@@ -59,7 +61,7 @@ def confusion(counts, classes, path: str, title: str) -> str:
 def decision_boundary(predict, x, y, classes, path: str, title: str, hyperplane=None) -> str:
     """The regions a 2-D classifier assigns to each class, with the samples on top (and, for a
     perceptron, its hyperplane w . x + b = 0 as a line)."""
-    import numpy as np
+    np = backend.cpu.xp
 
     xs = np.asarray(x, dtype=float)
     ys = np.asarray(y)
@@ -91,7 +93,7 @@ def decision_boundary(predict, x, y, classes, path: str, title: str, hyperplane=
 
 def optimizer_paths(func_grid, paths: dict, minima, path: str, title: str, bounds) -> str:
     """Optimizers' paths on the contour plot of a 2-D function."""
-    import numpy as np
+    np = backend.cpu.xp
 
     (x0, x1), (y0, y1) = bounds
     gx, gy = np.meshgrid(np.linspace(x0, x1, 300), np.linspace(y0, y1, 300))
