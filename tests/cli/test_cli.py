@@ -7,11 +7,18 @@ import sys
 
 import pytest
 
+import ember as ember_package
+
 PNG = b"\x89PNG\r\n\x1a\n"
+# the subprocesses import the ember these tests import (the checkout's, not an installed one),
+# whatever their working directory
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(ember_package.__file__)))
 
 
 def ember(*args, cwd=None, timeout=600):
     env = {**os.environ, "MPLBACKEND": "Agg", "EMBER_DATA": os.path.join(cwd or ".", "cache")}
+    paths = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    env["PYTHONPATH"] = os.pathsep.join([ROOT, *paths])
     env.pop("EMBER_TEST_DEVICE", None)
     return subprocess.run([sys.executable, "-m", "ember", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=timeout)
