@@ -110,10 +110,15 @@ def race(name: str, steps: int, seed: int = 0) -> tuple[dict, list]:
     return paths, rows
 
 
-def draw(name: str, paths: dict, path: str) -> str:
+def draw(name: str, paths: dict, path: str, rows=None) -> str:
+    """The contour plot with the paths (rows from race(): each optimizer's final distance to
+    the minimum goes into the legend)."""
     f, _, minima, bounds = FUNCTIONS[name]
+    labels = None if rows is None else {r[0]: f"{r[2]:.3g}" for r in rows}
+    steps = max(len(p) for p in paths.values()) - 1
     return plots.optimizer_paths(lambda gx, gy: f(gx, gy), paths, minima, path,
-                                 f"Optimizers on the {name} function", bounds)
+                                 f"Optimizers on the {name.capitalize()} function "
+                                 f"({steps} steps from {FUNCTIONS[name][1]})", bounds, labels)
 
 
 def table(rows) -> str:
@@ -127,7 +132,7 @@ def run(args) -> int:
     paths, rows = race(args.function, args.steps, args.seed)
     os.makedirs(args.out, exist_ok=True)
     picture = draw(args.function, paths, os.path.join(args.out,
-                                                      f"optimizers-{args.function}.png"))
+                                                      f"optimizers-{args.function}.png"), rows)
     print(f"{args.steps} steps on the {args.function} function from "
           f"{FUNCTIONS[args.function][1]}")
     print(table(rows))

@@ -46,7 +46,9 @@ def confusion(counts, classes, path: str, title: str) -> str:
     k = len(classes)
     fig, ax = plt.subplots(figsize=(1.2 + 0.55 * k, 1.0 + 0.5 * k))
     im = ax.imshow(counts, cmap="Blues")
-    ax.set_xticks(range(k), [str(c)[:10] for c in classes], rotation=45, ha="right")
+    long = max((len(str(c)) for c in classes), default=0) > 3
+    ax.set_xticks(range(k), [str(c)[:10] for c in classes], rotation=45 if long else 0,
+                  ha="right" if long else "center")
     ax.set_yticks(range(k), [str(c)[:10] for c in classes])
     ax.set(xlabel="predicted class", ylabel="true class", title=title)
     top = counts.max() if counts.size else 0
@@ -54,13 +56,15 @@ def confusion(counts, classes, path: str, title: str) -> str:
         for j in range(k):
             ax.text(j, i, str(counts[i, j]), ha="center", va="center", fontsize=8,
                     color="white" if counts[i, j] > top / 2 else "black")
-    fig.colorbar(im, ax=ax, fraction=0.046)
+    fig.colorbar(im, ax=ax, fraction=0.046, label="samples")
     return save(fig, path)
 
 
-def decision_boundary(predict, x, y, classes, path: str, title: str, hyperplane=None) -> str:
+def decision_boundary(predict, x, y, classes, path: str, title: str, hyperplane=None,
+                      feature_names=None) -> str:
     """The regions a 2-D classifier assigns to each class, with the samples on top (and, for a
-    perceptron, its hyperplane w . x + b = 0 as a line)."""
+    perceptron, its hyperplane w . x + b = 0 as a line); the axes are named after the
+    features."""
     np = backend.cpu.xp
 
     xs = np.asarray(x, dtype=float)
@@ -86,32 +90,42 @@ def decision_boundary(predict, x, y, classes, path: str, title: str, hyperplane=
         else:
             ax.axvline(-b / w[0], color="k", lw=2, label="w . x + b = 0")
         ax.set_ylim(lo[1], hi[1])
-    ax.set(title=title, xlabel="x1", ylabel="x2")
-    ax.legend(loc="best", fontsize=8)
+    names = list(feature_names or [])[:2]
+    xlabel, ylabel = names if len(names) == 2 else ("x1", "x2")
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    ax.legend(loc="best", fontsize=8, title="class", title_fontsize=8)
     return save(fig, path)
 
 
-def optimizer_paths(func_grid, paths: dict, minima, path: str, title: str, bounds) -> str:
-    """Optimizers' paths on the contour plot of a 2-D function."""
+def optimizer_paths(func_grid, paths: dict, minima, path: str, title: str, bounds,
+                    labels: dict | None = None) -> str:
+    """Optimizers' paths on the contour plot of a 2-D function (labels: extra legend text per
+    optimizer, such as its final distance to the minimum)."""
     np = backend.cpu.xp
 
     (x0, x1), (y0, y1) = bounds
     gx, gy = np.meshgrid(np.linspace(x0, x1, 300), np.linspace(y0, y1, 300))
     z = func_grid(gx, gy)
-    fig, ax = plt.subplots(figsize=(8, 6))
+    fig, ax = plt.subplots(figsize=(9, 6))
     levels = np.logspace(np.log10(max(z.min(), 1e-6) + 1e-3), np.log10(z.max() + 1e-3), 25)
-    ax.contour(gx, gy, z + 1e-3, levels=levels, cmap="Greys", linewidths=0.6,
-               norm=matplotlib.colors.LogNorm())
+    ax.contour(gx, gy, z + 1e-3, levels=levels, cmap="viridis", linewidths=0.7, alpha=0.6,
+               norm=matplotlib.colors.LogNorm())  # level sets, log-spaced
+    colors = [c for c in _COLORS if c != "#7f7f7f"] + ["#000000"]  # no grey on grey contours
     for k, (name, pts) in enumerate(paths.items()):
         pts = np.asarray(pts)
-        ax.plot(pts[:, 0], pts[:, 1], "-", color=_COLORS[k % 10], lw=1.4, label=name)
-        ax.plot(pts[-1, 0], pts[-1, 1], "o", color=_COLORS[k % 10], ms=5)
+        label = name if labels is None else f"{name}: {labels[name]}"
+        ax.plot(pts[:, 0], pts[:, 1], "-", color=colors[k % len(colors)], lw=1.6, alpha=0.9,
+                label=label)
+        ax.plot(pts[-1, 0], pts[-1, 1], "o", color=colors[k % len(colors)], ms=6,
+                markeredgecolor="white")
     first = np.asarray(next(iter(paths.values())))[0]
-    ax.plot(first[0], first[1], "k^", ms=9, label="start")
-    for m in minima:
-        ax.plot(m[0], m[1], "k*", ms=12)
+    ax.plot(first[0], first[1], "k^", ms=10, label="start")
+    for i, m in enumerate(minima):
+        ax.plot(m[0], m[1], "*", color="gold", markeredgecolor="black", ms=15,
+                label="minimum" if i == 0 else None)
     ax.set(title=title, xlabel="x", ylabel="y", xlim=(x0, x1), ylim=(y0, y1))
-    ax.legend(loc="upper right", fontsize=8)
+    ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=8,
+              title="optimizer (final distance to the minimum)", title_fontsize=8)
     return save(fig, path)
 
 

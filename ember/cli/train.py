@@ -16,6 +16,7 @@ from .. import backend, serialization
 from ..autograd.grad_mode import no_grad
 from ..creation import tensor
 from ..data import DataLoader, TensorDataset
+from ..models.nets import ACTIVATIONS
 from ..nn import functional as F
 from . import plots
 from .common import (
@@ -39,7 +40,8 @@ def add_arguments(p) -> None:
     p.add_argument("--target", help="the label column of a CSV file")
     p.add_argument("--model", default="mlp", choices=MODELS)
     p.add_argument("--hidden", default="256,128", help="MLP hidden sizes, e.g. 256,128")
-    p.add_argument("--activation", default="relu")
+    p.add_argument("--activation", default="relu", choices=sorted(ACTIVATIONS),
+                   help="the MLP's activation")
     p.add_argument("--dropout", type=float, default=0.0)
     p.add_argument("--optimizer", default="adam", choices=OPTIMIZERS,
                    help="bgd is full-batch gradient descent")
@@ -173,7 +175,7 @@ def _run_classic(args, data) -> int:
         plots.decision_boundary(lambda g: model.predict(tensor(g).float()).numpy(),
                                 data.x_train.numpy(), data.y_train.numpy(), data.classes,
                                 os.path.join(args.out, "boundary.png"),
-                                f"{args.model} on {args.data}", plane)
+                                f"{args.model} on {args.data}", plane, data.feature_names)
     print(f"wrote {args.out}/checkpoint.safetensors, metrics.csv and pictures")
     return 0
 
@@ -254,7 +256,8 @@ def _run_network(args, data, hidden, device) -> int:
                 model.eval()
                 return model(tensor(grid).float().to(device)).argmax(1).cpu().numpy()
         plots.decision_boundary(predict, data.x_train.numpy(), data.y_train.numpy(),
-                                data.classes, os.path.join(args.out, "boundary.png"), title)
+                                data.classes, os.path.join(args.out, "boundary.png"), title,
+                                feature_names=data.feature_names)
     print(f"final validation accuracy {history[-1]['val_acc']:.4f}; wrote {args.out}/"
           "checkpoint.safetensors, best.safetensors, metrics.csv, curves.png, confusion.png")
     return 0
