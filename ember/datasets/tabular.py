@@ -105,6 +105,10 @@ def load_csv(path: str, target: str, dtype=None) -> LabeledDataset:
         labels.append(row[t].strip())
     if not values:
         raise ValueError(f"load_csv: {path} has a header but no rows")
+    if all(_is_number(v) for v in labels) and not all(_is_int(v) for v in labels):
+        bad = next(v for v in labels if not _is_int(v))
+        raise ValueError(f"load_csv: labels in column {target!r} must be class indices 0..k-1 "
+                         f"or class names, found the number {bad!r} (a regression target?)")
     if all(_is_int(v) for v in labels):
         ints = [int(float(v)) for v in labels]
         if min(ints) < 0:
@@ -133,5 +137,5 @@ def _is_number(v: str) -> bool:
 def _is_int(v: str) -> bool:
     try:
         return float(v) == int(float(v))
-    except ValueError:
+    except (ValueError, OverflowError):  # not a number, or inf
         return False

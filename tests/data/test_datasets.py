@@ -89,6 +89,8 @@ def test_load_csv(tmp_path):
     ("a,b\n1,2\n", "label", "has no column 'label'; its columns are a, b"),
     ("a,label\nx,1\n", "label", "column 'a' has the non-numeric value 'x'"),
     ("a,label\n1,-1\n", "label", "must be class indices 0..k-1 or class names"),
+    ("a,label\n1,0\n2,0.5\n", "label", "found the number '0.5'"),
+    ("a,label\n1,0\n2,inf\n", "label", "found the number 'inf'"),
     ("a,label\n1,2,3\n", "label", "line 2 has 3 fields"),
     ("a,label\n", "label", "has a header but no rows"),
 ])
