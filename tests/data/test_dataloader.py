@@ -272,3 +272,37 @@ def test_worker_info():
     list(DataLoader(Spy(), batch_size=2))
     list(DataLoader(Spy(), batch_size=2, num_workers=2))
     assert seen[:4] == [None] * 4 and all(s == (2, True) for s in seen[4:])
+
+
+def test_sampler_argument():
+    weights = [0.0, 0.0, 1.0, 1.0, 0.0, 0.0]
+    loader = DataLoader(table(6), batch_size=4, generator=ember.Generator().manual_seed(0),
+                        sampler=WeightedRandomSampler(weights, 12,
+                                                      generator=ember.Generator().manual_seed(2)))
+    drawn = sum(labels(loader), [])
+    assert len(drawn) == 12 and set(drawn) <= {2, 3} and len(loader) == 3
+    assert labels(DataLoader(table(5), batch_size=2, sampler=[4, 0, 2])) == [[4, 0], [2]]
+
+
+def test_prefetch_factor_bounds_the_batches_loaded_ahead():
+    """With 2 workers and prefetch_factor 3, at most 2 * 3 batches are in flight: after the
+    first batch is taken, 7 batches have been loaded (the one taken and 6 ahead), no more."""
+    fetched = []
+
+    class Recording(Dataset):
+        def __len__(self):
+            return 40
+
+        def __getitem__(self, i):
+            fetched.append(i)
+            return i
+
+    it = iter(DataLoader(Recording(), batch_size=1, num_workers=2, prefetch_factor=3))
+    assert next(it).tolist() == [0]
+    deadline = time.monotonic() + 10
+    while len(fetched) < 7 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.2)  # room for a worker that would (wrongly) run further ahead
+    assert sorted(fetched) == list(range(7))
+    assert [next(it).item() for _ in range(3)] == [1, 2, 3]
+    del it
