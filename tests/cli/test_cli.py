@@ -70,6 +70,27 @@ def test_train_and_eval_mlp_on_digits(tmp_path):
     assert is_png(run / "eval-confusion.png")
 
 
+def test_train_shows_progress_and_stops_early(tmp_path):
+    """Full-batch gradient descent (bgd) with two loader threads and a large step: the
+    validation loss stops improving, and --early-stopping 2 ends the run."""
+    r = ember("train", "--data", "iris", "--model", "mlp", "--hidden", "16", "--optimizer",
+              "bgd", "--lr", "2", "--workers", "2", "--epochs", "30", "--early-stopping", "2",
+              "--out", "run", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    bar = r.stderr.replace("\r", "\n")
+    assert "epoch 1/30" in bar and "loss=" in bar and "samples_per_s=" in bar
+    assert "0/1 [" in bar and "/2 [" not in bar  # bgd: one batch per epoch
+    lines = [line for line in r.stdout.splitlines() if line.startswith("epoch ")]
+    assert lines[0].startswith("epoch 1/30: train loss") and "| val loss" in lines[0]
+    assert "samples/s" in lines[0]
+    assert "early stopping: no better validation loss in 2 epochs" in r.stdout
+    with open(tmp_path / "run" / "metrics.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == len(lines) < 30
+    assert list(rows[0]) == ["epoch", "train_loss", "train_acc", "val_loss", "val_acc",
+                             "seconds"]
+
+
 def test_train_resumes_from_a_checkpoint(tmp_path):
     run = tmp_path / "run"
     first = ember("train", "--data", "iris", "--model", "logreg", "--epochs", "3", "--quiet",
@@ -122,7 +143,16 @@ def test_optimizers_command(tmp_path):
     (["train", "--data", "table.csv", "--target", "label"], "has no column 'label'"),
     (["train", "--data", "words.csv", "--target", "y"], "non-numeric value 'dog'"),
     (["train", "--data", "neg.csv", "--target", "y"], "must be class indices 0..k-1"),
-    (["train", "--data", "iris", "--device", "cuda"], "CUDA is unavailable"),
+    pytest.param(["train", "--data", "iris", "--device", "cuda"], "CUDA is unavailable",
+                 marks=pytest.mark.skipif(ember_package.cuda.is_available(),
+                                          reason="this machine has CUDA")),
+    (["train", "--data", "iris", "--device", "tpu"], "unknown device 'tpu'"),
+    (["train", "--data", "half.csv", "--target", "y"], "found the number '0.5'"),
+    (["train", "--data", "iris", "--activation", "swish"], "invalid choice: 'swish'"),
+    (["train", "--data", "iris", "--epochs", "0"], "--epochs must be positive"),
+    (["train", "--data", "iris", "--val-split", "1.5"], "--val-split must be between 0 and 1"),
+    (["train", "--data", "iris", "--hidden", "64,x"], "--hidden must be comma-separated"),
+    (["train", "--data", "iris", "--resume", "nothing.safetensors"], "no such checkpoint"),
     (["train", "--data", "iris", "--lr", "0"], "--lr must be positive"),
     (["train", "--data", "iris", "--lr", "-1"], "--lr must be positive"),
     (["train", "--data", "iris", "--batch-size", "0"], "--batch-size must be positive"),
@@ -135,6 +165,7 @@ def test_bad_input_exits_with_one_clear_line(tmp_path, args, message):
     (tmp_path / "table.csv").write_text("a,b,kind\n1,2,x\n3,4,y\n")
     (tmp_path / "words.csv").write_text("a,y\n1,0\ndog,1\n")
     (tmp_path / "neg.csv").write_text("a,y\n1,0\n2,-1\n3,1\n")
+    (tmp_path / "half.csv").write_text("a,y\n1,0\n2,0.5\n3,1\n")
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "keep.txt").write_text("precious")
     r = ember(*args, "--out", "run", cwd=tmp_path) if args[0] == "train" else \
@@ -151,13 +182,30 @@ def test_a_checkpoint_for_another_architecture_is_refused(tmp_path):
     r = ember("train", "--data", "iris", "--model", "logreg", "--epochs", "1", "--quiet",
               "--out", "run", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
+    metrics = (tmp_path / "run" / "metrics.csv").read_text()
+    checkpoint = (tmp_path / "run" / "checkpoint.safetensors").read_bytes()
     bad = ember("eval", "run/checkpoint.safetensors", "--data", "digits", cwd=tmp_path)
     assert bad.returncode == 2
     assert "for 4 features; digits has 64" in bad.stderr
     resumed = ember("train", "--data", "iris", "--model", "mlp", "--epochs", "2", "--quiet",
-                    "--out", "run2", "--resume", "run/checkpoint.safetensors", cwd=tmp_path)
+                    "--out", "run", "--resume", "run/checkpoint.safetensors", cwd=tmp_path)
     assert resumed.returncode == 2 and "checkpoint run/checkpoint.safetensors is for --model "\
         "logreg" in resumed.stderr
+    # the refused resume wrote nothing over the run it was pointed at
+    assert (tmp_path / "run" / "metrics.csv").read_text() == metrics
+    assert (tmp_path / "run" / "checkpoint.safetensors").read_bytes() == checkpoint
+    (tmp_path / "three.csv").write_text("a,b,c,d,y\n" + "".join(
+        f"{i},{i % 3},{i % 5},{i % 2},{i % 3}\n" for i in range(30)))
+    unknown = ember("eval", "run/checkpoint.safetensors", "--data", "three.csv", "--target",
+                    "y", cwd=tmp_path)
+    assert unknown.returncode == 0, unknown.stderr  # iris has 3 classes: labels 0..2 are known
+    (tmp_path / "five.csv").write_text("a,b,c,d,y\n" + "".join(
+        f"{i},{i % 3},{i % 5},{i % 2},{i % 5}\n" for i in range(30)))
+    unknown = ember("eval", "run/checkpoint.safetensors", "--data", "five.csv", "--target",
+                    "y", cwd=tmp_path)
+    assert unknown.returncode == 2
+    assert "has labels the checkpoint does not know (it was trained on 3 classes)" in \
+        unknown.stderr
 
 
 def test_debug_shows_the_traceback(tmp_path):
