@@ -145,10 +145,14 @@ def vjp(func, *primals, has_aux: bool = False):
     nested = nested or _watched(outs, traced)
 
     def vjp_fn(*cotangents):
-        if len(cotangents) == 1 and not isinstance(out, Tensor):
+        if len(cotangents) == 1 and isinstance(cotangents[0], (tuple, list)):
             cotangents = tuple(cotangents[0])
         if len(cotangents) != len(outs):
             raise RuntimeError(f"vjp_fn: expected {len(outs)} cotangents, got {len(cotangents)}")
+        for i, (o, c) in enumerate(zip(outs, cotangents)):
+            if not isinstance(c, Tensor) or tuple(c.shape) != tuple(o.shape):
+                raise RuntimeError(f"vjp_fn: cotangent {i} must be a Tensor of the output's "
+                                   f"shape {tuple(o.shape)}, got {_describe(c)}")
         pairs = [(o, c) for o, c in zip(outs, cotangents) if o.requires_grad]
         with enable_grad():
             if pairs:

@@ -531,3 +531,17 @@ def test_gradcheck_perturbs_inputs_of_any_memory_layout():
     x._data = data.copy(order="F")
     assert not x._data.flags.c_contiguous
     assert gradcheck(lambda t: (t * t).sum(), [x])
+
+
+def test_anomaly_mode_catches_a_nan_from_p_log_p_and_names_the_line():
+    # the entropy term p * log(p) at an invalid p < 0: log gives nan, and so does the gradient
+    # that MulBackward0 sends back to p (g * log(p))
+    p = ember.tensor([-0.5, 0.5], requires_grad=True)
+    with ember.autograd.set_detect_anomaly(True):
+        entropy = -(p * ember.log(p)).sum()  # the nan starts here
+        with pytest.raises(RuntimeError) as info:
+            entropy.backward()
+    message = str(info.value)
+    assert "Function 'MulBackward0' returned nan values in its 0th output" in message
+    assert "test_engine.py" in message and "the nan starts here" in message
+    assert p.grad is None
