@@ -545,3 +545,29 @@ def test_anomaly_mode_catches_a_nan_from_p_log_p_and_names_the_line():
     assert "Function 'MulBackward0' returned nan values in its 0th output" in message
     assert "test_engine.py" in message and "the nan starts here" in message
     assert p.grad is None
+
+
+def test_a_hook_changing_the_gradient_shape_is_refused_clearly():
+    x = ember.ones(2, requires_grad=True)
+    h = x * 2
+
+    def widen(g):
+        return ember.ones(3)
+
+    h.register_hook(widen)
+    with pytest.raises(RuntimeError, match=r"hook '.*widen' has changed the size of value: it "
+                                           r"returned a tensor of shape \(3,\) for a gradient "
+                                           r"of shape \(2,\)"):
+        h.sum().backward()
+    leaf = ember.ones(2, requires_grad=True)
+    leaf.register_hook(lambda g: 1.0)
+    with pytest.raises(RuntimeError, match="returned float for a gradient of shape"):
+        (leaf * 2).sum().backward()
+    # a hook that returns a gradient of the right shape may also be seen by create_graph
+    y = ember.tensor([2.0], requires_grad=True)
+    cube = y ** 3
+    cube.register_hook(lambda g: g * 2)
+    (g,) = ember.autograd.grad(cube.sum(), y, create_graph=True)
+    assert g.item() == 24.0  # 2 * 3 y^2
+    (gg,) = ember.autograd.grad(g.sum(), y)
+    assert gg.item() == 24.0  # 2 * 6 y
