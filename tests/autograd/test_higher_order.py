@@ -436,3 +436,23 @@ def test_hvp_with_create_graph_is_differentiable():
     assert hv.requires_grad
     hv.sum().backward()
     np.testing.assert_allclose(to_numpy(x.grad), 24 * to_numpy(x.detach()) * to_numpy(v))
+
+
+def test_gradgradcheck_catches_a_rule_that_is_right_only_to_first_order():
+    class Sin(ember.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return ember.sin(x)
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * ember.cos(x.detach())  # the detach loses the second derivative
+
+    x = ember.tensor(np.array([0.3, -1.1, 2.0]), requires_grad=True)
+    assert ember.autograd.gradcheck(Sin.apply, [x])
+    with pytest.raises(ember.autograd.GradcheckError, match="Jacobian mismatch for output 0 "
+                                                            "with respect to input 0"):
+        ember.autograd.gradgradcheck(Sin.apply, [x])
+    assert not ember.autograd.gradgradcheck(Sin.apply, [x], raise_exception=False)
