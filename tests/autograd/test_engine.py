@@ -571,3 +571,28 @@ def test_a_hook_changing_the_gradient_shape_is_refused_clearly():
     assert g.item() == 24.0  # 2 * 3 y^2
     (gg,) = ember.autograd.grad(g.sum(), y)
     assert gg.item() == 24.0  # 2 * 6 y
+
+
+def test_gradcheck_takes_torchs_keywords_and_refuses_checks_it_cannot_make():
+    x = ember.tensor(np.array([0.5, 1.5]), requires_grad=True)
+    assert gradcheck(lambda t: t * t, [x], check_grad_dtypes=True, check_undefined_grad=True,
+                     fast_mode=False, masked=None)
+    assert ember.autograd.gradgradcheck(lambda t: t ** 3, [x], check_grad_dtypes=True,
+                                        check_rev_over_rev=True)
+
+    class WrongDtype(Function):
+        @staticmethod
+        def forward(ctx, t):
+            return t * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return (g * 2).float()
+
+    # as in PyTorch, the engine casts a gradient to its input's dtype
+    (g,) = ember.autograd.grad(WrongDtype.apply(x).sum(), x)
+    assert g.dtype == ember.float64
+    with pytest.raises(NotImplementedError, match="check_forward_ad=True is not supported"):
+        gradcheck(lambda t: t, [x], check_forward_ad=True)
+    with pytest.raises(NotImplementedError, match="check_batched_grad=True"):
+        ember.autograd.gradgradcheck(lambda t: t, [x], check_batched_grad=True)
