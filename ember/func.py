@@ -4,7 +4,9 @@ hessian and vmap. They compose: `grad(grad(f))` is the second derivative of a sc
 
 A transform evaluates the function at fresh leaves (or, when called inside another transform,
 at differentiable aliases of its inputs, so the outer transform sees through it) and records
-the gradient's own graph only when an outer transform needs it.
+the gradient's own graph only when something outside needs it: when the function's result
+reaches, in its graph, a tensor that requires grad other than those fresh leaves (an outer
+transform's variable through an argument or a closure, or a parameter of plain autograd).
 """
 
 from __future__ import annotations
