@@ -120,6 +120,13 @@ def _call_hooks(hooks: dict, grad):
     for hook in list(hooks.values()):
         result = hook(grad)
         if result is not None:
+            if not isinstance(result, Tensor) or result._data.shape != grad._data.shape:
+                got = (f"a tensor of shape {tuple(result._data.shape)}"
+                       if isinstance(result, Tensor) else type(result).__name__)
+                name = getattr(hook, "__qualname__", type(hook).__name__)
+                raise RuntimeError(f"hook '{name}' has changed the size of value: it returned "
+                                   f"{got} for a gradient of shape {tuple(grad._data.shape)} "
+                                   "(a hook may return None or a Tensor of the same shape)")
             grad = result
     return grad
 
@@ -391,7 +398,7 @@ def _user_frame(trace: list) -> str:
     ember_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     for frame in reversed(trace):
         line = frame.strip().splitlines()[0]
-        if ember_dir not in line:
+        if ember_dir + os.sep not in line:
             return frame.rstrip()
     return trace[-1].rstrip() if trace else ""
 
