@@ -199,6 +199,13 @@ def test_binomial_entropy_with_different_total_counts_across_the_batch():
     d = ember.distributions.Binomial(ember.tensor([3.0, 7.0], dtype=ember.float64),
                                      probs=ember.tensor([0.3, 0.6], dtype=ember.float64))
     np.testing.assert_allclose(to_numpy(d.entropy()), st.binom([3, 7], [0.3, 0.6]).entropy())
+    k = np.array([[0.0, 5.0], [3.0, 7.0], [2.0, 0.0]])
+    np.testing.assert_allclose(to_numpy(d.cdf(ember.tensor(k, dtype=ember.float64))),
+                               st.binom([3, 7], [0.3, 0.6]).cdf(k), rtol=1e-12)
+    loose = ember.distributions.Binomial(d.total_count, probs=d.probs, validate_args=False)
+    k = np.array([[2.5, 6.9], [-1.0, 9.0]])  # the cdf is a step function
+    np.testing.assert_allclose(to_numpy(loose.cdf(ember.tensor(k, dtype=ember.float64))),
+                               st.binom([3, 7], [0.3, 0.6]).cdf(k), rtol=1e-12)
 
 
 @pytest.mark.parametrize("row", _sample_cases(lambda r: True))
