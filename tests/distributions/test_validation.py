@@ -134,6 +134,35 @@ def test_log_prob_outside_the_support_raises(make, value):
         make().log_prob(T(value))
 
 
+ICDF = [
+    ("Normal", lambda: D.Normal(0.0, 1.0)),
+    ("Uniform", lambda: D.Uniform(0.0, 1.0)),
+    ("Exponential", lambda: D.Exponential(1.0)),
+    ("Laplace", lambda: D.Laplace(0.0, 1.0)),
+    ("Cauchy", lambda: D.Cauchy(0.0, 1.0)),
+    ("Gumbel", lambda: D.Gumbel(0.0, 1.0)),
+    ("Gamma", lambda: D.Gamma(2.0, 1.0)),
+    ("Chi2", lambda: D.Chi2(3.0)),
+    ("LogNormal", lambda: D.LogNormal(0.0, 1.0)),
+    ("Dirac", lambda: D.Dirac(T(1.0))),
+]
+
+
+@pytest.mark.parametrize("make", [pytest.param(m, id=n) for n, m in ICDF])
+@pytest.mark.parametrize("level", [-0.5, 1.5, math.nan])
+def test_icdf_of_a_level_outside_0_1_raises(make, level):
+    d = make()
+    with pytest.raises(ValueError, match=rf"{type(d).__name__}\.icdf: value must be "
+                                         rf"probabilities in \[0, 1\]"):
+        d.icdf(T([0.5, level]))
+    assert math.isfinite(d.icdf(T(0.5)).item())
+    try:
+        D.Distribution.set_default_validate_args(False)
+        make().icdf(T(level))  # unchecked, as in PyTorch
+    finally:
+        D.Distribution.set_default_validate_args(True)
+
+
 def test_value_shape_must_match_the_event_shape():
     mvn = D.MultivariateNormal(ember.zeros(2), T(I2))
     with pytest.raises(ValueError, match=r"event_shape"):
