@@ -505,6 +505,39 @@ def test_max_pool_return_indices_match_pytorch_convention():
     np.testing.assert_array_equal(idx.cpu().numpy(), ref_idx)
 
 
+def test_adaptive_max_pool_return_indices():
+    """Indices are flat positions in each input plane, the first of equal maxima, computed
+    here by a direct loop over PyTorch's adaptive windows."""
+    rng = np.random.default_rng(0)
+    x = np.round(rng.standard_normal((2, 3, 5, 7)), 1)  # rounding makes ties
+    h, w = x.shape[2:]
+
+    def bins(size, out):
+        return [(i * size // out, -(-(i + 1) * size // out)) for i in range(out)]
+
+    for out_hw in ((3, 2), (2, 4), (5, 7)):
+        out, idx = nn.AdaptiveMaxPool2d(out_hw, return_indices=True)(ember.tensor(x))
+        expected = np.zeros((2, 3) + out_hw, np.int64)
+        for i, (r0, r1) in enumerate(bins(h, out_hw[0])):
+            for j, (c0, c1) in enumerate(bins(w, out_hw[1])):
+                for b in range(2):
+                    for ch in range(3):
+                        win = x[b, ch, r0:r1, c0:c1]
+                        r, c = np.unravel_index(np.argmax(win), win.shape)
+                        expected[b, ch, i, j] = (r0 + r) * w + c0 + c
+        assert idx.dtype is ember.int64
+        np.testing.assert_array_equal(idx.cpu().numpy(), expected)
+        np.testing.assert_array_equal(out.cpu().numpy(),
+                                      np.take_along_axis(x.reshape(2, 3, -1),
+                                                         expected.reshape(2, 3, -1),
+                                                         -1).reshape(out.shape))
+    x1 = rng.standard_normal((3, 7))  # unbatched 1-D
+    out, idx = nn.functional.adaptive_max_pool1d(ember.tensor(x1), 3, return_indices=True)
+    expected = np.array([[s0 + np.argmax(row[s0:s1]) for s0, s1 in bins(7, 3)] for row in x1])
+    np.testing.assert_array_equal(idx.cpu().numpy(), expected)
+    np.testing.assert_array_equal(out.cpu().numpy(), np.take_along_axis(x1, expected, -1))
+
+
 def test_max_pool_gradient_goes_to_the_first_of_equal_maxima():
     x = ember.zeros(1, 1, 2, 2, requires_grad=True)
     nn.functional.max_pool2d(x, 2).sum().backward()
