@@ -654,3 +654,18 @@ def iinfo(dtype: DType):
     return np.iinfo(dtype.np)
 
 
+
+
+# ------------------------------------------------------------------------------ CUDA matmul mode
+
+def cuda_set_float32_matmul_tf32(enabled: bool) -> bool:
+    """Let cuBLAS compute float32 matmuls with TF32 tensor cores (torch's allow_tf32); returns
+    whether this CuPy supports switching it (cupy._core's set_compute_type)."""
+    cupy = cuda_module()
+    try:
+        from cupy._core import _routines_linalg as rl
+        kind = rl.COMPUTE_TYPE_TF32 if enabled else rl.COMPUTE_TYPE_DEFAULT
+        rl.set_compute_type(cupy.float32, kind)
+    except (ImportError, AttributeError):
+        return False
+    return True
