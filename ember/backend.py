@@ -208,6 +208,16 @@ def is_numpy_array(x) -> bool:
     return isinstance(x, np.ndarray)
 
 
+def is_writeable(a) -> bool:
+    """Whether writing into the array `a` is allowed and reaches each element once. NumPy marks
+    broadcast views read-only; CuPy has no read-only arrays (its flags lack `writeable`), so
+    there a view with a zero stride along a dimension longer than 1 counts as not writeable."""
+    w = getattr(a.flags, "writeable", None)
+    if w is not None:
+        return bool(w)
+    return not any(st == 0 and n > 1 for st, n in zip(a.strides, a.shape))
+
+
 # ---------------------------------------------------------------------------------------- devices
 
 class _Special:

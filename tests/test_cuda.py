@@ -368,3 +368,15 @@ def test_dataloader_batches_move_to_cuda():
         assert xg.device.type == "cuda" and yg.device.type == "cuda"
         seen += int(yg.shape[0])
     assert seen == 10
+
+
+def test_is_writeable_without_a_writeable_flag():
+    # CuPy's arrays have no `writeable` flag: a broadcast view (a zero stride) is caught by stride
+    class NoFlag:
+        def __init__(self, a):
+            self.flags, self.strides, self.shape = types.SimpleNamespace(), a.strides, a.shape
+    a = np.ones(3)
+    assert backend.is_writeable(a) and not backend.is_writeable(np.broadcast_to(a, (2, 3)))
+    assert backend.is_writeable(NoFlag(a))
+    assert not backend.is_writeable(NoFlag(np.broadcast_to(a, (2, 3))))
+    assert backend.is_writeable(NoFlag(np.broadcast_to(np.ones(1), (1, 1))))
