@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 
+from .. import backend
 from ..tensor import Tensor, _make
 from . import grad_mode
 from .function import Node, anomaly
@@ -367,7 +368,7 @@ def _owned(g: Tensor, shared: set) -> Tensor:
     (a view such as a broadcast gradient, the caller's own gradient, or an array already stored
     for another tensor in this pass), so that in-place changes to one .grad never reach another."""
     data = g._data
-    if data.base is not None or id(data) in shared or not data.flags.writeable:
+    if data.base is not None or id(data) in shared or not backend.is_writeable(data):
         data = data.copy()
     shared.add(id(data))
     if g.grad_fn is None and data is g._data:

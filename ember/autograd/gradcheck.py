@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import warnings
 
+from .. import backend
 from ..tensor import Tensor, _make
 from . import engine
 from .grad_mode import enable_grad, no_grad
@@ -37,7 +38,7 @@ def _numerical_jacobians(func, inputs, diff_pos, out_sizes, eps):
     jac = [[None] * len(diff_pos) for _ in out_sizes]
     for col, pos in enumerate(diff_pos):
         x = inputs[pos]
-        if not x._data.flags.writeable:
+        if not backend.is_writeable(x._data):
             raise ValueError(f"gradcheck: input {pos} must be writable (not an expanded view); "
                              "pass a clone()")
         xp = x._device.xp
