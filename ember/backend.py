@@ -1,12 +1,18 @@
-"""The array backend: the only module of ember that imports NumPy (and, later, CuPy).
+"""The array backend: the only module of ember that imports NumPy and CuPy.
 
 Everything above this layer gets its array namespace from a `Device` (`device.xp`), so one op
 implementation serves every device. This module also owns ember's dtypes and PyTorch's type
 promotion rules, the random number generators, and the special functions NumPy lacks.
+
+CUDA devices come from CuPy, loaded lazily: the first use of a "cuda" device imports cupy and asks
+the CUDA runtime how many GPUs there are. Without CuPy, without a GPU, or when the driver fails,
+a cuda device is "unavailable" and any use of it raises a RuntimeError saying which of these it
+was. Nothing else in ember imports cupy.
 """
 
 from __future__ import annotations
 
+import abc
 import threading
 import warnings
 
@@ -15,7 +21,7 @@ import numpy as np
 from . import _special
 
 __all__ = [
-    "DType", "Device", "Generator", "device", "cpu", "ARRAY_TYPES",
+    "DType", "Device", "DeviceArray", "Generator", "device", "cpu", "ARRAY_TYPES", "to_numpy",
     "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool_",
     "complex64", "complex128", "get_default_dtype", "set_default_dtype", "promote_types",
 ]
@@ -24,7 +30,15 @@ __all__ = [
 # PyTorch stays silent and returns inf / nan; silence them for ember's own modules only.
 warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"ember(\.|$)")
 
-ARRAY_TYPES: tuple[type, ...] = (np.ndarray,)
+
+
+class DeviceArray(abc.ABC):
+    """The array types of devices other than NumPy's (cupy.ndarray once CUDA is loaded) are
+    registered here, so `isinstance(x, ARRAY_TYPES)` sees them even in modules that copied the
+    tuple at import time, before CuPy was loaded."""
+
+
+ARRAY_TYPES: tuple[type, ...] = (np.ndarray, DeviceArray)
 
 
 # ----------------------------------------------------------------------------------------- dtypes
@@ -194,6 +208,16 @@ def is_numpy_array(x) -> bool:
     return isinstance(x, np.ndarray)
 
 
+def is_writeable(a) -> bool:
+    """Whether writing into the array `a` is allowed and reaches each element once. NumPy marks
+    broadcast views read-only; CuPy has no read-only arrays (its flags lack `writeable`), so
+    there a view with a zero stride along a dimension longer than 1 counts as not writeable."""
+    w = getattr(a.flags, "writeable", None)
+    if w is not None:
+        return bool(w)
+    return not any(st == 0 and n > 1 for st, n in zip(a.strides, a.shape))
+
+
 # ---------------------------------------------------------------------------------------- devices
 
 class _Special:
@@ -234,22 +258,25 @@ class _Unavailable:
 class Device:
     """Where a tensor's data lives: `device(type='cpu')` or `device(type='cuda', index=0)`.
 
-    `xp` is the device's array namespace (NumPy on the CPU); `special` its special functions.
+    `xp` is the device's array namespace (NumPy on the CPU, CuPy on CUDA); `special` its special
+    functions. A device this build cannot use (CUDA without CuPy or a GPU) is *unavailable*: its
+    `xp` raises on any use, and so do asarray/copy_from, saying why.
     """
 
-    __slots__ = ("type", "index", "xp", "special", "available", "__weakref__")
+    __slots__ = ("type", "index", "xp", "special", "available", "_why", "__weakref__")
 
-    def __init__(self, type_: str, index: int | None, xp=None):
+    def __init__(self, type_: str, index: int | None, xp=None, special=None, why: str = ""):
         self.type = type_
         self.index = index
         self.available = xp is not None
-        self.xp = xp if xp is not None else _Unavailable(_cuda_unavailable_message())
-        self.special = _Special(xp) if xp is not None else self.xp
+        self._why = why or _cuda_unavailable_message()
+        self.xp = xp if xp is not None else _Unavailable(self._why)
+        self.special = (special or _Special(xp)) if xp is not None else self.xp
 
     def check_available(self) -> None:
         """RuntimeError saying why, if this build cannot put tensors on this device."""
         if not self.available:
-            raise RuntimeError(_cuda_unavailable_message())
+            raise RuntimeError(self._why)
 
     def __repr__(self) -> str:
         if self.index is None:
@@ -273,10 +300,13 @@ class Device:
     def __reduce__(self):
         return (device, (str(self),))
 
-    # Moving arrays between devices. Only the CPU exists until the CUDA backend lands.
+    # Moving arrays between devices.
     def asarray(self, data, dtype: DType | None = None):
-        """An array on this device from host data (lists, scalars, NumPy arrays)."""
+        """An array on this device from host data (lists, scalars, NumPy arrays) or from an
+        array of this device (returned as is when the dtype matches)."""
         self.check_available()
+        if isinstance(data, DeviceArray) and self.xp is np:
+            data = to_numpy(data)
         return self.xp.asarray(data, dtype=None if dtype is None else dtype.np)
 
     def to_host(self, a):
@@ -288,12 +318,196 @@ class Device:
         self.check_available()
         return self.xp.array(source.to_host(a), copy=True)
 
+    def synchronize(self) -> None:
+        """Wait until every kernel queued on this device has finished (nothing to wait for on
+        the CPU)."""
 
-def _cuda_unavailable_message() -> str:
-    import importlib.util
-    cupy = "CuPy is installed" if importlib.util.find_spec("cupy") else "CuPy is not installed"
-    return ("CUDA is unavailable: this build of ember runs on the CPU (NumPy) only; its CUDA "
-            f"backend (CuPy on an NVIDIA GPU) is not enabled yet ({cupy}). Use device='cpu'.")
+
+def to_numpy(a):
+    """A NumPy array of the values of any device's array (a copy to the host for CuPy)."""
+    if isinstance(a, np.ndarray):
+        return a
+    get = getattr(a, "get", None)  # cupy.ndarray.get(): device-to-host copy
+    if get is not None and isinstance(a, DeviceArray):
+        return get()
+    return np.asarray(a)
+
+
+class _CupySpecial:
+    """The special functions of a CUDA device: cupyx.scipy.special's kernels."""
+
+    def __init__(self, cupy, special_module):
+        s = special_module
+        self._xp = cupy
+        self.erf, self.erfc, self.erfinv = s.erf, s.erfc, s.erfinv
+        self.lgamma, self.digamma = s.gammaln, s.digamma
+        self._polygamma = s.polygamma
+
+    def polygamma(self, n, x):
+        # cupyx broadcasts n against x, so n must be an array too
+        out = self._polygamma(self._xp.asarray(n, dtype=x.dtype), x)
+        return out.astype(x.dtype, copy=False)
+
+
+class _CudaDevice(Device):
+    """A CUDA device: arrays are cupy.ndarrays, created and copied with this GPU current."""
+
+    __slots__ = ()
+
+    def _ctx(self):
+        return self.xp.cuda.Device(self.index)
+
+    def asarray(self, data, dtype: DType | None = None):
+        with self._ctx():
+            return self.xp.asarray(data, dtype=None if dtype is None else dtype.np)
+
+    def to_host(self, a):
+        return a.get() if isinstance(a, self.xp.ndarray) else np.asarray(a)
+
+    def copy_from(self, a, source: Device):
+        xp = self.xp
+        with self._ctx():
+            if isinstance(a, xp.ndarray):  # device to device (peer copy between GPUs)
+                return xp.array(a, copy=True)
+            host = source.to_host(a)
+            return xp.array(host, copy=True)
+
+    def copy_from_host_async(self, host, stream=None):
+        """A copy of the NumPy array `host` queued on `stream` (non_blocking=True); the copy
+        overlaps computation only when `host` is in page-locked (pinned) memory."""
+        xp = self.xp
+        with self._ctx():
+            out = xp.empty(host.shape, dtype=host.dtype)
+            out.set(np.ascontiguousarray(host), stream=stream)
+            return out
+
+    def synchronize(self) -> None:
+        self.xp.cuda.Device(self.index).synchronize()
+
+
+# ------------------------------------------------------------------------------ the CUDA backend
+
+class _CudaState:
+    """What loading CuPy found: the module (None if unusable), the GPU count, and why not."""
+
+    loaded = False
+    cupy = None
+    count = 0
+    why = ""
+    peak: dict[int, int] = {}
+
+
+_cuda = _CudaState()
+_cuda_lock = threading.Lock()
+
+
+def _cuda_unavailable_message(reason: str | None = None) -> str:
+    if reason is None:
+        if _cuda.loaded:
+            reason = _cuda.why
+        else:
+            import importlib.util
+            reason = ("CuPy is installed but not loaded yet" if importlib.util.find_spec("cupy")
+                      else "CuPy is not installed")
+    return (f"CUDA is unavailable: {reason}. Install the CUDA extra (pip install 'ember[cuda]' "
+            "for CUDA 12, 'ember[cuda13]' for CUDA 13) on a machine with an NVIDIA GPU, or use "
+            "device='cpu'.")
+
+
+def load_cuda():
+    """Import CuPy and count the GPUs (once); the cupy module, or None with the reason kept for
+    the error messages. Set EMBER_DISABLE_CUDA=1 to behave as if CuPy were absent."""
+    if _cuda.loaded:
+        return _cuda.cupy
+    with _cuda_lock:
+        if _cuda.loaded:
+            return _cuda.cupy
+        import os
+        cupy, count, why = None, 0, ""
+        if os.environ.get("EMBER_DISABLE_CUDA", "") not in ("", "0"):
+            why = "disabled by EMBER_DISABLE_CUDA"
+        else:
+            try:
+                import cupy
+            except ImportError as exc:
+                cupy, why = None, f"CuPy is not installed ({exc})"
+            except Exception as exc:  # a broken install, a missing CUDA library
+                cupy, why = None, f"importing CuPy failed: {type(exc).__name__}: {exc}"
+        if cupy is not None:
+            try:
+                count = int(cupy.cuda.runtime.getDeviceCount())
+            except Exception as exc:  # no driver, driver too old, ...
+                cupy, why = None, ("CuPy is installed but the CUDA driver reported an error: "
+                                   f"{type(exc).__name__}: {exc}")
+            else:
+                if count == 0:
+                    cupy, why = None, "CuPy is installed but no CUDA device was found"
+        if cupy is not None:
+            DeviceArray.register(cupy.ndarray)
+            _install_peak_tracker(cupy)
+        _cuda.cupy, _cuda.count, _cuda.why, _cuda.loaded = cupy, count, why, True
+        return cupy
+
+
+def _install_peak_tracker(cupy) -> None:
+    """Route CuPy's allocations through its default memory pool while recording, per GPU, the
+    largest number of bytes in use right after an allocation (the peak can only be reached
+    there): max_memory_allocated()."""
+    pool = cupy.get_default_memory_pool()
+    peak = _cuda.peak
+    get_device = cupy.cuda.runtime.getDevice
+
+    def malloc(size):
+        mem = pool.malloc(size)
+        d = get_device()
+        used = pool.used_bytes()
+        if used > peak.get(d, 0):
+            peak[d] = used
+        return mem
+
+    cupy.cuda.set_allocator(malloc)
+
+
+def cuda_device_count() -> int:
+    load_cuda()
+    return _cuda.count
+
+
+def cuda_module():
+    """The cupy module, or a RuntimeError saying why CUDA is unavailable."""
+    cupy = load_cuda()
+    if cupy is None:
+        raise RuntimeError(_cuda_unavailable_message())
+    return cupy
+
+
+def cuda_peak_bytes(index: int) -> int:
+    return _cuda.peak.get(index, 0)
+
+
+def reset_cuda_peak(index: int) -> None:
+    cupy = cuda_module()
+    _cuda.peak[index] = cupy.get_default_memory_pool().used_bytes()
+
+
+def _cuda_device(index: int | None) -> Device:
+    cupy = load_cuda()
+    if index is None:
+        index = int(cupy.cuda.runtime.getDevice()) if cupy is not None else 0
+    key = ("cuda", index)
+    dev = _DEVICES.get(key)
+    if dev is not None:
+        return dev
+    if cupy is None:
+        dev = Device("cuda", index, None, why=_cuda_unavailable_message())
+    elif index >= _cuda.count:
+        dev = Device("cuda", index, None, why=_cuda_unavailable_message(
+            f"there is no CUDA device {index}: CuPy sees {_cuda.count}"))
+    else:
+        import cupyx.scipy.special
+        dev = _CudaDevice("cuda", index, cupy, special=_CupySpecial(cupy, cupyx.scipy.special))
+    _DEVICES[key] = dev
+    return dev
 
 
 cpu = Device("cpu", None, np)
@@ -329,8 +543,9 @@ def register_device(type_: str, index: int, xp) -> Device:
 
 
 def device(spec=None, index: int | None = None) -> Device:
-    """`ember.device('cpu')`, `device('cuda')`, `device('cuda:1')`, `device('cuda', 1)`;
-    `device(None)` is the default device (the CPU unless set_default_device says otherwise)."""
+    """`ember.device('cpu')`, `device('cuda')` (the current GPU), `device('cuda:1')`,
+    `device('cuda', 1)`; `device(None)` is the default device (the CPU unless
+    set_default_device says otherwise)."""
     if isinstance(spec, Device):
         return spec
     if spec is None:
@@ -356,11 +571,9 @@ def device(spec=None, index: int | None = None) -> Device:
             return registered
         raise ValueError(f"device: unknown device type {kind!r} in {spec!r}; expected 'cpu' or "
                          "'cuda'")
-    key = ("cuda", 0 if index is None else index)
-    dev = _DEVICES.get(key)
-    if dev is None:
-        dev = _DEVICES[key] = Device("cuda", key[1], None)
-    return dev
+    if index is not None and index < 0:
+        raise ValueError(f"device: negative CUDA device index {index}")
+    return _cuda_device(index)
 
 
 # ------------------------------------------------------------------------------------------- RNG
@@ -451,3 +664,18 @@ def iinfo(dtype: DType):
     return np.iinfo(dtype.np)
 
 
+
+
+# ------------------------------------------------------------------------------ CUDA matmul mode
+
+def cuda_set_float32_matmul_tf32(enabled: bool) -> bool:
+    """Let cuBLAS compute float32 matmuls with TF32 tensor cores (torch's allow_tf32); returns
+    whether this CuPy supports switching it (cupy._core's set_compute_type)."""
+    cupy = cuda_module()
+    try:
+        from cupy._core import _routines_linalg as rl
+        kind = rl.COMPUTE_TYPE_TF32 if enabled else rl.COMPUTE_TYPE_DEFAULT
+        rl.set_compute_type(cupy.float32, kind)
+    except (ImportError, AttributeError):
+        return False
+    return True

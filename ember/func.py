@@ -4,7 +4,9 @@ hessian and vmap. They compose: `grad(grad(f))` is the second derivative of a sc
 
 A transform evaluates the function at fresh leaves (or, when called inside another transform,
 at differentiable aliases of its inputs, so the outer transform sees through it) and records
-the gradient's own graph only when an outer transform needs it.
+the gradient's own graph only when something outside needs it: when the function's result
+reaches, in its graph, a tensor that requires grad other than those fresh leaves (an outer
+transform's variable through an argument or a closure, or a parameter of plain autograd).
 """
 
 from __future__ import annotations
@@ -47,6 +49,36 @@ def _trace(args: tuple, nums: tuple, fn: str) -> tuple[list, bool]:
     return args, nested
 
 
+def _watched(outputs, fresh) -> bool:
+    """Whether the graph of `outputs` reaches a tensor that requires grad other than the fresh
+    leaves a transform made: then something outside (an outer transform through a closure or an
+    undifferentiated argument, or plain autograd on a parameter) watches, and the gradients must
+    keep their graph. Iterative, each node once."""
+    fresh = {id(x) for x in fresh}
+    stack, seen = [], set()
+    for o in outputs:
+        if not isinstance(o, Tensor) or not o.requires_grad:
+            continue
+        if o.grad_fn is None:
+            if id(o) not in fresh:
+                return True
+        elif o.grad_fn not in seen:
+            seen.add(o.grad_fn)
+            stack.append(o.grad_fn)
+    while stack:
+        for e in stack.pop().next:
+            if e is None:
+                continue
+            node, nr = e
+            if nr < 0:
+                if id(node) not in fresh:
+                    return True
+            elif node not in seen:
+                seen.add(node)
+                stack.append(node)
+    return False
+
+
 def _split_aux(out, has_aux: bool, fn: str):
     if has_aux:
         if not isinstance(out, tuple) or len(out) != 2:
@@ -68,6 +100,7 @@ def grad_and_value(func, argnums=0, has_aux: bool = False):
                 raise RuntimeError("grad: the function must return a tensor with a single "
                                    f"element, got {_describe(out)}")
             inputs = [traced[i] for i in nums]
+            nested = nested or _watched((out,), inputs)
             if out.requires_grad:
                 grads = engine.grad(out, inputs, create_graph=nested, allow_unused=True)
             else:
@@ -107,12 +140,21 @@ def vjp(func, *primals, has_aux: bool = False):
         traced, nested = _trace(primals, tuple(range(len(primals))), "vjp")
         out, aux = _split_aux(func(*traced), has_aux, "vjp")
     outs = (out,) if isinstance(out, Tensor) else tuple(out)
+    for i, o in enumerate(outs):
+        if not isinstance(o, Tensor):
+            raise TypeError(f"vjp: func must return a Tensor or a tuple of Tensors, got "
+                            f"{type(o).__name__} as output {i}")
+    nested = nested or _watched(outs, traced)
 
     def vjp_fn(*cotangents):
-        if len(cotangents) == 1 and not isinstance(out, Tensor):
+        if len(cotangents) == 1 and isinstance(cotangents[0], (tuple, list)):
             cotangents = tuple(cotangents[0])
         if len(cotangents) != len(outs):
             raise RuntimeError(f"vjp_fn: expected {len(outs)} cotangents, got {len(cotangents)}")
+        for i, (o, c) in enumerate(zip(outs, cotangents)):
+            if not isinstance(c, Tensor) or tuple(c.shape) != tuple(o.shape):
+                raise RuntimeError(f"vjp_fn: cotangent {i} must be a Tensor of the output's "
+                                   f"shape {tuple(o.shape)}, got {_describe(c)}")
         pairs = [(o, c) for o, c in zip(outs, cotangents) if o.requires_grad]
         with enable_grad():
             if pairs:
@@ -129,41 +171,45 @@ def vjp(func, *primals, has_aux: bool = False):
 
 
 def _jacobian(func, argnums, has_aux, strategy: str, fn: str):
-    from .autograd.functional import jacobian
+    from .autograd import functional
 
-    def wrapper(*args):
+    def wrapper(*args, **kwargs):
         single, nums = _argnums(argnums, len(args), fn)
-        aux_box = []
-
-        def partial(*xs):
-            full = list(args)
-            for i, x in zip(nums, xs):
-                full[i] = x
-            out, aux = _split_aux(func(*full), has_aux, fn)
-            aux_box.append(aux)
-            return out
-
-        nested = any(isinstance(args[i], Tensor) and args[i].requires_grad for i in nums)
-        jac = jacobian(partial, tuple(args[i] for i in nums), create_graph=nested,
-                       strategy=strategy)
-        if isinstance(jac, tuple) and jac and isinstance(jac[0], tuple):
-            jac = tuple(j[0] if single else j for j in jac)
-        elif single:
+        with enable_grad():
+            traced, nested = _trace(args, nums, fn)
+            out, aux = _split_aux(func(*traced, **kwargs), has_aux, fn)
+            out_tuple, outs = functional._check_outputs(out, fn)
+            xs = tuple(traced[i] for i in nums)
+            nested = nested or _watched(outs, xs)
+            if strategy == "forward-mode":
+                jac = functional._jacobian_columns(outs, xs, nested, False)
+            else:
+                jac = functional._jacobian_rows(outs, xs, nested, False)
+        jac = tuple(tuple(j if nested else j.detach() for j in row) for row in jac)
+        jac = tuple(row[0] if single else row for row in jac)
+        if not out_tuple:
             jac = jac[0]
-        return (jac, aux_box[0]) if has_aux else jac
+        return (jac, aux) if has_aux else jac
 
     return wrapper
 
 
-def jacrev(func, argnums=0, has_aux: bool = False):
+def jacrev(func, argnums=0, *, has_aux: bool = False, chunk_size=None,
+           _preallocate_and_copy: bool = False):
     """The Jacobian transform by reverse mode (one backward pass per output element): shape
-    output.shape + input.shape."""
+    output.shape + input.shape (a tuple per output for a tuple of outputs, a tuple per argument
+    for a tuple of argnums). chunk_size is accepted for torch.func compatibility; the rows are
+    computed one after the other either way."""
+    _check_chunk_size(chunk_size, "jacrev")
     return _jacobian(func, argnums, has_aux, "reverse-mode", "jacrev")
 
 
-def jacfwd(func, argnums=0, has_aux: bool = False):
+def jacfwd(func, argnums=0, has_aux: bool = False, *, randomness: str = "error"):
     """The Jacobian transform column by column: one Jacobian-vector product per input element,
-    each computed exactly by the double-backward trick on top of reverse mode."""
+    each computed exactly by the double-backward trick on top of reverse mode (func is evaluated
+    once, so `randomness` has nothing to decide; it is checked and accepted for torch.func
+    compatibility)."""
+    _check_randomness(randomness, "jacfwd")
     return _jacobian(func, argnums, has_aux, "forward-mode", "jacfwd")
 
 
@@ -173,35 +219,152 @@ def hessian(func, argnums=0):
     return jacfwd(jacrev(func, argnums), argnums)
 
 
-def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=None):
-    """Map `func` over a batch dim of its arguments: in_dims says which dim of each positional
-    argument is the batch (None: not batched; an int applies to all), out_dims where the batch
-    goes in the outputs. Runs func once per batch element and stacks the results, so it
-    composes with every transform (vmap(grad(f)) gives per-example gradients)."""
+_RANDOMNESS = ("error", "different", "same")
+
+
+def _check_randomness(randomness, fn: str) -> None:
+    if randomness not in _RANDOMNESS:
+        raise ValueError(f"{fn}: randomness must be 'error', 'different' or 'same', got "
+                         f"{randomness!r}")
+
+
+def _check_chunk_size(chunk_size, fn: str) -> None:
+    if chunk_size is not None and (not isinstance(chunk_size, int) or
+                                   isinstance(chunk_size, bool) or chunk_size < 1):
+        raise ValueError(f"{fn}: chunk_size must be None or a positive int, got {chunk_size!r}")
+
+
+def _is_dim(d) -> bool:
+    return isinstance(d, int) and not isinstance(d, bool)
+
+
+def _batch_sizes(arg, dim, where: str, sizes: list) -> None:
+    """(where, size) of every batched tensor in `arg` (a Tensor, or tuples, lists and dicts of
+    them), `dim` being an int, None, or a matching structure of them."""
+    if dim is None:
+        return
+    if isinstance(arg, Tensor):
+        if not _is_dim(dim):
+            raise ValueError(f"vmap: in_dim for {where} must be an int or None, got {dim!r}")
+        if not -arg.ndim <= dim < arg.ndim:
+            raise ValueError(f"vmap: in_dim={dim} for {where} (a tensor of shape "
+                             f"{tuple(arg.shape)}) is out of range for its {arg.ndim} dims")
+        sizes.append((where, arg.shape[dim]))
+    elif isinstance(arg, (tuple, list)):
+        dims = _spread(dim, len(arg), where)
+        for i, (a, d) in enumerate(zip(arg, dims)):
+            _batch_sizes(a, d, f"{where}[{i}]", sizes)
+    elif isinstance(arg, dict):
+        dims = dim if isinstance(dim, dict) else dict.fromkeys(arg, dim)
+        if set(dims) != set(arg):
+            raise ValueError(f"vmap: in_dims for {where} has keys {sorted(dims)} but the "
+                             f"argument has keys {sorted(arg)}")
+        for k in arg:
+            _batch_sizes(arg[k], dims[k], f"{where}[{k!r}]", sizes)
+    elif _is_dim(dim):
+        raise ValueError(f"vmap: got in_dim={dim} for {where}, which is a "
+                         f"{type(arg).__name__}, not a Tensor; vmap maps over tensors only, "
+                         "so use None as the in_dim of an unbatched argument")
+    else:
+        raise ValueError(f"vmap: in_dim for {where} must be an int or None, got {dim!r}")
+
+
+def _spread(dim, n: int, where: str) -> tuple:
+    if isinstance(dim, (tuple, list)):
+        if len(dim) != n:
+            raise ValueError(f"vmap: in_dims for {where} has {len(dim)} entries for {n} "
+                             "elements")
+        return tuple(dim)
+    return (dim,) * n
+
+
+def _take(arg, dim, k: int):
+    if dim is None:
+        return arg
+    if isinstance(arg, Tensor):
+        return arg.select(dim, k)
+    if isinstance(arg, (tuple, list)):
+        return type(arg)(_take(a, d, k) for a, d in zip(arg, _spread(dim, len(arg), "")))
+    dims = dim if isinstance(dim, dict) else dict.fromkeys(arg, dim)
+    return {key: _take(v, dims[key], k) for key, v in arg.items()}
+
+
+def _stack_results(results: list, od, where: str):
     from .ops.shape import stack
 
-    def wrapper(*args):
-        dims = in_dims if isinstance(in_dims, (tuple, list)) else (in_dims,) * len(args)
-        if len(dims) != len(args):
-            raise ValueError(f"vmap: in_dims has {len(dims)} entries for {len(args)} arguments")
-        sizes = {a.shape[d] for a, d in zip(args, dims) if d is not None}
+    first = results[0]
+    if isinstance(first, Tensor):
+        if not _is_dim(od):
+            raise ValueError(f"vmap: out_dim for {where} must be an int, got {od!r}")
+        if not -(first.ndim + 1) <= od <= first.ndim:
+            raise ValueError(f"vmap: out_dim={od} for {where} (a tensor of shape "
+                             f"{tuple(first.shape)} per batch element) is out of range")
+        return stack(results, od)
+    if isinstance(first, (tuple, list)):
+        ods = od if isinstance(od, (tuple, list)) else (od,) * len(first)
+        if len(ods) != len(first):
+            raise ValueError(f"vmap: out_dims has {len(ods)} entries for {len(first)} outputs")
+        return type(first)(_stack_results([r[i] for r in results], ods[i], f"{where}[{i}]")
+                           for i in range(len(first)))
+    if isinstance(first, dict):
+        return {key: _stack_results([r[key] for r in results],
+                                    od[key] if isinstance(od, dict) else od, f"{where}[{key!r}]")
+                for key in first}
+    raise TypeError(f"vmap: func must return Tensors (or tuples, lists or dicts of them), got "
+                    f"{type(first).__name__} as {where}")
+
+
+def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=None):
+    """Map `func` over a batch dim of its arguments, as torch.func.vmap: in_dims says which dim
+    of each positional argument is the batch (None: not batched; an int applies to all; a tuple
+    gives one per argument, nested like the arguments for tuples, lists and dicts of tensors),
+    out_dims where the batch goes in the outputs. Keyword arguments are passed unbatched.
+
+    Runs func once per batch element and stacks the results, so it composes with every
+    transform (vmap(grad(f)) gives per-example gradients). randomness: 'error' refuses a func
+    that draws from the default generator, 'different' gives each element its own draws,
+    'same' one draw for all. chunk_size is accepted; the elements run one after the other."""
+    from . import backend
+
+    _check_randomness(randomness, "vmap")
+    _check_chunk_size(chunk_size, "vmap")
+    if not callable(func):
+        raise TypeError(f"vmap: func must be callable, got {type(func).__name__}")
+
+    def wrapper(*args, **kwargs):
+        if isinstance(in_dims, (tuple, list)):
+            dims = tuple(in_dims)
+            if len(dims) != len(args):
+                raise ValueError(f"vmap: in_dims has {len(dims)} entries for {len(args)} "
+                                 "positional arguments")
+        elif _is_dim(in_dims) or in_dims is None:
+            dims = (in_dims,) * len(args)
+        else:
+            raise ValueError(f"vmap: in_dims must be an int, None or a tuple, got {in_dims!r}")
+        sizes = []
+        for i, (a, d) in enumerate(zip(args, dims)):
+            _batch_sizes(a, d, f"argument {i}", sizes)
         if not sizes:
-            raise ValueError("vmap: at least one argument must be batched (in_dims not None)")
-        if len(sizes) > 1:
-            raise ValueError(f"vmap: the batched arguments have different batch sizes "
-                             f"{sorted(sizes)}")
-        (n,) = sizes
+            raise ValueError("vmap: at least one argument must be batched (a Tensor with an "
+                             "in_dim that is not None)")
+        if len({n for _, n in sizes}) > 1:
+            listed = ", ".join(f"{w}: {n}" for w, n in sizes)
+            raise ValueError(f"vmap: the batched arguments have different batch sizes ({listed})")
+        n = sizes[0][1]
+        if n == 0:
+            raise ValueError(f"vmap: the batch dim of {sizes[0][0]} has size 0; there is "
+                             "nothing to map over")
+        state = backend.get_rng_state() if randomness != "different" else None
         results = []
         for k in range(n):
-            call = [a.select(d, k) if d is not None else a for a, d in zip(args, dims)]
-            results.append(func(*call))
-        first = results[0]
-        if isinstance(first, Tensor):
-            return stack(results, out_dims)
-        if isinstance(first, tuple):
-            od = out_dims if isinstance(out_dims, (tuple, list)) else (out_dims,) * len(first)
-            return tuple(stack([r[i] for r in results], od[i]) for i in range(len(first)))
-        raise TypeError(f"vmap: func must return a Tensor or a tuple of Tensors, got "
-                        f"{type(first).__name__}")
+            if randomness == "same":
+                backend.set_rng_state(state)
+            results.append(func(*(_take(a, d, k) for a, d in zip(args, dims)), **kwargs))
+            if randomness == "error" and backend.get_rng_state() != state:
+                raise RuntimeError("vmap: func called a random function (the default "
+                                   "generator advanced) under randomness='error'; pass "
+                                   "randomness='different' for independent draws per batch "
+                                   "element or 'same' for one draw shared by all")
+        return _stack_results(results, out_dims, "output")
 
     return wrapper

@@ -1,5 +1,11 @@
 """Test configuration: EMBER_TEST_DEVICE=cuda reruns the suite on a GPU (CUDA-only tests skip
-cleanly where there is none)."""
+cleanly where there is none).
+
+EMBER_TEST_DEVICE: cpu (the default), fake (a NumPy-backed second device, see below), cuda or
+cuda:N. With cuda where CUDA is unavailable, every test is skipped with the reason (CuPy not
+installed / no GPU / the driver's error) rather than failing at collection. Tests marked
+`@pytest.mark.cuda` (or decorated with `requires_cuda`) run only where CUDA is available.
+"""
 
 import os
 
@@ -14,15 +20,50 @@ FAKE = ember.backend.register_device("fake", 0, np)
 DEVICE = os.environ.get("EMBER_TEST_DEVICE", "cpu")
 if DEVICE == "fake":
     DEVICE = "fake:0"
-# set before the test modules are collected, so their module-level tensors live there too
-ember.set_default_device(None if DEVICE == "cpu" else DEVICE)
+if DEVICE.split(":")[0] not in ("cpu", "fake", "cuda"):
+    raise pytest.UsageError(f"EMBER_TEST_DEVICE={DEVICE!r}: expected cpu, fake or cuda[:N]")
 
 
 def cuda_available() -> bool:
-    return ember.device("cuda").available
+    return ember.cuda.is_available()
 
+
+def _cuda_reason() -> str:
+    try:
+        ember.device(DEVICE if DEVICE.startswith("cuda") else "cuda").check_available()
+    except RuntimeError as exc:
+        return str(exc)
+    return ""
+
+
+# EMBER_TEST_DEVICE=cuda without a usable GPU: run nothing, and say why (see pytest_collection_
+# modifyitems); the tests are collected on the CPU so that collection itself cannot fail.
+CUDA_SKIP_REASON = _cuda_reason() if DEVICE.startswith("cuda") else ""
+if CUDA_SKIP_REASON:
+    DEVICE = "cpu"
+# set before the test modules are collected, so their module-level tensors live there too
+ember.set_default_device(None if DEVICE == "cpu" else DEVICE)
 
 requires_cuda = pytest.mark.skipif(not cuda_available(), reason="needs CUDA (a GPU and CuPy)")
+requires_no_cuda = pytest.mark.skipif(cuda_available(),
+                                      reason="checks the behaviour where CUDA is unavailable")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "cuda: needs a CUDA device (skipped where there is none)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if CUDA_SKIP_REASON:
+        skip_all = pytest.mark.skip(reason=f"EMBER_TEST_DEVICE=cuda: {CUDA_SKIP_REASON}")
+        for item in items:
+            item.add_marker(skip_all)
+        return
+    if not cuda_available():
+        skip = pytest.mark.skip(reason=f"needs CUDA: {_cuda_reason()}")
+        for item in items:
+            if item.get_closest_marker("cuda") is not None:
+                item.add_marker(skip)
 
 
 @pytest.fixture

@@ -183,3 +183,20 @@ def test_log_likelihood():
     x = _x((5, 2))
     assert stats.log_likelihood(d, _t(x)).item() == pytest.approx(
         st.norm([0, 1], [1, 2]).logpdf(x).sum())
+
+
+def test_gradients_of_moments_median_and_log_likelihood():
+    v = _t(_x((3, 6), seed=7), grad=True)
+    assert gradcheck(lambda a: stats.mean(a, 1), (v,))
+    assert gradcheck(lambda a: stats.var(a, 1), (v,))
+    assert gradcheck(lambda a: stats.var(a, None, correction=0), (v,))
+    assert gradcheck(lambda a: stats.std(a, 0), (v,))
+    assert gradcheck(lambda a: stats.median(a, 1).values, (v,))
+    assert gradcheck(lambda a: stats.median(a), (v,))
+    loc, scale = _t([0.3, -0.2], grad=True), _t([1.1, 0.7], grad=True)
+    data = _t(_x((8, 2), seed=8))
+    assert gradcheck(lambda m, s: stats.log_likelihood(D.Normal(m, s), data), (loc, scale))
+    # d/dloc sum log N(x; loc, s) = sum(x - loc) / s^2
+    stats.log_likelihood(D.Normal(loc, scale), data).backward()
+    np.testing.assert_allclose(to_numpy(loc.grad), (to_numpy(data) - [0.3, -0.2]).sum(0)
+                               / np.array([1.1, 0.7]) ** 2)

@@ -7,7 +7,7 @@ import pytest
 
 import ember
 
-from .conftest import to_numpy
+from .conftest import requires_no_cuda, to_numpy
 
 # ------------------------------------------------------------------------------------ creation
 
@@ -256,6 +256,7 @@ def test_devices():
         ember.device("tpu")
 
 
+@requires_no_cuda
 def test_cuda_is_unavailable_with_a_reason():
     with pytest.raises(RuntimeError, match="CUDA is unavailable.*CuPy"):
         ember.zeros(2, device="cuda")
@@ -379,6 +380,7 @@ def test_setitem_with_values_and_masks():
     assert x.tolist() == [[1, 1, 1, 0], [0, 5, -1, 1], [0, 0, 0, 2]]
 
 
+@requires_no_cuda
 def test_cuda_queries_without_a_gpu():
     assert ember.cuda.is_available() is False and ember.cuda.device_count() == 0
     for call in (ember.cuda.current_device, ember.cuda.get_device_name, ember.cuda.synchronize,

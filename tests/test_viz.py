@@ -93,3 +93,31 @@ def test_render_to_svg_with_graphviz(tmp_path):
     loss, params = two_layer_mlp()
     path = ember.viz.draw_graph(loss, params=params).render(str(tmp_path / "mlp.svg"))
     assert open(path).read().lstrip().startswith(("<?xml", "<svg"))
+
+
+def test_draw_graph_of_an_nn_mlp_labels_its_parameters_by_dotted_name():
+    from ember import nn
+
+    ember.manual_seed(1)
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    x, y = ember.randn(5, 3), ember.randn(5, 2)
+    loss = nn.functional.mse_loss(model(x), y)
+    params = dict(model.named_parameters())
+    labels, edges = parse_dot(ember.viz.draw_graph(loss, params=params).source)
+    leaves = {v.split("\\n")[0]: k for k, v in labels.items() if k.startswith("leaf")}
+    assert sorted(leaves) == ["0.bias", "0.weight", "2.bias", "2.weight"]
+    assert labels[leaves["0.weight"]] == "0.weight\\n4x3 float32\\nrequires_grad"
+    ops = sorted(v for k, v in labels.items() if k.startswith("op"))
+    assert "ReluBackward0" in ops and "MeanBackward0" in ops
+    # each layer's weight and bias feed the same op, and the first layer's op feeds the relu
+    targets = {name: [labels[t] for s, t in edges if s == node] for name, node in leaves.items()}
+    first = {t for s, t in edges if s == leaves["0.weight"]}
+    assert first == {t for s, t in edges if s == leaves["0.bias"]}
+    assert [labels[t] for s, t in edges if s in first] == ["ReluBackward0"]
+    assert all(len(v) == 1 for v in targets.values())
+    # every op is reachable from the leaves and leads to the output
+    reach, frontier = set(), set(leaves.values())
+    while frontier:
+        reach |= frontier
+        frontier = {t for s, t in edges if s in frontier} - reach
+    assert "output" in reach and all(k in reach for k in labels if k.startswith("op"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 
+from .. import backend
 from ..tensor import Tensor, _make
 from . import grad_mode
 from .function import Node, anomaly
@@ -120,6 +121,13 @@ def _call_hooks(hooks: dict, grad):
     for hook in list(hooks.values()):
         result = hook(grad)
         if result is not None:
+            if not isinstance(result, Tensor) or result._data.shape != grad._data.shape:
+                got = (f"a tensor of shape {tuple(result._data.shape)}"
+                       if isinstance(result, Tensor) else type(result).__name__)
+                name = getattr(hook, "__qualname__", type(hook).__name__)
+                raise RuntimeError(f"hook '{name}' has changed the size of value: it returned "
+                                   f"{got} for a gradient of shape {tuple(grad._data.shape)} "
+                                   "(a hook may return None or a Tensor of the same shape)")
             grad = result
     return grad
 
@@ -360,7 +368,7 @@ def _owned(g: Tensor, shared: set) -> Tensor:
     (a view such as a broadcast gradient, the caller's own gradient, or an array already stored
     for another tensor in this pass), so that in-place changes to one .grad never reach another."""
     data = g._data
-    if data.base is not None or id(data) in shared or not data.flags.writeable:
+    if data.base is not None or id(data) in shared or not backend.is_writeable(data):
         data = data.copy()
     shared.add(id(data))
     if g.grad_fn is None and data is g._data:
@@ -391,7 +399,7 @@ def _user_frame(trace: list) -> str:
     ember_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     for frame in reversed(trace):
         line = frame.strip().splitlines()[0]
-        if ember_dir not in line:
+        if ember_dir + os.sep not in line:
             return frame.rstrip()
     return trace[-1].rstrip() if trace else ""
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import warnings
 
+from .. import backend
 from ..tensor import Tensor, _make
 from . import engine
 from .grad_mode import enable_grad, no_grad
@@ -37,7 +38,7 @@ def _numerical_jacobians(func, inputs, diff_pos, out_sizes, eps):
     jac = [[None] * len(diff_pos) for _ in out_sizes]
     for col, pos in enumerate(diff_pos):
         x = inputs[pos]
-        if not x._data.flags.writeable:
+        if not backend.is_writeable(x._data):
             raise ValueError(f"gradcheck: input {pos} must be writable (not an expanded view); "
                              "pass a clone()")
         xp = x._device.xp
@@ -55,6 +56,13 @@ def _numerical_jacobians(func, inputs, diff_pos, out_sizes, eps):
             for o in range(len(out_sizes)):
                 jac[o][col][:, k] = (plus[o] - minus[o]) / (2 * eps)
     return jac
+
+
+def _refuse(fn: str, **checks) -> None:
+    for name, wanted in checks.items():
+        if wanted:
+            raise NotImplementedError(f"{fn}: {name}=True is not supported (ember has no "
+                                      "forward-mode AD or batched gradients)")
 
 
 def _analytical_jacobians(outputs, inputs, diff_pos, out_index):
@@ -85,13 +93,24 @@ def _analytical_jacobians(outputs, inputs, diff_pos, out_index):
 
 def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
               raise_exception: bool = True, nondet_tol: float = 0.0,
-              check_undefined_grad: bool = True, fast_mode: bool = False) -> bool:
+              check_undefined_grad: bool = True, check_grad_dtypes: bool = False,
+              check_batched_grad: bool = False, check_batched_forward_grad: bool = False,
+              check_forward_ad: bool = False, check_backward_ad: bool = True,
+              fast_mode: bool = False, masked=None) -> bool:
     """Check the gradients of `func` at `inputs` (the tensors that require grad) against finite
     differences: every Jacobian entry must satisfy |analytic - numeric| <= atol + rtol |numeric|.
 
     Returns True, or raises GradcheckError naming the output, the input and the worst element
-    (raise_exception=False returns False instead).
+    (raise_exception=False returns False instead). torch.autograd.gradcheck's keywords are
+    accepted (check_grad_dtypes holds by construction: the engine casts every gradient to its
+    input's dtype, as PyTorch's does); ember has no forward-mode AD or batched gradients, so
+    asking for those checks raises.
     """
+    _refuse("gradcheck", check_batched_grad=check_batched_grad,
+            check_batched_forward_grad=check_batched_forward_grad,
+            check_forward_ad=check_forward_ad)
+    if not check_backward_ad:
+        return True
     inputs = _as_tuple(inputs)
     diff_pos = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
     if not diff_pos:
@@ -143,12 +162,19 @@ def _unravel(i: int, shape) -> tuple:
 
 def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: float = 1e-5,
                   rtol: float = 1e-3, raise_exception: bool = True, nondet_tol: float = 0.0,
-                  gen_non_contig_grad_outputs: bool = False, seed: int = 0) -> bool:
+                  gen_non_contig_grad_outputs: bool = False, check_undefined_grad: bool = True,
+                  check_grad_dtypes: bool = False, check_batched_grad: bool = False,
+                  check_fwd_over_rev: bool = False, check_rev_over_rev: bool = True,
+                  fast_mode: bool = False, masked: bool = False, seed: int = 0) -> bool:
     """gradcheck of the gradient: the second derivatives of `func`, through the vector-Jacobian
     product with `grad_outputs` (random ones by default), against finite differences of the
     first derivatives computed with create_graph=True."""
     from .. import backend
 
+    _refuse("gradgradcheck", check_batched_grad=check_batched_grad,
+            check_fwd_over_rev=check_fwd_over_rev)
+    if not check_rev_over_rev:
+        return True
     inputs = _as_tuple(inputs)
     diff_pos = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
     outputs = _outputs(func, inputs)

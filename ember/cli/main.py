@@ -1,6 +1,6 @@
 """The `ember` command: `ember demo`, `ember train`, `ember eval`, `ember optimizers`,
-`ember info`. A mistake in the arguments exits with status 2 and one line saying what is wrong
-(the traceback only with --debug)."""
+`ember info`, `ember bench`. A mistake in the arguments exits with status 2 and one line saying
+what is wrong (the traceback only with --debug)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ COMMANDS = {
     "eval": "evaluate a checkpoint written by `ember train`",
     "optimizers": "race the optimizers on a test function and draw their paths",
     "info": "ember's version, NumPy and its BLAS, CUDA",
+    "bench": "CPU-vs-GPU benchmarks: matmul GFLOP/s, MLP and CNN training steps",
 }
 
 
@@ -25,9 +26,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _module(name: str):
-    from . import demo, evaluate, info, optimizers, train
+    from . import bench, demo, evaluate, info, optimizers, train
     return {"demo": demo, "train": train, "eval": evaluate, "optimizers": optimizers,
-            "info": info}[name]
+            "info": info, "bench": bench}[name]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -3,8 +3,8 @@
 Every family has batch_shape / event_shape, sample and (where reparameterisable) rsample,
 log_prob, cdf / icdf where closed-form, entropy (nats, or `entropy(base=2)` for bits), mean,
 mode, variance, stddev, support and arg_constraints, and parameter validation on by default.
-Beyond PyTorch: Dirac (a point mass), entropies in any base, Gamma/Chi2/Poisson cdfs, exact
-implicit reparameterisation for Gamma, Beta, Dirichlet and StudentT, closed-form
+Beyond PyTorch: Dirac (a point mass), entropies in any base, Gamma/Chi2/Poisson/Binomial cdfs,
+exact implicit reparameterisation for Gamma, Beta, Dirichlet and StudentT, closed-form
 maximum-likelihood `Family.fit(x)`, `GaussianMixture.fit(x, k)` by EM, and
 `kl_divergence_mc`.
 """

@@ -56,13 +56,16 @@ class Categorical(Distribution):
         constraints.real, 1)}
     has_enumerate_support = True
 
-    def __init__(self, probs=None, logits=None, validate_args=None):
-        value = _param("Categorical", probs, logits)
+    def __init__(self, probs=None, logits=None, validate_args=None, *, _owner=None):
+        # _owner: the distribution built on this one (OneHotCategorical, Multinomial), named
+        # in the errors instead
+        owner = _owner or type(self).__name__
+        value = _param(owner, probs, logits)
         if probs is not None:
             validate = Distribution._validate_args if validate_args is None else validate_args
             if validate and not bool(((value >= 0).all(-1) & (value.sum(-1) > 0)).all()):
                 raise ValueError(f"Expected parameter probs (Tensor of shape "
-                                 f"{tuple(value.shape)}) of distribution {type(self).__name__} "
+                                 f"{tuple(value.shape)}) of distribution {owner} "
                                  f"to satisfy the constraint Simplex() (non-negative weights "
                                  f"with a positive sum), but found invalid values:\n"
                                  f"{value.detach()}")
@@ -158,7 +161,8 @@ class OneHotCategorical(Distribution):
     has_enumerate_support = True
 
     def __init__(self, probs=None, logits=None, validate_args=None):
-        self._categorical = Categorical(probs, logits, validate_args=validate_args)
+        self._categorical = Categorical(probs, logits, validate_args=validate_args,
+                                        _owner=type(self).__name__)
         super().__init__(self._categorical.batch_shape, (self._categorical._num_events,),
                          validate_args=validate_args)
 
@@ -225,7 +229,8 @@ class Multinomial(Distribution):
             raise ValueError(f"Multinomial: total_count must be a non-negative int, got "
                              f"{total_count!r}")
         self.total_count = total_count
-        self._categorical = Categorical(probs, logits, validate_args=validate_args)
+        self._categorical = Categorical(probs, logits, validate_args=validate_args,
+                                        _owner=type(self).__name__)
         super().__init__(self._categorical.batch_shape, (self._categorical._num_events,),
                          validate_args=validate_args)
 

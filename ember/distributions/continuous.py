@@ -16,7 +16,6 @@ from ..tensor import Tensor
 from . import constraints
 from .distribution import Distribution
 from .utils import (
-    as_tensor,
     broadcast_all,
     data_tensor,
     host,
@@ -88,7 +87,7 @@ class Normal(Distribution):
         return 0.5 * (1 + ((value - self.loc) / (self.scale * math.sqrt(2))).erf())
 
     def icdf(self, value):
-        value = as_tensor(value, self.loc)
+        value = self._level(value, self.loc)
         return self.loc + self.scale * (2 * value - 1).erfinv() * math.sqrt(2)
 
     def _entropy(self):
@@ -152,7 +151,7 @@ class Uniform(Distribution):
         return ((value - self.low) / (self.high - self.low)).clamp(0, 1)
 
     def icdf(self, value):
-        value = as_tensor(value, self.low)
+        value = self._level(value, self.low)
         return value * (self.high - self.low) + self.low
 
     def _entropy(self):
@@ -206,7 +205,7 @@ class Exponential(Distribution):
         return 1 - (-self.rate * value).exp()
 
     def icdf(self, value):
-        return -(-as_tensor(value, self.rate)).log1p() / self.rate
+        return -(-self._level(value, self.rate)).log1p() / self.rate
 
     def _entropy(self):
         return 1.0 - self.rate.log()
@@ -259,7 +258,7 @@ class Laplace(Distribution):
         return 0.5 - 0.5 * d.sign() * (-d.abs() / self.scale).expm1()
 
     def icdf(self, value):
-        t = as_tensor(value, self.loc) - 0.5
+        t = self._level(value, self.loc) - 0.5
         return self.loc - self.scale * t.sign() * (-2 * t.abs()).log1p()
 
     def _entropy(self):
@@ -313,7 +312,7 @@ class Cauchy(Distribution):
         return ((value - self.loc) / self.scale).atan() / math.pi + 0.5
 
     def icdf(self, value):
-        return (math.pi * (as_tensor(value, self.loc) - 0.5)).tan() * self.scale + self.loc
+        return (math.pi * (self._level(value, self.loc) - 0.5)).tan() * self.scale + self.loc
 
     def _entropy(self):
         return math.log(4 * math.pi) + self.scale.log()
@@ -360,7 +359,7 @@ class Gumbel(Distribution):
         return (-(-(value - self.loc) / self.scale).exp()).exp()
 
     def icdf(self, value):
-        return self.loc - self.scale * (-as_tensor(value, self.loc).log()).log()
+        return self.loc - self.scale * (-self._level(value, self.loc).log()).log()
 
     def _entropy(self):
         return self.scale.log() + (1 + _EULER)

@@ -69,7 +69,7 @@ class Dirac(Distribution):
     def icdf(self, value):
         if self._event_dim:
             raise NotImplementedError("Dirac.icdf is defined for scalar points (event_dim 0)")
-        value = as_tensor(value, self.loc)
+        value = self._level(value, self.loc)
         return self.loc + value.new_zeros(tuple(value.shape))
 
     def _entropy(self):

@@ -179,6 +179,19 @@ class Binomial(Distribution):
         # k log p + (n - k) log(1 - p) = k logits - n softplus(logits)
         return log_binom + k * lg - n * softplus(lg)
 
+    def cdf(self, value):
+        """P(X <= value): the finite sum of the pmf over 0, ..., floor(value) (beyond
+        PyTorch), differentiable in probs / logits."""
+        value = self._value(value, self._param)
+        top = int(self.total_count.max().item()) if self.total_count.numel() else 0
+        k = arange(top + 1, dtype=self._param.dtype)  # along a new last dim
+        n, lg = self.total_count.unsqueeze(-1), self.logits.unsqueeze(-1)
+        kk = k.clamp(max=n)
+        log_binom = (n + 1).lgamma() - (kk + 1).lgamma() - (n - kk + 1).lgamma()
+        lp = log_binom + kk * lg - n * softplus(lg)
+        keep = (k <= n) & (k <= value.floor().unsqueeze(-1))
+        return lp.exp().where(keep, 0.0).sum(-1).clamp(max=1.0)
+
     def _entropy(self):
         k = self._grid()
         inside = k <= self.total_count  # total_count may differ across the batch

@@ -201,6 +201,18 @@ class Distribution:
             self._validate_sample(value)
         return value
 
+    def _level(self, value, like: Tensor | None = None) -> Tensor:
+        """The argument of icdf as a Tensor, checked to be probabilities in [0, 1] while
+        validation is on (PyTorch does not check, and returns nan or a wrong number)."""
+        value = as_tensor(value, like)
+        if self._validate_args:
+            with no_grad():
+                bad = (value < 0) | (value > 1) | value.isnan()
+                if bool(bad.any()):
+                    raise ValueError(f"{type(self).__name__}.icdf: value must be probabilities "
+                                     f"in [0, 1], but found {value[bad].detach().tolist()}")
+        return value
+
     def _validate_sample(self, value: Tensor) -> None:
         n = len(self._event_shape)
         if n and tuple(value.shape[value.ndim - n:]) != self._event_shape:

@@ -85,7 +85,7 @@ class Gamma(Distribution):
         return GammaInc.apply(self.concentration, self.rate * value, False)
 
     def icdf(self, value):
-        return GammaIncInv.apply(self.concentration, as_tensor(value, self.rate)) / self.rate
+        return GammaIncInv.apply(self.concentration, self._level(value, self.rate)) / self.rate
 
     def _entropy(self):
         a = self.concentration

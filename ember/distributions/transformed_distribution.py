@@ -9,7 +9,7 @@ from .continuous import Normal, _fit_data
 from .distribution import Distribution
 from .independent import Independent
 from .transforms import ComposeTransform, ExpTransform, Transform
-from .utils import as_tensor, sum_rightmost
+from .utils import sum_rightmost
 
 __all__ = ["LogNormal", "TransformedDistribution"]
 
@@ -127,7 +127,7 @@ class TransformedDistribution(Distribution):
         return self._monotonize_cdf(self.base_dist.cdf(value))
 
     def icdf(self, value):
-        value = self._monotonize_cdf(as_tensor(value, _param_like(self)))
+        value = self._monotonize_cdf(self._level(value, _param_like(self)))
         value = self.base_dist.icdf(value)
         for t in self.transforms:
             value = t(value)

@@ -502,7 +502,10 @@ def lu_factor_array(xp, a, pivot: bool = True):
     piv = xp.zeros((nb, k), dtype=xp.int32)
     info = xp.zeros(nb, dtype=xp.int32)
     for j in range(k):
-        p = (xp.argmax(xp.abs(lu[:, j:, j]), axis=1) + j) if pivot else xp.full(nb, j)
+        col = lu[:, j:, j]
+        # LAPACK's pivot (i?amax): the largest |Re| + |Im| for complex, |x| for real
+        mag = xp.abs(col.real) + xp.abs(col.imag) if xp.iscomplexobj(col) else xp.abs(col)
+        p = (xp.argmax(mag, axis=1) + j) if pivot else xp.full(nb, j)
         piv[:, j] = p + 1
         if pivot:
             top = lu[rows, j, :].copy()

@@ -133,8 +133,12 @@ def dist(input, other, p=2) -> Tensor:
     if not isinstance(input, Tensor) or not isinstance(other, Tensor):
         raise TypeError(f"{fn}: expected Tensors, got {type(input).__name__} and "
                         f"{type(other).__name__}")
-    diff = to_float(input) - to_float(other)
-    return vector_norm(diff, p)
+    for x in (input, other):
+        if x.dtype.category < 2:  # as PyTorch: a norm needs floating point (or complex)
+            raise RuntimeError(f"{fn}: expected floating point or complex tensors, got "
+                               f"{input.dtype.name} and {other.dtype.name} (shapes "
+                               f"{shape_str(input.shape)} and {shape_str(other.shape)})")
+    return vector_norm(input - other, p)
 
 
 def cdist(x1, x2, p: float = 2.0, compute_mode=None) -> Tensor:

@@ -6,7 +6,7 @@ ember.linalg.cosine_similarity is the same function with dim=-1 (vectors along t
 
 from __future__ import annotations
 
-from ..ops._util import to_float, wrap_dim
+from ..ops._util import wrap_dim
 from ..ops.elementwise import atan2
 from ..ops.reduce import vector_norm
 from ..ops.shape import broadcast_tensors
@@ -18,7 +18,11 @@ def _pair(fn: str, x1, x2):
     if not isinstance(x1, Tensor) or not isinstance(x2, Tensor):
         raise TypeError(f"{fn}: expected Tensors, got {type(x1).__name__} and "
                         f"{type(x2).__name__}")
-    x1, x2 = to_float(x1), to_float(x2)
+    for x in (x1, x2):
+        if x.dtype.category != 2:  # as PyTorch: no silent cast of integers, no complex
+            raise RuntimeError(f"{fn}: expected real floating point tensors, got "
+                               f"{x1.dtype.name} and {x2.dtype.name} (shapes "
+                               f"{shape_str(x1.shape)} and {shape_str(x2.shape)})")
     if x1.dtype is not x2.dtype:
         from .. import backend
         common = backend.promote_types(x1.dtype, x2.dtype)

@@ -26,12 +26,14 @@ from ._common import (
     check_same_dtype,
     check_square,
     eps_of,
+    imag_part,
     inv_ex_result,
     keep_outputs,
     lstsq_result,
     numerical_rank,
     raise_if_singular,
     real_only,
+    real_part,
     singular_values,
     slogdet_result,
     solve_ex_result,
@@ -471,7 +473,11 @@ def lstsq(A, B, rcond=None, *, driver=None):
     full_rank = bool((rank == min(m, n)).all())
     if driver != "gelsy" and m > n and (full_rank or driver == "gels"):
         r = A @ X - Bm
-        residuals = (r.abs() ** 2 if r.dtype.is_complex else r * r).sum(-2)
+        if r.dtype.is_complex:
+            re, im = real_part(r), imag_part(r)
+            residuals = (re * re + im * im).sum(-2)
+        else:
+            residuals = (r * r).sum(-2)
     else:
         residuals = empty
     rank_t = (_make(xp.zeros((0,), dtype=xp.int64), A._device) if driver == "gels" else

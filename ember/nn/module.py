@@ -350,25 +350,29 @@ class Module:
         fn(self)
         return self
 
-    def _apply_to_tensors(self, convert) -> Module:
+    def _apply_to_tensors(self, convert, device=None) -> Module:
         """Replace every parameter's and buffer's array by convert(array) in place, keeping the
-        Parameter objects (so an optimizer built before still holds them)."""
+        Parameter objects (so an optimizer built before still holds them); with `device`, the
+        tensors are marked as living there (convert put their arrays there)."""
         for m in self.modules():
             for p in m._parameters.values():
                 if p is None:
                     continue
                 new = convert(p)
-                if new is not p._data:
+                moved = device is not None and p._device is not device
+                if new is not p._data or moved:
                     p._data = new
                     p._vc = [0]
+                    if moved:
+                        p._device = device
                 if p._grad is not None:
                     g = convert(p._grad)
                     p._grad = _make(g, p._device)
             for name, b in m._buffers.items():
                 if b is not None:
                     new = convert(b)
-                    if new is not b._data:
-                        m._buffers[name] = _make(new, b._device)
+                    if new is not b._data or (device is not None and b._device is not device):
+                        m._buffers[name] = _make(new, device or b._device)
         return self
 
     def to(self, *args, **kwargs) -> Module:
@@ -389,7 +393,7 @@ class Module:
                 data = device.asarray(t._device.to_host(data))
             return data
 
-        return self._apply_to_tensors(convert)
+        return self._apply_to_tensors(convert, device)
 
     def float(self) -> Module:
         return self.to(backend.float32)

@@ -251,7 +251,7 @@ def commit_inplace(self: Tensor, result: Tensor) -> Tensor:
 
 
 def _writable(op: str, self: Tensor) -> None:
-    if not self._data.flags.writeable:
+    if not backend.is_writeable(self._data):
         raise RuntimeError(f"{op}: unsupported operation: more than one element of the written-to "
                            "tensor refers to a single memory location (an expanded or "
                            "broadcast view). Please clone() the tensor before performing the "

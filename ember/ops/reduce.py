@@ -504,11 +504,11 @@ class VectorNorm(Op):
         a = xp.abs(x)
         if ord == math.inf:
             return xp.amax(a, axis=dims, keepdims=keepdim) if a.size else \
-                xp.zeros(_kept_shape(x.shape, dims, keepdim), x.dtype)
+                xp.zeros(_kept_shape(x.shape, dims, keepdim), a.dtype)
         if ord == -math.inf:
             return xp.amin(a, axis=dims, keepdims=keepdim)
         if ord == 0:
-            return xp.sum(a != 0, axis=dims, keepdims=keepdim).astype(x.dtype)
+            return xp.sum(a != 0, axis=dims, keepdims=keepdim).astype(a.dtype)  # real for complex x
         if ord == 1:
             return xp.sum(a, axis=dims, keepdims=keepdim)
         if ord == 2:

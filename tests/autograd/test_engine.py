@@ -531,3 +531,68 @@ def test_gradcheck_perturbs_inputs_of_any_memory_layout():
     x._data = data.copy(order="F")
     assert not x._data.flags.c_contiguous
     assert gradcheck(lambda t: (t * t).sum(), [x])
+
+
+def test_anomaly_mode_catches_a_nan_from_p_log_p_and_names_the_line():
+    # the entropy term p * log(p) at an invalid p < 0: log gives nan, and so does the gradient
+    # that MulBackward0 sends back to p (g * log(p))
+    p = ember.tensor([-0.5, 0.5], requires_grad=True)
+    with ember.autograd.set_detect_anomaly(True):
+        entropy = -(p * ember.log(p)).sum()  # the nan starts here
+        with pytest.raises(RuntimeError) as info:
+            entropy.backward()
+    message = str(info.value)
+    assert "Function 'MulBackward0' returned nan values in its 0th output" in message
+    assert "test_engine.py" in message and "the nan starts here" in message
+    assert p.grad is None
+
+
+def test_a_hook_changing_the_gradient_shape_is_refused_clearly():
+    x = ember.ones(2, requires_grad=True)
+    h = x * 2
+
+    def widen(g):
+        return ember.ones(3)
+
+    h.register_hook(widen)
+    with pytest.raises(RuntimeError, match=r"hook '.*widen' has changed the size of value: it "
+                                           r"returned a tensor of shape \(3,\) for a gradient "
+                                           r"of shape \(2,\)"):
+        h.sum().backward()
+    leaf = ember.ones(2, requires_grad=True)
+    leaf.register_hook(lambda g: 1.0)
+    with pytest.raises(RuntimeError, match="returned float for a gradient of shape"):
+        (leaf * 2).sum().backward()
+    # a hook that returns a gradient of the right shape may also be seen by create_graph
+    y = ember.tensor([2.0], requires_grad=True)
+    cube = y ** 3
+    cube.register_hook(lambda g: g * 2)
+    (g,) = ember.autograd.grad(cube.sum(), y, create_graph=True)
+    assert g.item() == 24.0  # 2 * 3 y^2
+    (gg,) = ember.autograd.grad(g.sum(), y)
+    assert gg.item() == 24.0  # 2 * 6 y
+
+
+def test_gradcheck_takes_torchs_keywords_and_refuses_checks_it_cannot_make():
+    x = ember.tensor(np.array([0.5, 1.5]), requires_grad=True)
+    assert gradcheck(lambda t: t * t, [x], check_grad_dtypes=True, check_undefined_grad=True,
+                     fast_mode=False, masked=None)
+    assert ember.autograd.gradgradcheck(lambda t: t ** 3, [x], check_grad_dtypes=True,
+                                        check_rev_over_rev=True)
+
+    class WrongDtype(Function):
+        @staticmethod
+        def forward(ctx, t):
+            return t * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return (g * 2).float()
+
+    # as in PyTorch, the engine casts a gradient to its input's dtype
+    (g,) = ember.autograd.grad(WrongDtype.apply(x).sum(), x)
+    assert g.dtype == ember.float64
+    with pytest.raises(NotImplementedError, match="check_forward_ad=True is not supported"):
+        gradcheck(lambda t: t, [x], check_forward_ad=True)
+    with pytest.raises(NotImplementedError, match="check_batched_grad=True"):
+        ember.autograd.gradgradcheck(lambda t: t, [x], check_batched_grad=True)

@@ -253,3 +253,206 @@ def test_gradgradcheck_on_every_family(family, fn, shapes):
     rng = np.random.default_rng(5)
     inputs = [ember.tensor(rng.normal(size=s), requires_grad=True) for s in shapes]
     assert ember.autograd.gradgradcheck(fn, inputs)
+
+
+# ------------------------------------------------------- transforms nested through closures
+
+
+def test_nested_transforms_see_variables_of_the_outer_transform():
+    x0, y0 = t([1.0, 2.0]), t([3.0, 5.0])
+    yv = to_numpy(y0)
+    # d/dy sum(d/dx sum(x * y^2)) = d/dy sum(y^2) = 2y: the inner grad must keep its graph
+    # although its own argument x does not require grad (y reaches it through a closure) ...
+    through_closure = grad(lambda y: grad(lambda x: (x * y * y).sum())(x0).sum())(y0)
+    np.testing.assert_allclose(to_numpy(through_closure), 2 * yv, rtol=1e-14)
+    # ... or through an argument it does not differentiate
+    through_argument = grad(lambda y: grad(lambda x, z: (x * z * z).sum())(x0, y).sum())(y0)
+    np.testing.assert_allclose(to_numpy(through_argument), 2 * yv, rtol=1e-14)
+    jac = grad(lambda y: jacrev(lambda x: x * y * y)(x0).sum())(y0)
+    np.testing.assert_allclose(to_numpy(jac), 2 * yv, rtol=1e-14)
+    jac = grad(lambda y: jacfwd(lambda x: x * y * y)(x0).sum())(y0)
+    np.testing.assert_allclose(to_numpy(jac), 2 * yv, rtol=1e-14)
+
+    def inner_vjp(y):
+        _, fn = vjp(lambda x: x * y, x0)
+        return fn(ember.ones_like(x0))[0].sum()
+
+    np.testing.assert_allclose(to_numpy(grad(inner_vjp)(y0)), [1.0, 1.0])
+    # mixed partials of f(x, y) = x^2 y^3 at (2, 3): d/dy d/dx = 6 x y^2
+    f = lambda a, b: a * a * b ** 3  # noqa: E731
+    dxy = grad(lambda b: grad(f, argnums=0)(t(2.0), b))(t(3.0))
+    assert dxy.item() == pytest.approx(6 * 2 * 9, rel=1e-14)
+
+
+def test_func_grad_composes_with_plain_autograd_on_outer_parameters():
+    w = t([1.0, 2.0]).requires_grad_()
+    x = t([3.0, 4.0])
+    g = grad(lambda v: (v * w * w).sum())(x)  # = w^2, still a function of w
+    np.testing.assert_allclose(to_numpy(g), to_numpy(w.detach()) ** 2)
+    assert g.requires_grad
+    g.sum().backward()
+    np.testing.assert_allclose(to_numpy(w.grad), 2 * to_numpy(w.detach()))
+    # with nothing outside watching, the results are plain tensors
+    assert not grad(lambda v: (v * v).sum())(x).requires_grad
+
+
+# ---------------------------------------------------------------------------- vmap details
+
+
+def test_vmap_in_dims_structures_kwargs_and_out_dims():
+    xs = t(np.arange(6.0).reshape(3, 2))
+    # a dict argument with a per-key in_dim, and an unbatched keyword argument
+    out = vmap(lambda d, scale=1.0: d["a"] * d["b"] * scale,
+               in_dims=({"a": 0, "b": None},))({"a": xs, "b": t([1.0, -1.0])}, scale=2.0)
+    np.testing.assert_allclose(to_numpy(out), to_numpy(xs) * [2.0, -2.0])
+    # a tuple argument with one in_dim per element; tuple outputs with per-output out_dims
+    s, (first,) = vmap(lambda p: (p[0] + p[1], [p[0]]), in_dims=((0, 1),),
+                       out_dims=(0, (1,)))((xs, xs.T))
+    np.testing.assert_allclose(to_numpy(s), 2 * to_numpy(xs))
+    assert first.shape == (2, 3)
+    np.testing.assert_allclose(to_numpy(vmap(lambda v: v.sum(), in_dims=1)(xs)),
+                               to_numpy(xs).sum(0))
+    assert vmap(lambda v: v * 2, out_dims=-1)(t(np.ones((4, 2, 3)))).shape == (2, 3, 4)
+    # vmap of vmap is a double loop
+    outer = vmap(vmap(lambda a, b: a * b, in_dims=(0, None)), in_dims=(None, 0))
+    np.testing.assert_allclose(to_numpy(outer(t([1.0, 2.0]), t([1.0, 10.0, 100.0]))),
+                               np.outer([1.0, 10.0, 100.0], [1.0, 2.0]))
+
+
+def test_vmap_errors_name_the_argument():
+    xs = t(np.ones((3, 2)))
+    with pytest.raises(ValueError, match="in_dim=0 for argument 1, which is a float"):
+        vmap(lambda a, s: a * s)(xs, 2.0)
+    with pytest.raises(ValueError, match=r"in_dim=2 for argument 0 \(a tensor of shape \(3, 2\)"):
+        vmap(lambda a: a, in_dims=2)(xs)
+    with pytest.raises(ValueError, match=r"different batch sizes \(argument 0: 3, argument 1: 2"):
+        vmap(lambda a, b: a, in_dims=(0, 1))(xs, xs)
+    with pytest.raises(ValueError, match="in_dims has 1 entries for 2 positional"):
+        vmap(lambda a, b: a, in_dims=(0,))(xs, xs)
+    with pytest.raises(ValueError, match="at least one argument must be batched"):
+        vmap(lambda a: a, in_dims=None)(xs)
+    with pytest.raises(ValueError, match="out_dim=3 for output"):
+        vmap(lambda a: a, out_dims=3)(xs)
+    with pytest.raises(TypeError, match="got float as output"):
+        vmap(lambda a: 1.0)(xs)
+    with pytest.raises(ValueError, match="randomness must be"):
+        vmap(lambda a: a, randomness="often")
+    with pytest.raises(ValueError, match="chunk_size must be"):
+        vmap(lambda a: a, chunk_size=0)
+
+
+def test_vmap_randomness():
+    xs = t(np.zeros((3, 2)))
+    with pytest.raises(RuntimeError, match="randomness='error'"):
+        vmap(lambda a: a + ember.randn(2, dtype=D))(xs)
+    ember.manual_seed(7)
+    same = to_numpy(vmap(lambda a: a + ember.randn(2, dtype=D), randomness="same")(xs))
+    ember.manual_seed(7)
+    one = to_numpy(ember.randn(2, dtype=D))
+    np.testing.assert_array_equal(same, np.stack([one] * 3))
+    ember.manual_seed(7)
+    different = to_numpy(vmap(lambda a: a + ember.randn(2, dtype=D), randomness="different")(xs))
+    ember.manual_seed(7)
+    np.testing.assert_array_equal(different, np.stack([to_numpy(ember.randn(2, dtype=D))
+                                                       for _ in range(3)]))
+
+
+# ------------------------------------------------------------ structures of the transforms
+
+
+def test_jacrev_and_jacfwd_structures_agree():
+    def f(a, b):
+        return ember.sin(a) * b.sum(), a @ b
+
+    a, b = t([0.3, -1.2, 2.0]), t([0.5, 1.5, -0.7])
+    for transform in (jacrev, jacfwd):
+        (j00, j01), (j10, j11) = transform(f, argnums=(0, 1))(a, b)
+        av, bv = to_numpy(a), to_numpy(b)
+        np.testing.assert_allclose(to_numpy(j00), np.diag(np.cos(av) * bv.sum()), atol=1e-15)
+        np.testing.assert_allclose(to_numpy(j01), np.outer(np.sin(av), np.ones(3)), atol=1e-15)
+        np.testing.assert_allclose(to_numpy(j10), bv, atol=1e-15)
+        np.testing.assert_allclose(to_numpy(j11), av, atol=1e-15)
+        single, aux = transform(lambda v: (v ** 2, "aux"), has_aux=True)(a)
+        np.testing.assert_allclose(to_numpy(single), np.diag(2 * av))
+        assert aux == "aux"
+    (h00, h01), (h10, h11) = hessian(lambda u, v: (u * u * v).sum(), argnums=(0, 1))(a, b)
+    np.testing.assert_allclose(to_numpy(h00), np.diag(2 * to_numpy(b)))
+    np.testing.assert_allclose(to_numpy(h01), np.diag(2 * to_numpy(a)))
+    np.testing.assert_allclose(to_numpy(h10), np.diag(2 * to_numpy(a)))
+    np.testing.assert_allclose(to_numpy(h11), np.zeros((3, 3)))
+
+
+def test_func_vjp_structures_and_aux():
+    a, b = t([1.0, 2.0]), t([3.0, 4.0])
+    (p, s), fn, aux = vjp(lambda u, v: ((u * v, u.sum()), "note"), a, b, has_aux=True)
+    assert aux == "note" and not p.requires_grad
+    ga, gb = fn((ember.ones_like(p), t(2.0)))
+    np.testing.assert_allclose(to_numpy(ga), to_numpy(b) + 2)
+    np.testing.assert_allclose(to_numpy(gb), to_numpy(a))
+    with pytest.raises(RuntimeError, match="expected 2 cotangents, got 1"):
+        fn(ember.ones_like(p))
+    with pytest.raises(RuntimeError, match=r"cotangent 1 must be a Tensor of the output's "
+                                           r"shape \(\), got shape \(2,\)"):
+        fn((ember.ones_like(p), ember.ones_like(p)))
+
+
+def test_functional_products_with_tuples_follow_torch_structures():
+    a, b = t([1.0, 2.0]), t([3.0, 4.0])
+    va, vb = t([1.0, -1.0]), t([0.5, 2.0])
+
+    def f(u, v):
+        return (u * u * v).sum()
+
+    out, (ga, gb) = F.vjp(f, (a, b))
+    np.testing.assert_allclose(to_numpy(ga), 2 * to_numpy(a * b))
+    np.testing.assert_allclose(to_numpy(gb), to_numpy(a * a))
+    # jvp: one result per output (here a tuple of two outputs), summed over the inputs
+    outs, (j1, j2) = F.jvp(lambda u, v: (u * v, u.sum()), (a, b), (va, vb))
+    assert isinstance(outs, tuple) and len(outs) == 2
+    np.testing.assert_allclose(to_numpy(j1), to_numpy(va * b + a * vb))
+    assert j2.item() == pytest.approx(0.0)
+    # the Hessian blocks: [[2 diag(b), 2 diag(a)], [2 diag(a), 0]]
+    H = np.block([[np.diag(2 * to_numpy(b)), np.diag(2 * to_numpy(a))],
+                  [np.diag(2 * to_numpy(a)), np.zeros((2, 2))]])
+    vv = np.concatenate([to_numpy(va), to_numpy(vb)])
+    for product, expected in ((F.hvp, H @ vv), (F.vhp, vv @ H)):
+        value, (ra, rb) = product(f, (a, b), (va, vb))
+        assert value.item() == pytest.approx(to_numpy(a * a * b).sum())
+        np.testing.assert_allclose(np.concatenate([to_numpy(ra), to_numpy(rb)]), expected)
+    h = F.hessian(f, (a, b), vectorize=True)
+    np.testing.assert_allclose(np.block([[to_numpy(h[i][j]) for j in range(2)]
+                                         for i in range(2)]), H)
+    with pytest.raises(RuntimeError, match="entry 1 of v has shape"):
+        F.hvp(f, (a, b), (va, t([1.0])))
+    with pytest.raises(RuntimeError, match="single Tensor with a single element"):
+        F.hessian(lambda u: u * 2, a)
+
+
+def test_hvp_with_create_graph_is_differentiable():
+    x = t([0.5, -1.0]).requires_grad_()
+    v = t([1.0, 2.0])
+    # f = sum(x^4): H v = 12 x^2 v; d/dx sum(H v) = 24 x v
+    _, hv = F.hvp(lambda u: (u ** 4).sum(), x, v, create_graph=True)
+    assert hv.requires_grad
+    hv.sum().backward()
+    np.testing.assert_allclose(to_numpy(x.grad), 24 * to_numpy(x.detach()) * to_numpy(v))
+
+
+def test_gradgradcheck_catches_a_rule_that_is_right_only_to_first_order():
+    class Sin(ember.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return ember.sin(x)
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * ember.cos(x.detach())  # the detach loses the second derivative
+
+    x = ember.tensor(np.array([0.3, -1.1, 2.0]), requires_grad=True)
+    assert ember.autograd.gradcheck(Sin.apply, [x])
+    with pytest.raises(ember.autograd.GradcheckError, match="Jacobian mismatch for output 0 "
+                                                            "with respect to input 0"):
+        ember.autograd.gradgradcheck(Sin.apply, [x])
+    assert not ember.autograd.gradgradcheck(Sin.apply, [x], raise_exception=False)

@@ -239,7 +239,7 @@ FAMILIES = [
              skip=("icdf",)), discrete=True),
     Fam("Binomial", lambda p: D.Binomial(7, probs=p), lambda r: [r.uniform(0.1, 0.9, 3)],
         _scipy_values(lambda p: st.binom(7, p)),
-        _uni(lambda p: st.binom(7, p), discrete=True, skip=("icdf", "cdf")), discrete=True),
+        _uni(lambda p: st.binom(7, p), discrete=True, skip=("icdf",)), discrete=True),
     Fam("Geometric", lambda p: D.Geometric(probs=p), lambda r: [r.uniform(0.2, 0.9, 3)],
         _scipy_values(_geometric), _uni(_geometric, discrete=True, skip=("icdf",)),
         discrete=True),

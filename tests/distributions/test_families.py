@@ -10,6 +10,7 @@ import pytest
 import ember
 from ember import info
 from ember.autograd import gradcheck
+from ember.distributions import constraints
 
 from ..conftest import to_numpy
 from .family_table import FAMILIES
@@ -198,3 +199,71 @@ def test_binomial_entropy_with_different_total_counts_across_the_batch():
     d = ember.distributions.Binomial(ember.tensor([3.0, 7.0], dtype=ember.float64),
                                      probs=ember.tensor([0.3, 0.6], dtype=ember.float64))
     np.testing.assert_allclose(to_numpy(d.entropy()), st.binom([3, 7], [0.3, 0.6]).entropy())
+    k = np.array([[0.0, 5.0], [3.0, 7.0], [2.0, 0.0]])
+    np.testing.assert_allclose(to_numpy(d.cdf(ember.tensor(k, dtype=ember.float64))),
+                               st.binom([3, 7], [0.3, 0.6]).cdf(k), rtol=1e-12)
+    loose = ember.distributions.Binomial(d.total_count, probs=d.probs, validate_args=False)
+    k = np.array([[2.5, 6.9], [-1.0, 9.0]])  # the cdf is a step function
+    np.testing.assert_allclose(to_numpy(loose.cdf(ember.tensor(k, dtype=ember.float64))),
+                               st.binom([3, 7], [0.3, 0.6]).cdf(k), rtol=1e-12)
+
+
+@pytest.mark.parametrize("row", _sample_cases(lambda r: True))
+def test_declarations_support_arg_constraints_and_has_rsample(row):
+    dist = row.build(*_tensors(_params(row)))
+    assert dist.has_rsample is row.rsample
+    assert isinstance(dist.arg_constraints, dict)
+    # composites declare none of their own (as in PyTorch): their parts validate themselves
+    assert dist.arg_constraints or row.name in ("MixtureSameFamily", "Independent")
+    for name, c in dist.arg_constraints.items():
+        assert isinstance(c, constraints.Constraint), (name, c)
+        if name in dist.__dict__ and not constraints.is_dependent(c):
+            assert bool(c.check(getattr(dist, name)).all()), name
+    ember.manual_seed(13)
+    x = dist.sample((50,))
+    assert bool(dist.support.check(x).all())
+    assert dist.support.is_discrete == row.discrete
+
+
+def _neighbours(row, dist, mode):
+    """Points next to `mode` (each of shape mode.shape): one step either way along each
+    coordinate for discrete families, a small step for continuous ones (on the simplex: moving
+    mass between two coordinates)."""
+    if row.name in ("Categorical", "OneHotCategorical"):
+        return list(dist.enumerate_support())
+    h = 1.0 if row.discrete else 1e-4
+    if row.event_dim == 0:
+        return [mode + h, mode - h]
+    k = mode.shape[-1]
+    eye = ember.eye(k, dtype=mode.dtype)
+    if row.name == "Dirichlet":
+        return [mode + h * (eye[i] - eye[j]) for i in range(k) for j in range(k) if i != j]
+    return [mode + s * h * eye[i] for i in range(k) for s in (1, -1)]
+
+
+@pytest.mark.parametrize("row", _sample_cases(
+    lambda r: r.name not in ("Uniform", "Multinomial", "MixtureSameFamily")))
+def test_mode_is_a_maximum_of_the_density(row):
+    dist = row.build(*_tensors(_params(row)))
+    mode = dist.mode
+    assert tuple(mode.shape) == tuple(dist.batch_shape) + tuple(dist.event_shape)
+    assert bool(dist.support.check(mode).all())
+    at_mode = to_numpy(dist.log_prob(mode))
+    assert np.all(np.isfinite(at_mode))
+    checked = 0
+    for y in _neighbours(row, dist, mode):
+        ok = dist.support.check(y)
+        inside = to_numpy(ok).astype(bool)
+        if not inside.any():
+            continue
+        y = y.where(ok.unsqueeze(-1) if row.event_dim else ok, mode)  # stay in the support
+        np.testing.assert_array_less(to_numpy(dist.log_prob(y))[inside] - 1e-12,
+                                     at_mode[inside] + 1e-15)
+        checked += 1
+    assert checked >= 1  # a mode on the boundary (Exponential: 0) has one side
+
+
+def test_modes_without_a_maximum_follow_pytorch():
+    assert math.isnan(ember.distributions.Uniform(0.0, 1.0).mode.item())
+    with pytest.raises(NotImplementedError, match="mode"):
+        _ = ember.distributions.Multinomial(3, ember.ones(2)).mode

@@ -116,6 +116,15 @@ def test_mle_matches_the_closed_form_fit(true, init):
                                    rtol=2e-3, atol=2e-4)
 
 
+def test_mle_of_a_laplace_is_the_median_and_the_mean_absolute_deviation():
+    # an odd count, so the median (the MLE of loc) is unique; log_prob is not smooth in loc
+    x = _draws(D.Laplace(*_f64(1.5, 0.7)), 5001)
+    fitted = D.Laplace.fit(x)
+    est = stats.mle(D.Laplace, x, {"loc": 0.0, "scale": 1.0}, steps=600)
+    assert est.loc.item() == pytest.approx(fitted.loc.item(), abs=1e-4)
+    assert est.scale.item() == pytest.approx(fitted.scale.item(), rel=1e-4)
+
+
 def test_mle_of_a_multivariate_normal_through_its_cholesky_factor():
     true = D.MultivariateNormal(*_f64([1.0, -1.0], [[2.0, 0.6], [0.6, 1.0]]))
     x = _draws(true, 3000)

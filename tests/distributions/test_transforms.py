@@ -32,6 +32,12 @@ SCALAR = [
      (-1, 1)),
     ("Exp.inv", T.ExpTransform().inv, (0.2, 3)),
     ("Sigmoid.inv", T.SigmoidTransform().inv, (0.05, 0.95)),
+    ("Tanh.inv", T.TanhTransform().inv, (-0.9, 0.9)),
+    ("Softplus.inv", T.SoftplusTransform().inv, (0.2, 3)),
+    ("Power 2.5.inv", T.PowerTransform(2.5).inv, (0.2, 3)),
+    ("Affine.inv", T.AffineTransform(1.5, -2.0).inv, (-2, 2)),
+    ("Compose.inv", T.ComposeTransform([T.AffineTransform(0.5, 3.0), T.SigmoidTransform()]).inv,
+     (0.1, 0.9)),
 ]
 
 

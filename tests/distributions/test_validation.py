@@ -30,7 +30,10 @@ INVALID = [
      r"parameter probs .*Simplex"),
     ("Categorical scalar", lambda: D.Categorical(probs=T(0.5)), r"at least one-dimensional"),
     ("OneHotCategorical negative", lambda: D.OneHotCategorical(probs=T([1.0, -1.0])),
-     r"parameter probs .*Simplex"),
+     r"parameter probs .*of distribution OneHotCategorical .*Simplex"),
+    ("OneHotCategorical neither", lambda: D.OneHotCategorical(), r"OneHotCategorical: either"),
+    ("Multinomial negative", lambda: D.Multinomial(2, probs=T([0.5, -0.5])),
+     r"parameter probs .*of distribution Multinomial .*Simplex"),
     ("Multinomial total_count < 0", lambda: D.Multinomial(-1, probs=T([0.5, 0.5])),
      r"total_count must be a non-negative int"),
     ("Geometric probs = 0", lambda: D.Geometric(probs=0.0), r"parameter probs .*positive"),
@@ -129,6 +132,35 @@ OUTSIDE = [
 def test_log_prob_outside_the_support_raises(make, value):
     with pytest.raises(ValueError, match=r"within the support"):
         make().log_prob(T(value))
+
+
+ICDF = [
+    ("Normal", lambda: D.Normal(0.0, 1.0)),
+    ("Uniform", lambda: D.Uniform(0.0, 1.0)),
+    ("Exponential", lambda: D.Exponential(1.0)),
+    ("Laplace", lambda: D.Laplace(0.0, 1.0)),
+    ("Cauchy", lambda: D.Cauchy(0.0, 1.0)),
+    ("Gumbel", lambda: D.Gumbel(0.0, 1.0)),
+    ("Gamma", lambda: D.Gamma(2.0, 1.0)),
+    ("Chi2", lambda: D.Chi2(3.0)),
+    ("LogNormal", lambda: D.LogNormal(0.0, 1.0)),
+    ("Dirac", lambda: D.Dirac(T(1.0))),
+]
+
+
+@pytest.mark.parametrize("make", [pytest.param(m, id=n) for n, m in ICDF])
+@pytest.mark.parametrize("level", [-0.5, 1.5, math.nan])
+def test_icdf_of_a_level_outside_0_1_raises(make, level):
+    d = make()
+    with pytest.raises(ValueError, match=rf"{type(d).__name__}\.icdf: value must be "
+                                         rf"probabilities in \[0, 1\]"):
+        d.icdf(T([0.5, level]))
+    assert math.isfinite(d.icdf(T(0.5)).item())
+    try:
+        D.Distribution.set_default_validate_args(False)
+        make().icdf(T(level))  # unchecked, as in PyTorch
+    finally:
+        D.Distribution.set_default_validate_args(True)
 
 
 def test_value_shape_must_match_the_event_shape():

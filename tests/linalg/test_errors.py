@@ -170,6 +170,13 @@ CHECKS = [
      r"linalg.inv: float16 is not supported"),
     (lambda: LA.vector_norm(ember.ones(3, dtype=ember.int64)),
      r"linalg.vector_norm: expected a floating point or complex tensor"),
+    (lambda: LA.dist(ember.ones(3, dtype=ember.int64), V3),
+     r"dist: expected floating point or complex tensors, got int64 and float64 \(shapes \(3,\) "
+     r"and \(3,\)\)"),
+    (lambda: LA.cosine_similarity(ember.ones(3, dtype=ember.int64), V3),
+     r"cosine_similarity: expected real floating point tensors, got int64 and float64"),
+    (lambda: LA.angle(V3, V3.to(ember.complex128)),
+     r"linalg.angle: expected real floating point tensors, got float64 and complex128"),
     # mismatched dtypes
     (lambda: LA.solve(SQ, T(np.ones(3), ember.float32)),
      r"linalg.solve: expected A and B to have the same dtype, but got A of dtype float64 and B "

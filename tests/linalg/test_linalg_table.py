@@ -51,6 +51,9 @@ def _compare(out, expected, rtol, atol, float_dtype=None):
     if float_dtype is not None and expected.dtype.kind == "f":
         assert out.dtype == float_dtype, f"dtype {out.dtype}, expected {float_dtype}"
     if expected.dtype.kind in "fc":
+        assert got.dtype.kind == expected.dtype.kind, (
+            f"dtype {out.dtype}, expected a {'complex' if expected.dtype.kind == 'c' else 'real'} "
+            "result")
         np.testing.assert_allclose(got, expected, rtol=rtol, atol=atol)
     else:
         np.testing.assert_array_equal(got, expected)

@@ -240,3 +240,63 @@ def test_volume_scale_gradient_is_the_signed_cofactor_matrix(rng):
     LA.volume_scale(a).scale.backward()
     d = np.linalg.det(N(a))
     np.testing.assert_allclose(N(a.grad), np.sign(d) * d * np.linalg.inv(N(a)).T, atol=1e-12)
+
+
+# --------------------------------------------------- constructed systems, every shape and kind
+
+def _system(rng, m, n, r, kind):
+    """A (m, n) of rank r (singular values in [1, 2]) and b: consistent (b = A x) for 'unique'
+    and 'infinite', for 'none' plus a component of norm 0.5 outside the column space."""
+    u, _ = np.linalg.qr(rng.standard_normal((m, m)))
+    v, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    a = (u[:, :r] * rng.uniform(1, 2, r)) @ v[:, :r].T
+    b = a @ rng.standard_normal(n)
+    if kind == "none":
+        b = b + 0.5 * u[:, r:] @ (lambda w: w / np.linalg.norm(w))(rng.standard_normal(m - r))
+    return a, b
+
+
+def _verify(a, b, r, kind, res):
+    m, n = a.shape
+    assert res.kind == kind and res.rank == r
+    assert res.augmented_rank == r + (kind == "none")
+    check_null_space(a, res)
+    x = N(res.solution)
+    assert x.shape == (n,)
+    np.testing.assert_allclose(N(res.null_space).T @ x, 0, atol=1e-10)  # minimum norm
+    np.testing.assert_allclose(x, np.linalg.pinv(a) @ b, atol=1e-10)
+    resid = a @ x - b
+    np.testing.assert_allclose(res.residual.item(), np.linalg.norm(resid), atol=1e-10)
+    if kind == "none":
+        assert abs(res.residual.item() - 0.5) < 1e-10
+        np.testing.assert_allclose(a.T @ resid, 0, atol=1e-10)  # the normal equations
+    else:
+        np.testing.assert_allclose(resid, 0, atol=1e-10)
+        assert res.residual.item() < 1e-10
+
+
+CONSTRUCTED = [  # (m, n, rank, kind)
+    (1, 1, 1, "unique"), (1, 1, 0, "none"), (1, 1, 0, "infinite"),
+    (3, 3, 3, "unique"), (3, 3, 2, "infinite"), (3, 3, 1, "none"),
+    (5, 3, 3, "unique"), (5, 3, 3, "none"), (5, 3, 2, "infinite"), (5, 3, 1, "none"),
+    (2, 4, 2, "infinite"), (3, 5, 2, "none"), (3, 5, 1, "infinite"),
+]
+
+
+@pytest.mark.parametrize("m,n,r,kind", CONSTRUCTED)
+def test_constructed_systems_of_every_shape_and_kind(rng, m, n, r, kind):
+    a, b = _system(rng, m, n, r, kind)
+    _verify(a, b, r, kind, LA.analyze_system(T(a), T(b)))
+
+
+@pytest.mark.parametrize("m,n", [(1, 1), (3, 3), (5, 3), (3, 5)])
+def test_a_batch_of_constructed_systems_mixing_kinds(rng, m, n):
+    cases = [(r, kind) for (mm, nn, r, kind) in CONSTRUCTED if (mm, nn) == (m, n)]
+    systems = [_system(rng, m, n, r, kind) for r, kind in cases]
+    a = np.stack([s[0] for s in systems]).reshape(1, len(cases), m, n)
+    b = np.stack([s[1] for s in systems]).reshape(1, len(cases), m)
+    results = LA.analyze_system(T(np.repeat(a, 2, 0)), T(np.repeat(b, 2, 0)))  # batch (2, k)
+    assert len(results) == 2 and all(len(row) == len(cases) for row in results)
+    for row in results:
+        for (r, kind), (ai, bi), res in zip(cases, systems, row):
+            _verify(ai, bi, r, kind, res)

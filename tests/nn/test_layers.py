@@ -111,6 +111,33 @@ def _rnn_ref(m, x):
     return np.concatenate([fwd, bwd[::-1]], -1)
 
 
+def _recurrent_ref(m, x):
+    """Any stack of RNN / LSTM / GRU layers, either direction, batch_first or not, from the
+    one-layer equations in reference.py (a layer's input is the previous layer's output)."""
+    p = _params(m)
+    layer_in = np.swapaxes(x, 0, 1) if m.batch_first else x
+    n, hs = layer_in.shape[1], m.hidden_size
+    z = np.zeros((n, hs))
+    for layer in range(m.num_layers):
+        outs = []
+        for sfx in ("", "_reverse")[:2 if m.bidirectional else 1]:
+            k = f"_l{layer}{sfx}"
+            w_ih, w_hh = p["weight_ih" + k], p["weight_hh" + k]
+            b_ih = p.get("bias_ih" + k, np.zeros(w_ih.shape[0]))
+            b_hh = p.get("bias_hh" + k, np.zeros(w_hh.shape[0]))
+            seq = layer_in[::-1] if sfx else layer_in
+            if isinstance(m, nn.LSTM):
+                o = ref.lstm(seq, z, z, w_ih, w_hh, b_ih, b_hh)[0]
+            elif isinstance(m, nn.GRU):
+                o = ref.gru(seq, z, w_ih, w_hh, b_ih, b_hh)[0]
+            else:
+                act = np.tanh if m.nonlinearity == "tanh" else (lambda a: np.maximum(a, 0))
+                o = ref.rnn(seq, z, w_ih, w_hh, b_ih, b_hh, act)[0]
+            outs.append(o[::-1] if sfx else o)
+        layer_in = np.concatenate(outs, -1)
+    return np.swapaxes(layer_in, 0, 1) if m.batch_first else layer_in
+
+
 def _mha_ref(m, q):
     p = _params(m)
     out, _ = ref.multihead_attention(q, q, q, p["in_proj_weight"], p["in_proj_bias"],
@@ -247,6 +274,14 @@ LAYERS = [
     ("RNN-bidirectional", lambda: nn.RNN(3, 2, bidirectional=True, dtype=F64), [(3, 2, 3)],
      _rnn_ref),
     ("LSTM", lambda: nn.LSTM(3, 2, dtype=F64), [(3, 2, 3)], _lstm_ref),
+    ("RNN-relu-2layers-nobias", lambda: nn.RNN(2, 3, num_layers=2, nonlinearity="relu",
+                                               bias=False, dtype=F64), [(3, 2, 2)],
+     _recurrent_ref),
+    ("LSTM-2layers-bidirectional-batch_first",
+     lambda: nn.LSTM(2, 2, num_layers=2, bidirectional=True, batch_first=True, dtype=F64),
+     [(2, 3, 2)], _recurrent_ref),
+    ("GRU-bidirectional", lambda: nn.GRU(2, 2, bidirectional=True, dtype=F64), [(3, 2, 2)],
+     _recurrent_ref),
     ("GRU-batch_first", lambda: nn.GRU(2, 3, batch_first=True, dtype=F64), [(2, 3, 2)],
      _gru_ref),
     ("MultiheadAttention", lambda: nn.MultiheadAttention(4, 2, dtype=F64), [(3, 2, 4)],
@@ -468,6 +503,39 @@ def test_max_pool_return_indices_match_pytorch_convention():
     out, idx = nn.functional.max_pool2d(ember.tensor(x), 3, 2, 1, return_indices=True)
     ref_out, ref_idx = ref.pool2d(x, (3, 3), (2, 2), (1, 1), "max")
     np.testing.assert_array_equal(idx.cpu().numpy(), ref_idx)
+
+
+def test_adaptive_max_pool_return_indices():
+    """Indices are flat positions in each input plane, the first of equal maxima, computed
+    here by a direct loop over PyTorch's adaptive windows."""
+    rng = np.random.default_rng(0)
+    x = np.round(rng.standard_normal((2, 3, 5, 7)), 1)  # rounding makes ties
+    h, w = x.shape[2:]
+
+    def bins(size, out):
+        return [(i * size // out, -(-(i + 1) * size // out)) for i in range(out)]
+
+    for out_hw in ((3, 2), (2, 4), (5, 7)):
+        out, idx = nn.AdaptiveMaxPool2d(out_hw, return_indices=True)(ember.tensor(x))
+        expected = np.zeros((2, 3) + out_hw, np.int64)
+        for i, (r0, r1) in enumerate(bins(h, out_hw[0])):
+            for j, (c0, c1) in enumerate(bins(w, out_hw[1])):
+                for b in range(2):
+                    for ch in range(3):
+                        win = x[b, ch, r0:r1, c0:c1]
+                        r, c = np.unravel_index(np.argmax(win), win.shape)
+                        expected[b, ch, i, j] = (r0 + r) * w + c0 + c
+        assert idx.dtype is ember.int64
+        np.testing.assert_array_equal(idx.cpu().numpy(), expected)
+        np.testing.assert_array_equal(out.cpu().numpy(),
+                                      np.take_along_axis(x.reshape(2, 3, -1),
+                                                         expected.reshape(2, 3, -1),
+                                                         -1).reshape(out.shape))
+    x1 = rng.standard_normal((3, 7))  # unbatched 1-D
+    out, idx = nn.functional.adaptive_max_pool1d(ember.tensor(x1), 3, return_indices=True)
+    expected = np.array([[s0 + np.argmax(row[s0:s1]) for s0, s1 in bins(7, 3)] for row in x1])
+    np.testing.assert_array_equal(idx.cpu().numpy(), expected)
+    np.testing.assert_array_equal(out.cpu().numpy(), np.take_along_axis(x1, expected, -1))
 
 
 def test_max_pool_gradient_goes_to_the_first_of_equal_maxima():

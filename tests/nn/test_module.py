@@ -56,6 +56,46 @@ def test_registration_by_assignment():
         net.get_submodule("nope")
 
 
+def test_register_parameter_add_module_and_the_plain_iterators():
+    m = nn.Module()
+    w = Parameter(ember.ones(2))
+    m.register_parameter("w", w)
+    m.register_parameter("b", None)  # declared but absent, like a missing bias
+    m.add_module("lin", nn.Linear(2, 1))
+    m.add_module("nothing", None)
+    m.register_buffer("count", ember.zeros(()))
+    assert m.w is w and m.b is None and m.nothing is None
+    assert [n for n, _ in m.named_parameters()] == ["w", "lin.weight", "lin.bias"]
+    assert list(m.parameters())[0] is w
+    assert list(m.buffers()) == [m.count]
+    assert list(m.children()) == [m.lin]
+    assert list(m.modules()) == [m, m.lin]
+    assert list(m.state_dict()) == ["w", "count", "lin.weight", "lin.bias"]
+    with pytest.raises(TypeError, match="Parameter or None"):
+        m.register_parameter("v", ember.ones(2))
+    with pytest.raises(KeyError, match="already exists"):
+        m.register_parameter("training", Parameter(ember.ones(1)))
+    with pytest.raises(KeyError, match="already exists"):
+        m.add_module("w", nn.ReLU())
+    with pytest.raises(TypeError, match="not a Module subclass"):
+        m.add_module("x", ember.ones(1))
+    with pytest.raises(TypeError, match="Tensor or None"):
+        m.register_buffer("y", [1.0])
+    with pytest.raises(AttributeError, match="before Module.__init__"):
+        class Early(nn.Module):
+            def __init__(self):
+                self.register_parameter("w", Parameter(ember.ones(1)))
+        Early()
+
+
+def test_float_converts_floating_parameters_and_buffers_only():
+    net = Net().double()
+    net.register_buffer("index", ember.tensor([1, 2]))
+    net.float()
+    assert net.fc1.weight.dtype is ember.float32 and net.steps.dtype is ember.float32
+    assert net.index.dtype is ember.int64
+
+
 def test_reassignment_and_deletion():
     net = Net()
     with pytest.raises(TypeError):

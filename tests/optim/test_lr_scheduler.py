@@ -150,8 +150,7 @@ def test_schedulers_cover_the_issue():
         assert name in EXPECTED or name.startswith("ReduceLR")
 
 
-@pytest.mark.parametrize("name", ["StepLR", "MultiStepLR", "CosineAnnealingWarmRestarts",
-                                  "OneCycleLR", "CyclicLR", "SequentialLR", "LambdaLR"])
+@pytest.mark.parametrize("name", list(SCHEDULERS))
 @pytest.mark.parametrize("through_file", [False, True])
 def test_scheduler_state_dict_round_trip_continues_the_schedule(name, through_file, tmp_path):
     opt = _optimizer()

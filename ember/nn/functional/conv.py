@@ -345,17 +345,32 @@ def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
     return _adaptive("adaptive_avg_pool1d", input, output_size, 1, False)
 
 
+def _adaptive_max_indices(input: Tensor, out: Tensor, spatial: int) -> Tensor:
+    """The winners' flat positions in each input plane (H * W, or L in 1-D), PyTorch's
+    convention; the first of equal maxima. Integer, no gradient."""
+    x, squeeze0 = _as_4d("adaptive_max_pool", input, spatial)
+    a = x._data
+    n, c, h, w = a.shape
+    oh, ow = (1, out.shape[-1]) if spatial == 1 else tuple(out.shape[-2:])
+    xp = x._device.xp
+    idx = xp.empty((n, c, oh, ow), dtype=xp.int64)
+    for i, (r0, r1) in enumerate(_adaptive_bins(h, oh)):
+        for j, (c0, c1) in enumerate(_adaptive_bins(w, ow)):
+            loc = a[:, :, r0:r1, c0:c1].reshape(n, c, -1).argmax(-1)
+            idx[:, :, i, j] = (r0 + loc // (c1 - c0)) * w + c0 + loc % (c1 - c0)
+    return _undo_4d(_make(idx, x._device), squeeze0, spatial)
+
+
 def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False):
-    """Maximum over PyTorch's adaptive windows."""
-    if return_indices:
-        raise NotImplementedError("adaptive_max_pool2d: return_indices=True is not supported")
-    return _adaptive("adaptive_max_pool2d", input, output_size, 2, True)
+    """Maximum over PyTorch's adaptive windows; with return_indices, also each maximum's flat
+    position in its (H * W) input plane."""
+    out = _adaptive("adaptive_max_pool2d", input, output_size, 2, True)
+    return (out, _adaptive_max_indices(input, out, 2)) if return_indices else out
 
 
 def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False):
-    if return_indices:
-        raise NotImplementedError("adaptive_max_pool1d: return_indices=True is not supported")
-    return _adaptive("adaptive_max_pool1d", input, output_size, 1, True)
+    out = _adaptive("adaptive_max_pool1d", input, output_size, 1, True)
+    return (out, _adaptive_max_indices(input, out, 1)) if return_indices else out
 
 
 # --------------------------------------------------------------------------- unfold, fold
