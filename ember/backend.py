@@ -32,7 +32,7 @@ warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"ember(\.|$)"
 
 
 
-class DeviceArray(abc.ABC):
+class DeviceArray(abc.ABC):  # noqa: B024 (a registry of virtual subclasses, no methods)
     """The array types of devices other than NumPy's (cupy.ndarray once CUDA is loaded) are
     registered here, so `isinstance(x, ARRAY_TYPES)` sees them even in modules that copied the
     tuple at import time, before CuPy was loaded."""

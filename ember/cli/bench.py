@@ -74,6 +74,7 @@ def ember_matmul(dev, n: int, dtype):
 
 def ember_mlp(dev, batch: int = MLP_BATCH, sizes=MLP_SIZES):
     import ember
+
     from .. import nn, optim
     ember.manual_seed(0)
     layers = []
@@ -97,6 +98,7 @@ def ember_mlp(dev, batch: int = MLP_BATCH, sizes=MLP_SIZES):
 
 def ember_cnn(dev, batch: int = CNN_BATCH):
     import ember
+
     from .. import nn, optim
     ember.manual_seed(0)
     model = nn.Sequential(nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
@@ -214,7 +216,7 @@ def summarize(results) -> list[str]:
     by = {(r["framework"], r["device"], r["workload"], r["case"]): r for r in results
           if "seconds" in r}
     lines = []
-    for (fw, dev, w, case), r in by.items():
+    for (fw, dev, w, _case), r in by.items():
         if fw == "ember" and dev == "cuda" and w in ("mlp", "cnn"):
             cpu_rows = [c for (f2, d2, w2, _), c in by.items() if (f2, d2, w2) ==
                         ("ember", "cpu", w)]
