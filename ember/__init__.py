@@ -22,12 +22,14 @@ from .backend import (
     complex128,
     default_generator,
     device,
+    finfo,
     float16,
     float32,
     float64,
     get_default_device,
     get_default_dtype,
     get_rng_state,
+    iinfo,
     initial_seed,
     int8,
     int16,
@@ -119,6 +121,12 @@ for _name, _fn in (("det", linalg.det), ("slogdet", linalg.slogdet), ("logdet", 
                    ("pinverse", linalg.pinv), ("matrix_power", linalg.matrix_power),
                    ("matrix_exp", linalg.matrix_exp), ("cross", linalg.cross)):
     setattr(Tensor, _name, _fn)
+
+# torch.softmax / torch.log_softmax and the Tensor methods (defined with the activations)
+softmax = nn.functional.softmax
+log_softmax = nn.functional.log_softmax
+Tensor.softmax = nn.functional.softmax
+Tensor.log_softmax = nn.functional.log_softmax
 
 bool = bool_  # noqa: A001  (ember.bool, as torch.bool)
 float = float32  # noqa: A001  (ember.float is float32, as torch.float)

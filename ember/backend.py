@@ -131,6 +131,46 @@ def set_default_dtype(d) -> None:
     _default.float_dtype = d
 
 
+class finfo:  # noqa: N801  (torch.finfo)
+    """Machine limits of a floating-point dtype (the default float dtype if none is given):
+    bits, eps, max, min, tiny (= smallest_normal), resolution."""
+
+    def __init__(self, type: DType | None = None):  # noqa: A002  (PyTorch's argument name)
+        dt = _default.float_dtype if type is None else to_dtype(type, "finfo")
+        if dt.category < 2:
+            raise TypeError(f"finfo: expected a floating-point dtype, got {dt!r}")
+        info = np.finfo(dt.np)
+        self.dtype = dt.to_real().name
+        self.bits = int(info.bits)
+        self.eps = float(info.eps)
+        self.max = float(info.max)
+        self.min = float(info.min)
+        self.tiny = self.smallest_normal = float(info.smallest_normal)
+        self.resolution = float(info.resolution)
+
+    def __repr__(self) -> str:
+        return (f"finfo(resolution={self.resolution}, min={self.min}, max={self.max}, "
+                f"eps={self.eps}, smallest_normal={self.tiny}, bits={self.bits}, "
+                f"dtype={self.dtype})")
+
+
+class iinfo:  # noqa: N801  (torch.iinfo)
+    """Limits of an integer dtype: bits, min, max."""
+
+    def __init__(self, type: DType):  # noqa: A002
+        dt = to_dtype(type, "iinfo")
+        if dt.category != 1:
+            raise TypeError(f"iinfo: expected an integer dtype, got {dt!r}")
+        info = np.iinfo(dt.np)
+        self.dtype = dt.name
+        self.bits = int(info.bits)
+        self.min = int(info.min)
+        self.max = int(info.max)
+
+    def __repr__(self) -> str:
+        return f"iinfo(min={self.min}, max={self.max}, bits={self.bits}, dtype={self.dtype})"
+
+
 def default_complex_dtype() -> DType:
     return complex128 if _default.float_dtype is float64 else complex64
 
@@ -658,11 +698,6 @@ def format_array(a, formatter, separator: str, prefix: str, linewidth: int = 80)
 
 def float_info(dtype: DType):
     return np.finfo(dtype.np)
-
-
-def iinfo(dtype: DType):
-    return np.iinfo(dtype.np)
-
 
 
 

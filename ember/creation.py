@@ -146,28 +146,30 @@ def _filled(op: str, size, fill, dtype, device, requires_grad) -> Tensor:
     return _finish(data, dev, requires_grad)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """A tensor of zeros: zeros(2, 3) or zeros((2, 3))."""
-    return _filled("zeros", size, 0, dtype, device, requires_grad)
+def zeros(*sizes, size=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros: zeros(2, 3), zeros((2, 3)) or zeros(size=(2, 3))."""
+    return _filled("zeros", sizes if size is None else (size,), 0, dtype, device, requires_grad)
 
 
-def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def ones(*sizes, size=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones."""
-    return _filled("ones", size, 1, dtype, device, requires_grad)
+    return _filled("ones", sizes if size is None else (size,), 1, dtype, device, requires_grad)
 
 
-def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def empty(*sizes, size=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor whose values are whatever the memory held (fast to make, fill it before use)."""
-    return _filled("empty", size, None, dtype, device, requires_grad)
+    return _filled("empty", sizes if size is None else (size,), None, dtype, device,
+                   requires_grad)
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor filled with fill_value (its dtype inferred from it unless given)."""
-    if dtype is None:
-        dtype = backend.scalar_dtype(fill_value.item() if isinstance(fill_value, Tensor)
-                                     else fill_value)
-    if isinstance(fill_value, Tensor):
+    if isinstance(fill_value, Tensor) or backend.is_numpy_scalar(fill_value):
         fill_value = fill_value.item()
+    if not isinstance(fill_value, (int, float, complex)):
+        raise TypeError(f"full: fill_value must be a number, got {type(fill_value).__name__}")
+    if dtype is None:
+        dtype = backend.scalar_dtype(fill_value)
     return _filled("full", (size,) if isinstance(size, int) else tuple(size), fill_value, dtype,
                    device, requires_grad)
 
@@ -199,7 +201,7 @@ def full_like(input, fill_value, *, dtype=None, device=None,
                 requires_grad=requires_grad)
 
 
-def arange(start, end=None, step=1, *, dtype=None, device=None,
+def arange(start=0, end=None, step=1, *, dtype=None, device=None,
            requires_grad: bool = False) -> Tensor:
     """Values from start (0 if only end is given) up to, not including, end, by step.
     int64 when all of them are ints, else the default float dtype."""

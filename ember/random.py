@@ -29,14 +29,23 @@ def _float_sample(dt: backend.DType, host):
     return host.astype(dt.np, copy=False)
 
 
+def _shape(op: str, sizes, size) -> tuple[int, ...]:
+    shape = parse_shape(op, sizes if size is None else (size,))
+    if any(n < 0 for n in shape):
+        raise RuntimeError(f"{op}: trying to create tensor with negative dimension: "
+                           f"{list(shape)}")
+    return shape
+
+
 def _check_float(op: str, dt: backend.DType) -> None:
     if dt.category < 2:
         raise RuntimeError(f"{op}: expected a floating-point dtype, got {dt}")
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def rand(*sizes, size=None, generator=None, dtype=None, device=None,
+         requires_grad: bool = False) -> Tensor:
     """Uniform samples from [0, 1)."""
-    shape = parse_shape("rand", size)
+    shape = _shape("rand", sizes, size)
     dt = _dtype(dtype)
     _check_float("rand", dt)
     dev = backend.device(device)
@@ -45,9 +54,10 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = F
     return _finish(dev.asarray(_float_sample(dt, host)), dev, requires_grad)
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def randn(*sizes, size=None, generator=None, dtype=None, device=None,
+          requires_grad: bool = False) -> Tensor:
     """Standard normal samples (mean 0, variance 1)."""
-    shape = parse_shape("randn", size)
+    shape = _shape("randn", sizes, size)
     dt = _dtype(dtype)
     _check_float("randn", dt)
     dev = backend.device(device)
@@ -56,13 +66,18 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = 
     return _finish(dev.asarray(_float_sample(dt, host)), dev, requires_grad)
 
 
-def randint(*args, size=None, generator=None, dtype=None, device=None,
+def randint(*args, low=None, high=None, size=None, generator=None, dtype=None, device=None,
             requires_grad: bool = False) -> Tensor:
-    """Integers uniform in [low, high): randint(high, size) or randint(low, high, size)."""
+    """Integers uniform in [low, high): randint(high, size) or randint(low, high, size) (the
+    arguments may also be given by name)."""
     if size is None:
         if not args or not isinstance(args[-1], (tuple, list)):
             raise TypeError("randint: expected a size tuple, e.g. randint(10, (3,))")
         size, args = args[-1], args[:-1]
+    if high is not None:
+        args = (*args, high)
+    if low is not None:
+        args = (low, *args)
     if len(args) == 1:
         low, high = 0, args[0]
     elif len(args) == 2:
@@ -208,13 +223,18 @@ def _random_fill(op: str, self: Tensor, host) -> Tensor:
 
 
 def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None) -> Tensor:
-    """Fill with uniform samples from [a, b)."""
+    """Fill with uniform samples from [a, b) (a floating-point tensor)."""
+    _check_float("uniform_", self.dtype)
+    if a > b:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > "
+                           f"to={b}")
     rng = _rng(generator, self._device)
     return _random_fill("uniform_", self, rng.uniform(a, b, tuple(self.shape)))
 
 
 def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None) -> Tensor:
-    """Fill with normal samples."""
+    """Fill with normal samples (a floating-point tensor)."""
+    _check_float("normal_", self.dtype)
     if std < 0:
         raise RuntimeError(f"normal_ expects std >= 0.0, but found std {std}")
     rng = _rng(generator, self._device)

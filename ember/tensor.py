@@ -416,7 +416,7 @@ def _wrap_dim(dim: int, ndim: int, op: str) -> int:
 
 def _float_formatter(values):
     """PyTorch's float formatting: integers as '1.', else 4 decimals, scientific when the range is
-    wide; every element padded to the same width."""
+    wide; every element padded to the width of the widest non-zero finite one."""
     finite = [v for v in values if math.isfinite(v) and v != 0]
     int_mode = all(v == math.ceil(v) for v in finite)
     sci = False
@@ -436,7 +436,7 @@ def _float_formatter(values):
             return s + "." if math.isfinite(v) else s
         return f"{v:.4f}"
 
-    width = max((len(fmt(v)) for v in values), default=0)
+    width = max((len(fmt(v)) for v in finite), default=1)
     return lambda v: fmt(float(v)).rjust(width)
 
 

@@ -121,3 +121,15 @@ def test_bad_parameters_raise():
         ember.bernoulli(ember.tensor([1.5]))
     with pytest.raises(RuntimeError, match="from=5 >= to=5"):
         ember.randint(5, 5, (2,))
+    with pytest.raises(RuntimeError, match="rand: trying to create tensor with negative dim"):
+        ember.rand(-1)
+    with pytest.raises(RuntimeError, match="randn: trying to create tensor with negative dim"):
+        ember.randn(2, -3)
+    with pytest.raises(RuntimeError, match=r"uniform_ expects to return a \[from, to\) range, "
+                                           r"but found from=1 > to=0"):
+        ember.zeros(2).uniform_(1, 0)
+    with pytest.raises(RuntimeError, match="uniform_: expected a floating-point dtype, got "
+                                           "ember.int64"):
+        ember.zeros(2, dtype=ember.int64).uniform_()
+    with pytest.raises(RuntimeError, match="normal_: expected a floating-point dtype"):
+        ember.zeros(2, dtype=ember.int32).normal_()

@@ -99,6 +99,32 @@ def test_factory_dtypes_follow_pytorch():
     assert ember.zeros(2, dtype=ember.float16).dtype is ember.float16
 
 
+def test_factories_take_pytorchs_keyword_arguments():
+    assert ember.zeros(size=(2, 3)).shape == (2, 3)
+    assert ember.ones(size=[4]).tolist() == [1.0] * 4
+    assert ember.empty(size=(1, 2)).shape == (1, 2)
+    assert ember.rand(size=(2,)).shape == (2,) and ember.randn(size=(3, 1)).shape == (3, 1)
+    assert ember.arange(end=3).tolist() == [0, 1, 2]
+    assert ember.arange(start=1, end=7, step=2).tolist() == [1, 3, 5]
+    assert ember.randint(low=2, high=3, size=(4,)).tolist() == [2] * 4
+    assert ember.randint(high=1, size=(2,)).tolist() == [0, 0]
+    assert ember.randint(2, high=3, size=(1,)).tolist() == [2]
+
+
+def test_finfo_and_iinfo_as_pytorch():
+    assert ember.finfo(ember.float32).eps == float(np.finfo(np.float32).eps)
+    assert ember.finfo(ember.float64).max == float(np.finfo(np.float64).max)
+    assert ember.finfo(ember.float16).tiny == float(np.finfo(np.float16).smallest_normal)
+    assert ember.finfo().bits == 32  # the default float dtype
+    assert ember.finfo(ember.float64).bits == 64
+    assert ember.iinfo(ember.int32).max == 2**31 - 1 and ember.iinfo(ember.int64).min == -2**63
+    assert ember.iinfo(ember.uint8).max == 255
+    with pytest.raises(TypeError, match="finfo: expected a floating-point dtype"):
+        ember.finfo(ember.int32)
+    with pytest.raises(TypeError, match="iinfo: expected an integer dtype"):
+        ember.iinfo(ember.float32)
+
+
 @pytest.mark.usefixtures("on_cpu")
 def test_factories_take_requires_grad_and_device():
     t = ember.zeros(3, requires_grad=True, device="cpu")
@@ -283,6 +309,10 @@ def test_cuda_is_unavailable_with_a_reason():
     (lambda: ember.zeros(0, 3), "tensor([], size=(0, 3))"),
     (lambda: ember.tensor([[1.0, 2.0], [3.0, 4.0]]), "tensor([[1., 2.],\n        [3., 4.]])"),
     (lambda: ember.tensor([-1.0, math.inf, math.nan]), "tensor([-1., inf, nan])"),
+    (lambda: ember.tensor([math.nan, math.inf, -math.inf]), "tensor([nan, inf, -inf])"),
+    (lambda: ember.tensor([1.0, math.inf]), "tensor([1., inf])"),
+    (lambda: ember.tensor([0.0, math.nan]), "tensor([0., nan])"),
+    (lambda: ember.tensor([1.5, math.nan]), "tensor([1.5000,    nan])"),
 ])
 @pytest.mark.usefixtures("on_cpu")
 def test_repr_prints_like_pytorch(make, text):
@@ -396,3 +426,13 @@ def test_numpy_scalars_act_as_python_numbers():
     assert (np.float64(3) - ember.ones(2)).dtype is ember.float32
     assert ember.ones(2).clamp(min=np.float32(0.5)).dtype is ember.float32
     assert (ember.arange(3) + np.int64(1)).dtype is ember.int64
+
+
+def test_softmax_and_log_softmax_at_top_level_and_as_methods():
+    x = ember.tensor([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
+    expected = np.exp([1.0, 2.0, 3.0]) / np.exp([1.0, 2.0, 3.0]).sum()
+    np.testing.assert_allclose(to_numpy(ember.softmax(x, 1))[0], expected, rtol=1e-6)
+    np.testing.assert_allclose(to_numpy(x.softmax(dim=1))[1], [1 / 3] * 3, rtol=1e-6)
+    np.testing.assert_allclose(to_numpy(x.log_softmax(1)), np.log(to_numpy(x.softmax(1))),
+                               rtol=1e-6, atol=1e-7)
+    assert ember.log_softmax(x, -1).shape == (2, 3)

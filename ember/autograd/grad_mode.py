@@ -55,7 +55,18 @@ class _Mode:
         return type(self)()
 
 
-class no_grad(_Mode):
+class _BareMode(_Mode):
+    """A mode that also decorates without parentheses: `@no_grad` as well as `@no_grad()`."""
+
+    def __new__(cls, orig_func=None):
+        if orig_func is None:
+            return super().__new__(cls)
+        if not callable(orig_func):
+            raise TypeError(f"{cls.__name__}() takes no arguments (got {orig_func!r})")
+        return cls()(orig_func)
+
+
+class no_grad(_BareMode):
     """Context manager and decorator: ops inside record no graph (results do not require grad)."""
 
     def __enter__(self):
@@ -67,7 +78,7 @@ class no_grad(_Mode):
         return False
 
 
-class enable_grad(_Mode):
+class enable_grad(_BareMode):
     """Context manager and decorator: turn recording back on inside no_grad."""
 
     def __enter__(self):
@@ -103,7 +114,13 @@ class set_grad_enabled(_Mode):
 
 
 class inference_mode(_Mode):
-    """Like no_grad, for code that will never need gradients (`inference_mode(mode=True)`)."""
+    """Like no_grad, for code that will never need gradients (`inference_mode(mode=True)`;
+    `@inference_mode` decorates without parentheses too)."""
+
+    def __new__(cls, mode=True):
+        if callable(mode):
+            return cls()(mode)
+        return super().__new__(cls)
 
     def __init__(self, mode: bool = True):
         self.mode = bool(mode)

@@ -169,15 +169,19 @@ def data(x):
 
 
 def normalize_dims(dim, ndim: int, op: str) -> tuple[int, ...]:
-    """`dim` (None, an int or a sequence) as a sorted tuple of non-negative dims."""
-    if dim is None:
+    """`dim` (None, an int or a sequence) as a sorted tuple of non-negative dims.
+
+    As in PyTorch, None and an empty sequence mean every dim, and a 0-d tensor accepts dim 0
+    and -1 (there is nothing to reduce: the result is the tensor's one element)."""
+    if dim is None or (isinstance(dim, (list, tuple)) and not dim):
         return tuple(range(ndim))
     if isinstance(dim, (list, tuple)):
         dims = [wrap_dim(d, ndim, op) for d in dim]
         if len(set(dims)) != len(dims):
             raise RuntimeError(f"{op}: dim {dim} contains a dim more than once")
-        return tuple(sorted(dims))
-    return (wrap_dim(dim, ndim, op),)
+        return tuple(sorted(dims)) if ndim else ()
+    d = wrap_dim(dim, ndim, op)
+    return (d,) if ndim else ()
 
 
 def parse_shape(op: str, args) -> tuple[int, ...]:

@@ -160,16 +160,24 @@ class All(_Reduce):
     fn = "all"
 
 
+def _logical_dims(dim, ndim: int, op: str) -> tuple[int, ...]:
+    """any/all's dims: as the other reductions', except that an empty dim reduces nothing (as
+    in PyTorch)."""
+    if isinstance(dim, (list, tuple)) and not dim:
+        return ()
+    return normalize_dims(dim, ndim, op)
+
+
 @register(differentiable=False)
 def any(input, dim=None, keepdim: bool = False) -> Tensor:
     """True if any element (over `dim`, an int or tuple, or all) is non-zero."""
     check_tensor("any", input)
-    return Any.apply(input, normalize_dims(dim, input.ndim, "any"), keepdim)
+    return Any.apply(input, _logical_dims(dim, input.ndim, "any"), keepdim)
 
 
 @register(differentiable=False)
 def all(input, dim=None, keepdim: bool = False) -> Tensor:
     """True if every element (over `dim`, an int or tuple, or all) is non-zero."""
     check_tensor("all", input)
-    return All.apply(input, normalize_dims(dim, input.ndim, "all"), keepdim)
+    return All.apply(input, _logical_dims(dim, input.ndim, "all"), keepdim)
 

@@ -145,11 +145,36 @@ def _operand_grad(g: Tensor, operands: list, parsed: _Parsed, i: int) -> Tensor:
     return grad
 
 
+def _sublist_letters(sublist) -> str:
+    out = []
+    for s in sublist:
+        if s is Ellipsis:
+            out.append("...")
+        elif isinstance(s, int) and 0 <= s < len(_LETTERS):
+            out.append(_LETTERS[s])
+        else:
+            raise RuntimeError(f"einsum: a subscript in a sublist must be Ellipsis or an int in "
+                               f"[0, {len(_LETTERS)}), got {s!r}")
+    return "".join(out)
+
+
+def _from_sublists(args) -> tuple[str, list]:
+    """NumPy's other form, einsum(a, [0, 1], b, [1, 2], [0, 2]), as an equation and operands."""
+    operands, subs = list(args[0::2]), [_sublist_letters(s) for s in args[1::2]]
+    output = None
+    if len(args) % 2:
+        output = _sublist_letters(args[-1])
+        operands = operands[:-1]
+    return ",".join(subs) + ("" if output is None else "->" + output), operands
+
+
 @register(method=False)
 def einsum(equation: str, *operands) -> Tensor:
     """Einstein summation, as NumPy's: 'ij,jk->ik' is a matrix product, 'ii->' a trace,
     'bij->bji' a batched transpose, '...' stands for leading dims. Differentiable in every
-    operand."""
+    operand. NumPy's sublist form, einsum(a, [0, 1], b, [1, 2], [0, 2]), works too."""
+    if isinstance(equation, Tensor):
+        equation, operands = _from_sublists((equation, *operands))
     if not isinstance(equation, str):
         raise TypeError(f"einsum: the equation must be a string, got {type(equation).__name__}")
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):

@@ -282,6 +282,8 @@ class Round(Op):
 def round(input, *, decimals: int = 0) -> Tensor:
     """Round half to even (as NumPy and PyTorch), to `decimals` places; zero gradient."""
     check_tensor("round", input)
+    if not isinstance(decimals, int):
+        raise TypeError(f"round: decimals must be an int, got {type(decimals).__name__}")
     return Round.apply(input, decimals)
 
 
@@ -379,6 +381,9 @@ def nan_to_num(input, nan: float = 0.0, posinf: float | None = None,
     """nan, +inf and -inf replaced (by 0 and the dtype's largest and smallest finite values
     unless given); the gradient flows only through the finite elements."""
     check_tensor("nan_to_num", input)
+    for name, value in (("nan", nan), ("posinf", posinf), ("neginf", neginf)):
+        if value is not None and not isinstance(value, (int, float)):
+            raise TypeError(f"nan_to_num: {name} must be a number, got {type(value).__name__}")
     if input.dtype.category < 2:
         return input.clone()
     return NanToNum.apply(input, nan, posinf, neginf)

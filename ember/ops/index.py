@@ -886,10 +886,10 @@ def unique(input, sorted: bool = True, return_inverse: bool = False,
 
 
 @register(differentiable=False, method=False)
-def searchsorted(sorted_sequence, values, *, out_int32: bool = False, right: bool = False,
+def searchsorted(sorted_sequence, input, *, out_int32: bool = False, right: bool = False,
                  side: str | None = None, sorter=None) -> Tensor:
-    """Indices at which `values` would be inserted into `sorted_sequence` (its last dim sorted)
-    to keep it sorted; leading dims of both must match."""
+    """Indices at which the values `input` would be inserted into `sorted_sequence` (its last
+    dim sorted) to keep it sorted; leading dims of both must match."""
     check_tensor("searchsorted", sorted_sequence, "sorted_sequence")
     if side is not None:
         if side not in ("left", "right"):
@@ -899,8 +899,13 @@ def searchsorted(sorted_sequence, values, *, out_int32: bool = False, right: boo
         right = side == "right"
     dev = sorted_sequence._device
     xp = dev.xp
-    scalar = not isinstance(values, Tensor)
-    vals = values._data if not scalar else xp.asarray(values)
+    if isinstance(input, Tensor):
+        vals = input._data
+    elif isinstance(input, (int, float)):
+        vals = xp.asarray(input)
+    else:
+        raise TypeError(f"searchsorted: input must be a Tensor or a number, got "
+                        f"{type(input).__name__}")
     seq = sorted_sequence._data
     if sorter is not None:
         seq = xp.take_along_axis(seq, sorter._data, axis=-1)
@@ -918,6 +923,17 @@ def searchsorted(sorted_sequence, values, *, out_int32: bool = False, right: boo
         out = xp.stack([xp.searchsorted(s, v, side=side_) for s, v in zip(rows_s, rows_v)])
         out = out.reshape(vals.shape)
     return _make(xp.asarray(out).astype(xp.int32 if out_int32 else xp.int64), dev)
+
+
+@register(differentiable=False)
+def bucketize(input, boundaries, *, out_int32: bool = False, right: bool = False) -> Tensor:
+    """The bucket of each value of `input` among the sorted 1-D `boundaries`:
+    searchsorted(boundaries, input, right=right)."""
+    check_tensor("bucketize", boundaries, "boundaries")
+    if boundaries.ndim != 1:
+        raise RuntimeError(f"bucketize: boundaries tensor must be 1 dimension, but got dim("
+                           f"{boundaries.ndim})")
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)
 
 
 class Bincount(Op):

@@ -217,6 +217,8 @@ def prod(input, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     check_tensor("prod", input)
     if dim is not None:
         dim = wrap_dim(dim, input.ndim, "prod")
+        if not input.ndim:  # a 0-d tensor along dim 0 or -1: its one element
+            dim = None
     return Prod.apply(input, dim, keepdim, _sum_dtype(input, dtype))
 
 
@@ -320,7 +322,9 @@ def _max_min(op: str, input, dim, keepdim, other, dim_cls, all_fn, pair_fn, resu
     if dim is None:
         return all_fn(input)
     d = wrap_dim(dim, input.ndim, op)
-    if input.ndim and input.shape[d] == 0:
+    if not input.ndim:  # a 0-d tensor along dim 0 or -1: its one element, index 0
+        return result(*dim_cls.apply(input.reshape(1), 0, False))
+    if input.shape[d] == 0:
         raise IndexError(f"{op}(): expected reduction dim {d} to have non-zero size")
     return result(*dim_cls.apply(input, d, keepdim))
 
@@ -362,11 +366,24 @@ class Argmin(_ArgExtreme):
     fn = "argmin"
 
 
+def _arg_dim(op: str, input: Tensor, dim) -> int | None:
+    if dim is None:
+        if input.numel() == 0:
+            raise RuntimeError(f"{op}(): expected reduction dim to be specified for an empty "
+                               f"input (shape {tuple(input.shape)})")
+        return None
+    d = wrap_dim(dim, input.ndim, op)
+    if input.ndim and input.shape[d] == 0:
+        raise IndexError(f"{op}(): expected reduction dim {d} to have non-zero size (shape "
+                         f"{tuple(input.shape)})")
+    return d if input.ndim else None
+
+
 @register(differentiable=False)
 def argmax(input, dim=None, keepdim: bool = False) -> Tensor:
     """The index of the largest element (over the flattened tensor when dim is None)."""
     check_tensor("argmax", input)
-    d = None if dim is None else wrap_dim(dim, input.ndim, "argmax")
+    d = _arg_dim("argmax", input, dim)
     return Argmax.apply(input, d, keepdim).to(backend.int64)
 
 
@@ -374,7 +391,7 @@ def argmax(input, dim=None, keepdim: bool = False) -> Tensor:
 def argmin(input, dim=None, keepdim: bool = False) -> Tensor:
     """The index of the smallest element (over the flattened tensor when dim is None)."""
     check_tensor("argmin", input)
-    d = None if dim is None else wrap_dim(dim, input.ndim, "argmin")
+    d = _arg_dim("argmin", input, dim)
     return Argmin.apply(input, d, keepdim).to(backend.int64)
 
 
@@ -753,6 +770,8 @@ def median(input, dim=None, keepdim: bool = False):
             return input.new_full((), math.nan)
         return MedianAll.apply(input)
     d = wrap_dim(dim, input.ndim, "median")
+    if input.ndim and input.shape[d] == 0:
+        raise IndexError(f"median(): expected reduction dim {d} to have non-zero size")
     if input.ndim == 0:
         return median_result(input.clone(), input.new_zeros((), dtype=backend.int64))
     return median_result(*MedianDim.apply(input, d, keepdim))

@@ -79,10 +79,13 @@ class View(Reshape):
 
 
 @register()
-def reshape(input, *shape) -> Tensor:
-    """The same elements in a new shape (one dim may be -1); a view when the layout allows."""
+def reshape(input, *sizes, shape=None) -> Tensor:
+    """The same elements in a new shape (one dim may be -1); a view when the layout allows.
+    `reshape(x, (2, 3))`, `x.reshape(2, 3)` and `reshape(x, shape=(2, 3))` are one call."""
     check_tensor("reshape", input)
-    new = _infer_shape("reshape", parse_shape("reshape", shape), input.numel())
+    if shape is not None:
+        sizes = (shape,)
+    new = _infer_shape("reshape", parse_shape("reshape", sizes), input.numel())
     if new == input._data.shape:
         return _alias(input)
     return Reshape.apply(input, new)
@@ -99,9 +102,11 @@ def _alias(x: Tensor) -> Tensor:
 
 
 @register(function=False)
-def view(input, *shape) -> Tensor:
+def view(input, *shape, size=None) -> Tensor:
     """reshape that must be a view of the same memory (RuntimeError otherwise, as PyTorch)."""
     check_tensor("view", input)
+    if size is not None:
+        shape = (size,)
     if len(shape) == 1 and isinstance(shape[0], backend.DType):
         raise NotImplementedError("view(dtype) (reinterpreting the bits) is not supported")
     new = _infer_shape("view", parse_shape("view", shape), input.numel())
@@ -201,9 +206,11 @@ class Permute(Op):
 
 
 @register()
-def permute(input, *dims) -> Tensor:
-    """The dims reordered: out.shape[i] = input.shape[dims[i]]; a view."""
+def permute(input, *order, dims=None) -> Tensor:
+    """The dims reordered: out.shape[i] = input.shape[dims[i]]; a view. `permute(x, (1, 0))`,
+    `x.permute(1, 0)` and `permute(x, dims=(1, 0))` are one call."""
     check_tensor("permute", input)
+    dims = order if dims is None else (dims,)
     if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
         dims = tuple(dims[0])
     if len(dims) != input.ndim:
@@ -230,8 +237,16 @@ def transpose(input, dim0: int, dim1: int) -> Tensor:
     return permute(input, dims)
 
 
-register("swapaxes")(transpose)
-register("swapdims")(transpose)
+@register()
+def swapaxes(input, axis0: int, axis1: int) -> Tensor:
+    """transpose(input, axis0, axis1) (NumPy's name)."""
+    return transpose(input, axis0, axis1)
+
+
+@register()
+def swapdims(input, dim0: int, dim1: int) -> Tensor:
+    """transpose(input, dim0, dim1)."""
+    return transpose(input, dim0, dim1)
 
 
 @register()
@@ -257,6 +272,8 @@ def movedim(input, source, destination) -> Tensor:
     n = input.ndim
     src = [wrap_dim(d, n, "movedim") for d in src]
     dst = [wrap_dim(d, n, "movedim") for d in dst]
+    if not n:
+        return permute(input, ())
     order = [d for d in range(n) if d not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
@@ -287,10 +304,12 @@ class Expand(Op):
 
 
 @register(function=False)
-def expand(input, *sizes) -> Tensor:
+def expand(input, *sizes, size=None) -> Tensor:
     """A view with size-1 dims stretched (and new leading dims added) to `sizes`; -1 keeps a
     size. The memory is shared: write to a clone()."""
     check_tensor("expand", input)
+    if size is not None:
+        sizes = (size,)
     sizes = parse_shape("expand", sizes)
     shape = tuple(input.shape)
     if len(sizes) < len(shape):
@@ -357,9 +376,11 @@ def _repeat_via_expand(input: Tensor, reps: tuple) -> Tensor:
 
 
 @register(function=False)
-def repeat(input, *sizes) -> Tensor:
+def repeat(input, *sizes, repeats=None) -> Tensor:
     """The tensor tiled: sizes[i] copies along dim i (more sizes than dims add leading dims)."""
     check_tensor("repeat", input)
+    if repeats is not None:
+        sizes = (repeats,)
     sizes = parse_shape("repeat", sizes)
     if len(sizes) < input.ndim:
         raise RuntimeError(f"repeat: number of repeat dims ({len(sizes)}) can not be smaller than "
@@ -368,10 +389,11 @@ def repeat(input, *sizes) -> Tensor:
 
 
 @register()
-def tile(input, dims) -> Tensor:
-    """repeat with NumPy's rule: fewer dims than the tensor's are padded with leading 1s."""
+def tile(input, *reps, dims=None) -> Tensor:
+    """repeat with NumPy's rule: fewer dims than the tensor's are padded with leading 1s.
+    `tile(x, (2, 3))`, `x.tile(2, 3)` and `tile(x, dims=(2, 3))` are one call."""
     check_tensor("tile", input)
-    dims = tuple(dims)
+    dims = parse_shape("tile", reps if dims is None else (dims,))
     if len(dims) < input.ndim:
         dims = (1,) * (input.ndim - len(dims)) + dims
     return _repeat_via_expand(input, dims)
@@ -453,9 +475,11 @@ def _joinable(op: str, tensors) -> list:
 
 
 @register()
-def cat(tensors, dim: int = 0) -> Tensor:
+def cat(tensors, dim: int = 0, *, axis: int | None = None) -> Tensor:
     """The tensors joined along an existing dim; all other dims must match. (1-D empty tensors
-    are skipped, as PyTorch.)"""
+    are skipped, as PyTorch.) `axis` is NumPy's name for dim."""
+    if axis is not None:
+        dim = axis
     tensors = _joinable("cat", tensors)
     kept = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)] or tensors[:1]
     ref = kept[0]
@@ -498,8 +522,10 @@ class Stack(Op):
 
 
 @register()
-def stack(tensors, dim: int = 0) -> Tensor:
-    """The tensors (all of one shape) joined along a new dim."""
+def stack(tensors, dim: int = 0, *, axis: int | None = None) -> Tensor:
+    """The tensors (all of one shape) joined along a new dim (`axis`: NumPy's name for dim)."""
+    if axis is not None:
+        dim = axis
     tensors = _joinable("stack", tensors)
     ref = tensors[0]
     for i, t in enumerate(tensors):
@@ -602,10 +628,15 @@ def _SplitN(n: int):
 
 
 @register()
-def split(tensor, split_size_or_sections, dim: int = 0) -> tuple:
+def split(tensor, split_size_or_sections=None, dim: int = 0, *, split_size=None) -> tuple:
     """Pieces along dim: of size `split_size_or_sections` (the last may be smaller), or of the
-    listed sizes (which must add up to the dim's size). The pieces are views."""
+    listed sizes (which must add up to the dim's size). The pieces are views. (`split_size` is
+    the Tensor method's name for the same argument.)"""
     check_tensor("split", tensor)
+    if split_size is not None:
+        split_size_or_sections = split_size
+    if split_size_or_sections is None:
+        raise TypeError("split: missing the argument split_size_or_sections")
     d = wrap_dim(dim, tensor.ndim, "split")
     size = tensor.shape[d]
     if isinstance(split_size_or_sections, int):
@@ -694,12 +725,17 @@ class Flip(Op):
 
 
 @register()
-def flip(input, dims) -> Tensor:
-    """The order of elements reversed along `dims` (an int or a sequence)."""
+def flip(input, *order, dims=None) -> Tensor:
+    """The order of elements reversed along `dims` (an int or a sequence). `flip(x, (0, 1))`,
+    `x.flip(0, 1)` and `flip(x, dims=(0, 1))` are one call."""
     check_tensor("flip", input)
+    if dims is None:
+        if not order:
+            raise TypeError("flip: missing the argument dims")
+        dims = order[0] if len(order) == 1 else order
     ds = dims if isinstance(dims, (tuple, list)) else (dims,)
     ds = tuple(wrap_dim(d, input.ndim, "flip") for d in ds)
-    if not ds:
+    if not ds or not input.ndim:
         return input.clone()
     return Flip.apply(input, ds)
 

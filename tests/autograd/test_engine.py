@@ -236,6 +236,31 @@ def test_grad_modes_as_decorators():
     assert ember.is_grad_enabled()
 
 
+def test_grad_modes_decorate_without_parentheses_as_pytorch():
+    x = ember.ones(2, requires_grad=True)
+
+    @ember.no_grad
+    def f(t):
+        return t * 2
+
+    @ember.enable_grad
+    def g(t):
+        return t * 2
+
+    @ember.inference_mode
+    def h(t):
+        return t * 2, ember.is_inference_mode_enabled()
+
+    assert not f(x).requires_grad and f.__name__ == "f"
+    with ember.no_grad():
+        assert g(x).requires_grad
+    out, inference = h(x)
+    assert not out.requires_grad and inference
+    assert ember.is_grad_enabled() and not ember.is_inference_mode_enabled()
+    with pytest.raises(TypeError, match=r"no_grad\(\) takes no arguments"):
+        ember.no_grad(3)
+
+
 def test_grad_mode_is_thread_local():
     seen = []
 

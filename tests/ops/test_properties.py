@@ -99,3 +99,79 @@ def test_sum_gradient_is_ones_and_mean_gradient_is_one_over_n(case):
     x.mean(dims, keepdim=keepdim).sum().backward()
     n = a.size if dims is None else np.prod([a.shape[d] for d in dims])
     np.testing.assert_allclose(to_numpy(x.grad), np.full(a.shape, 1.0 / n))
+
+
+@st.composite
+def broadcastable_triple(draw):
+    shapes = draw(hnp.mutually_broadcastable_shapes(num_shapes=3, min_dims=0, max_dims=3,
+                                                    min_side=0, max_side=3))
+    return [draw(hnp.arrays(np.float64, s, elements=finite)) for s in shapes.input_shapes]
+
+
+@SETTINGS
+@given(broadcastable_triple())
+def test_where_lerp_and_clamp_broadcast_three_operands_as_numpy(arrays):
+    a, b, c = arrays
+    x, y, z = (ember.tensor(v, requires_grad=True) for v in arrays)
+    cases = [
+        (ember.where(x > 0, y, z), np.where(a > 0, b, c)),
+        (ember.lerp(x, y, z), a + c * (b - a)),
+        (ember.clamp(x, min=y, max=z), np.minimum(np.maximum(a, b), c)),
+        (ember.addcmul(x, y, z, value=0.5), a + 0.5 * b * c),
+    ]
+    for out, ref in cases:
+        assert out.shape == ref.shape
+        np.testing.assert_allclose(to_numpy(out), ref, rtol=1e-12, atol=1e-12)
+        x.grad = y.grad = z.grad = None
+        out.sum().backward()
+        for t, v in ((x, a), (y, b), (z, c)):
+            assert t.grad is None or t.grad.shape == v.shape
+
+
+@settings(max_examples=25, deadline=None)
+@given(hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, min_side=1,
+                                         max_side=3),
+       st.sampled_from(["mul", "div", "hypot", "logaddexp", "pow"]))
+def test_gradients_through_broadcasting_pass_gradcheck(shapes, name):
+    rng = np.random.default_rng(0)
+    a, b = (rng.uniform(0.5, 2.0, s) for s in shapes.input_shapes)
+    x = ember.tensor(a, requires_grad=True)
+    y = ember.tensor(b, requires_grad=True)
+    assert ember.autograd.gradcheck(getattr(ember, name), (x, y))
+
+
+@st.composite
+def array_and_dim(draw):
+    arr = draw(hnp.arrays(np.float64, hnp.array_shapes(min_dims=0, max_dims=4, min_side=1,
+                                                       max_side=4), elements=finite))
+    n = max(arr.ndim, 1)
+    return arr, draw(st.integers(-n, n - 1)), draw(st.booleans())
+
+
+def _np_dim(a, dim):
+    """NumPy's axis for a PyTorch dim: a 0-d array is reduced along nothing."""
+    return dim if a.ndim else None
+
+
+@SETTINGS
+@given(array_and_dim())
+def test_single_dim_reductions_and_scans_match_numpy(case):
+    a, dim, keepdim = case
+    x = ember.tensor(a, requires_grad=True)
+    ax = _np_dim(a, dim)
+    values, indices = ember.max(x, dim, keepdim=keepdim)
+    ref = a.max(ax, keepdims=keepdim) if a.ndim else a
+    np.testing.assert_array_equal(to_numpy(values), ref)
+    ref_idx = a.argmax(ax, keepdims=keepdim) if a.ndim else np.array(0)
+    np.testing.assert_array_equal(to_numpy(indices), ref_idx)
+    np.testing.assert_array_equal(to_numpy(ember.argmin(x, dim, keepdim=keepdim)),
+                                  a.argmin(ax, keepdims=keepdim) if a.ndim else np.array(0))
+    np.testing.assert_allclose(to_numpy(ember.prod(x, dim, keepdim=keepdim)),
+                               np.prod(a, ax, keepdims=keepdim) if a.ndim else a, rtol=1e-9)
+    np.testing.assert_allclose(to_numpy(ember.cumsum(x, dim)),
+                               np.cumsum(a, ax).reshape(a.shape), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(to_numpy(ember.std(x, dim, correction=0, keepdim=keepdim)),
+                               np.std(a, ax, keepdims=keepdim), rtol=1e-9, atol=1e-12)
+    values.sum().backward()
+    assert x.grad.shape == a.shape
+    assert float(x.grad.sum()) == values.numel()  # one unit of gradient per selected element
