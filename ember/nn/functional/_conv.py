@@ -34,13 +34,17 @@ def out_size(size: int, k: int, s: int, pad_lo: int, pad_hi: int, d: int) -> int
     return (size + pad_lo + pad_hi - d * (k - 1) - 1) // s + 1
 
 
-def im2col(xp, src, kh, kw, sh, sw, dh, dw, ho, wo):
-    """Kernel windows of `src` (C, Hp, Wp, N) (any strides) as columns (C*kh*kw, ho*wo*N)."""
+def im2col(xp, src, kh, kw, sh, sw, dh, dw, ho, wo, out=None):
+    """Kernel windows of `src` (C, Hp, Wp, N) (any strides) as columns (C*kh*kw, ho*wo*N),
+    written into `out` (a C-contiguous array of that shape) when given."""
     c, n = src.shape[0], src.shape[3]
     s_c, s_h, s_w, s_n = src.strides
     view = _as_strided(xp, src, (c, kh, kw, ho, wo, n),
                        (s_c, s_h * dh, s_w * dw, s_h * sh, s_w * sw, s_n))
-    return view.reshape(c * kh * kw, ho * wo * n)
+    if out is None:
+        return view.reshape(c * kh * kw, ho * wo * n)
+    out.reshape(c, kh, kw, ho, wo, n)[...] = view
+    return out
 
 
 def col2im(xp, cols, hp, wp, sh, sw, dh, dw):
@@ -53,6 +57,45 @@ def col2im(xp, cols, hp, wp, sh, sw, dh, dw):
         for j in range(kw):
             c0 = j * dw
             out[:, r0:r0 + sh * (ho - 1) + 1:sh, c0:c0 + sw * (wo - 1) + 1:sw] += cols[:, i, j]
+    return out
+
+
+def _inside(k0, s, o, lo, size):
+    """The outputs y in [0, o) whose tap k0 + s*y lands inside [lo, lo + size) of the padded
+    axis: (first y, count, first position in the unpadded axis)."""
+    y0 = max(0, -(-(lo - k0) // s))
+    y1 = min(o - 1, (lo + size - 1 - k0) // s)
+    return y0, y1 - y0 + 1, k0 + s * y0 - lo
+
+
+def col2im_cropped(xp, cols, h, w, pads, sh, sw, dh, dw):
+    """col2im followed by removing the padding, without building the padded image: (C, kh,
+    kw, ho, wo, N) -> (C, h, w, N). A kernel offset whose taps cover the whole image (the
+    centre of a stride-1 'same' convolution) is copied in first instead of added to zeros."""
+    c, kh, kw, ho, wo, n = cols.shape
+    pt, _, pl, _ = pads
+    parts = []
+    first = None
+    for i in range(kh):
+        yi, ny, ri = _inside(i * dh, sh, ho, pt, h)
+        for j in range(kw):
+            xj, nx, cj = _inside(j * dw, sw, wo, pl, w)
+            if ny <= 0 or nx <= 0:
+                continue
+            part = (cols[:, i, j, yi:yi + ny, xj:xj + nx],
+                    (slice(None), slice(ri, ri + sh * (ny - 1) + 1, sh),
+                     slice(cj, cj + sw * (nx - 1) + 1, sw)))
+            if first is None and (ny, nx, ri, cj) == (h, w, 0, 0) and sh == sw == 1:
+                first = part
+            else:
+                parts.append(part)
+    if first is None:
+        out = xp.zeros((c, h, w, n), dtype=cols.dtype)
+    else:
+        out = xp.empty((c, h, w, n), dtype=cols.dtype)
+        out[...] = first[0]
+    for src, where in parts:
+        out[where] += src
     return out
 
 
@@ -133,7 +176,11 @@ def _grad(ctx, g: Tensor, array, name: str) -> Tensor:
 # ---------------------------------------------------------------------------------- conv2d
 
 class Conv2dOp(ArrayOp):
-    """y[n, o] = b[o] + sum_{c, i, j} w[o, c, i, j] x_pad[n, g(o) c, s*y + d*i, s*x + d*j]."""
+    """y[n, o] = b[o] + sum_{c, i, j} w[o, c, i, j] x_pad[n, g(o) c, s*y + d*i, s*x + d*j].
+
+    Without groups the bias rides along in the matrix product: the columns get a last row of
+    ones and the weight matrix a last column b, so that the forward adds no separate pass for
+    it, and the weight and bias gradients come out of one product cols @ g^T."""
 
     _arrays = ("cols", "w")
 
@@ -148,46 +195,61 @@ class Conv2dOp(ArrayOp):
         ho = out_size(h, kh, sh, pt, pb, dh)
         wo = out_size(wd, kw, sw, pl, pr, dw)
         src = _batch_last_padded(xp, x, pads)
-        cols = im2col(xp, src, kh, kw, sh, sw, dh, dw, ho, wo)
+        k = cg * kh * kw
+        ones_row = groups == 1 and b is not None
         if groups == 1:
-            out = w.reshape(o, -1) @ cols
+            cols = xp.empty((k + ones_row, ho * wo * n), dtype=x.dtype)
+            im2col(xp, src, kh, kw, sh, sw, dh, dw, ho, wo, out=cols[:k])
+            wm = w.reshape(o, k)
+            if ones_row:
+                cols[k] = 1
+                wm = xp.concatenate([wm, b.reshape(o, 1).astype(wm.dtype, copy=False)], axis=1)
+            out = wm @ cols
         else:
+            cols = im2col(xp, src, kh, kw, sh, sw, dh, dw, ho, wo)
             out = xp.matmul(w.reshape(groups, o // groups, -1),
-                            cols.reshape(groups, cg * kh * kw, -1)).reshape(o, -1)
-        if b is not None:
-            out += b[:, None]
+                            cols.reshape(groups, k, -1)).reshape(o, -1)
+            if b is not None:
+                out += b[:, None]
         ctx.cols = cols
         ctx.w = w
-        ctx.geom = (x.shape, src.shape, stride, pads, dilation, groups, ho, wo)
+        ctx.geom = (x.shape, src.shape, stride, pads, dilation, groups, ho, wo, ones_row)
         return out.reshape(o, ho, wo, n).transpose(3, 0, 1, 2)
 
     @staticmethod
     def backward(ctx, g):
         xp = ctx.xp
-        (n, c, h, wd), (_, hp, wp, _), (sh, sw), pads, (dh, dw), groups, ho, wo = ctx.geom
+        (n, c, h, wd), _, (sh, sw), pads, (dh, dw), groups, ho, wo, ones_row = ctx.geom
         w, cols = ctx.w, ctx.cols
         o, cg, kh, kw = w.shape
+        k = cg * kh * kw
         g2 = batch_last(xp, g._data).reshape(o, ho * wo * n)
         gx = gw = gb = None
-        if ctx.next[1] is not None:
-            if groups == 1:
-                gw = (g2 @ cols.T).reshape(w.shape)
-            else:
-                gw = xp.matmul(g2.reshape(groups, o // groups, -1),
-                               cols.reshape(groups, cg * kh * kw, -1).transpose(0, 2, 1))
-                gw = gw.reshape(w.shape)
+        want_w, want_b = ctx.next[1] is not None, ctx.next[2] is not None
+        if want_w and groups == 1:
+            # (cols @ g^T)^T: BLAS runs this shape faster than g @ cols^T; with the ones row
+            # its last column is the bias gradient
+            gwb = cols @ g2.T
+            gw = xp.empty(w.shape, dtype=gwb.dtype)
+            gw.reshape(o, k)[...] = gwb[:k].T
             gw = _grad(ctx, g, gw, "conv2d")
-        if ctx.next[2] is not None:
+            if want_b and ones_row:
+                gb = _grad(ctx, g, xp.ascontiguousarray(gwb[k]), "conv2d")
+        elif want_w:
+            gw = xp.matmul(g2.reshape(groups, o // groups, -1),
+                           cols.reshape(groups, k, -1).transpose(0, 2, 1))
+            gw = _grad(ctx, g, gw.reshape(w.shape), "conv2d")
+        if want_b and gb is None:
             gb = _grad(ctx, g, g2.sum(1), "conv2d")
         if ctx.next[0] is not None:
             if groups == 1:
-                gcols = w.reshape(o, -1).T @ g2
+                gcols = w.reshape(o, k).T @ g2
             else:
                 gcols = xp.matmul(w.reshape(groups, o // groups, -1).transpose(0, 2, 1),
                                   g2.reshape(groups, o // groups, -1))
-            gpad = col2im(xp, gcols.reshape(c, kh, kw, ho, wo, n), hp, wp, sh, sw, dh, dw)
-            pt, _, pl, _ = pads
-            gx = _grad(ctx, g, gpad[:, pt:pt + h, pl:pl + wd].transpose(3, 0, 1, 2), "conv2d")
+            gxb = col2im_cropped(xp, gcols.reshape(c, kh, kw, ho, wo, n), h, wd, pads,
+                                 sh, sw, dh, dw)
+            gx = _grad(ctx, g, gxb.transpose(3, 0, 1, 2), "conv2d")
         return gx, gw, gb, None, None, None, None
 
 
