@@ -227,14 +227,14 @@ class Conv2dOp(ArrayOp):
         gx = gw = gb = None
         want_w, want_b = ctx.next[1] is not None, ctx.next[2] is not None
         if want_w and groups == 1:
-            # (cols @ g^T)^T: BLAS runs this shape faster than g @ cols^T; with the ones row
-            # its last column is the bias gradient
-            gwb = cols @ g2.T
+            # [gw | gb] = g @ cols^T; OpenBLAS runs it faster as (cols @ g^T)^T when the
+            # columns have more rows than g (the usual case; not for a first layer)
+            gwb = (cols @ g2.T).T if cols.shape[0] > o else g2 @ cols.T
             gw = xp.empty(w.shape, dtype=gwb.dtype)
-            gw.reshape(o, k)[...] = gwb[:k].T
+            gw.reshape(o, k)[...] = gwb[:, :k]
             gw = _grad(ctx, g, gw, "conv2d")
             if want_b and ones_row:
-                gb = _grad(ctx, g, xp.ascontiguousarray(gwb[k]), "conv2d")
+                gb = _grad(ctx, g, xp.ascontiguousarray(gwb[:, k]), "conv2d")
         elif want_w:
             gw = xp.matmul(g2.reshape(groups, o // groups, -1),
                            cols.reshape(groups, k, -1).transpose(0, 2, 1))
