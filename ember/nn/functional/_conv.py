@@ -4,11 +4,13 @@ The layout that makes them fast on NumPy is batch-last: an input (N, C, H, W) is
 (C, H, W, N). Its kernel windows are an `as_strided` view of shape (C, kh, kw, Ho, Wo, N),
 copied once into the columns (C*kh*kw, Ho*Wo*N) -- in runs of Wo*N contiguous elements, not of
 Wo -- so that the forward is ONE matrix product W(O, C*kh*kw) @ cols and the gradients are two
-more (g @ cols^T for the weight, W^T @ g for the columns). The result (O, Ho, Wo, N) is returned
-as its (N, O, Ho, Wo) transposed view: no copy, and the next layer (ReLU, pooling, the next
-convolution) reads it in that layout too. The columns' gradient goes back to the input by
-`col2im`, which adds one strided slice per kernel offset (kh*kw vectorised adds, again in long
-runs) instead of scattering element by element.
+more (g @ cols^T for the weight, W^T @ g for the columns; without groups the bias is a last
+column of W against a row of ones in the columns, so it costs no pass of its own). The result
+(O, Ho, Wo, N) is returned as its (N, O, Ho, Wo) transposed view: no copy, and the next layer
+(ReLU, pooling, the next convolution) reads it in that layout too. The columns' gradient goes
+back to the input by `col2im`, which adds one strided slice per kernel offset (kh*kw vectorised
+adds, again in long runs, straight into the unpadded gradient) instead of scattering element by
+element.
 
 Pooling runs over the kernel offsets too: the window maximum is a running maximum of kh*kw
 strided slices (the first maximum wins, as PyTorch), the average a running sum.
