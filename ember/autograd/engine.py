@@ -12,7 +12,7 @@ import os
 from .. import backend
 from ..tensor import Tensor, _make
 from . import grad_mode
-from .function import Node, anomaly
+from .function import Node, _check_user_grads, anomaly
 
 _state = grad_mode.state
 
@@ -294,6 +294,8 @@ def _run_node(node: Node, buf: list, retain_graph: bool, arrays: bool):
         result = (result,)
     if len(result) != len(node.next):
         result = _check_count(node, result)
+    if node._in_meta is not None:  # a user Function: its gradients are checked
+        result = _check_user_grads(node, result)
     if node._node_hooks:
         wrapped = tuple(_as_tensor(g, node) for g in result)
         for hook in list(node._node_hooks.values()):

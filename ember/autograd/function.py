@@ -65,6 +65,7 @@ class Node:
     _node_prehooks = None     # {id: hook} from Node.register_prehook
     _trace = None             # the forward's stack, recorded in anomaly mode
     _nondiff = None
+    _in_meta = None           # [(shape, dtype) or None] per argument of a user Function
     materialize_grads = True
     vjp = None                # optional array-level backward, see Op
 
@@ -245,6 +246,45 @@ def _modified(node: Node, t: Tensor, expected: int, actual: int) -> Tensor:
     return s
 
 
+def _check_user_grads(node: Node, result: tuple) -> tuple:
+    """The gradients a user Function's backward returned, checked against its arguments as
+    PyTorch does: None, or a Tensor of the argument's shape (one the argument broadcasts to is
+    summed back to it), cast to the argument's dtype; anything else is an error naming the
+    Function and the position."""
+    from ..ops._util import unbroadcast
+
+    checked = []
+    for i, (g, meta) in enumerate(zip(result, node._in_meta)):
+        if g is None:
+            checked.append(None)
+            continue
+        if meta is None:
+            raise RuntimeError(f"function {node.name()} returned a gradient different than None "
+                               f"at position {i}, but the corresponding forward input was not a "
+                               "Tensor")
+        if not isinstance(g, Tensor):
+            raise TypeError(f"function {node.name()} returned a {type(g).__name__} as the "
+                            f"gradient at position {i}; expected a Tensor or None")
+        shape, dtype = meta
+        if g._data.shape != shape:
+            if not _expands_to(shape, g._data.shape):
+                raise RuntimeError(f"function {node.name()} returned an invalid gradient at "
+                                   f"index {i} - got {list(g._data.shape)} but expected shape "
+                                   f"compatible with {list(shape)}")
+            g = unbroadcast(g, shape)
+        if g.dtype != dtype and dtype.category >= 2:
+            g = g.to(dtype)
+        checked.append(g)
+    return tuple(checked)
+
+
+def _expands_to(shape: tuple, target: tuple) -> bool:
+    """Whether `shape` broadcasts to `target` (then a gradient of `target` sums back to it)."""
+    if len(shape) > len(target):
+        return False
+    return all(n == 1 or n == m for n, m in zip(reversed(shape), reversed(target)))
+
+
 def _edge(a: Tensor):
     fn = a.grad_fn
     if fn is not None:
@@ -279,12 +319,33 @@ class Function(Node):
     y = Exp.apply(x)
     ```
     forward runs with grad recording off and returns a Tensor or a tuple of Tensors; backward
-    gets one gradient per output and returns one per forward argument (None where there is none).
+    gets one gradient per output and returns one per forward argument (None where there is none;
+    a gradient of another shape that the argument broadcasts to is summed back to it, anything
+    else is an error). As in PyTorch, backward may be defined under the name `vjp` instead, and
+    forward may leave out ctx when a static `setup_context(ctx, inputs, output)` saves what
+    backward needs.
     """
+
+    _array_vjp = False  # True for Op: there `vjp` is the array-level rule, not the user's
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls._array_vjp or "vjp" not in cls.__dict__:
+            return
+        if "backward" in cls.__dict__:
+            raise TypeError(f"{cls.__name__}: implementing both 'backward' and 'vjp' for a custom "
+                            "Function is not allowed; define one of them")
+        cls.backward = cls.__dict__["vjp"]
+        cls.vjp = None
 
     @staticmethod
     def forward(ctx, *args):
         raise NotImplementedError("Function subclasses implement a static forward(ctx, ...)")
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        raise NotImplementedError("setup_context is optional: override it to use a forward "
+                                  "without ctx")
 
     @staticmethod
     def backward(ctx, *grads):
@@ -307,17 +368,24 @@ class Function(Node):
                     record = True
         ctx.device = device if device is not None else backend.cpu
         record = record and _state.enabled
+        # the edges (and so ctx.needs_input_grad) are known before forward runs, as in PyTorch
+        ctx.next = tuple(_edge(a) if isinstance(a, Tensor) else None for a in args)
         prev = _state.enabled
         _state.enabled = False
         try:
-            result = cls.forward(ctx, *args)
+            if cls.setup_context is Function.setup_context:
+                result = cls.forward(ctx, *args)
+            else:  # PyTorch 2's style: forward(*args), then setup_context(ctx, inputs, output)
+                result = cls.forward(*args)
+                cls.setup_context(ctx, args, result)
         finally:
             _state.enabled = prev
         if not record:
             return result
         single = isinstance(result, Tensor)
         outputs = (result,) if single else tuple(result)
-        ctx.next = tuple(_edge(a) if isinstance(a, Tensor) else None for a in args)
+        ctx._in_meta = tuple((a._data.shape, a.dtype) if isinstance(a, Tensor) else None
+                             for a in args)
         if anomaly.enabled:
             ctx._trace = _anomaly_trace()
         input_ids = {id(a) for a in args if isinstance(a, Tensor)}
@@ -362,6 +430,7 @@ class Op(Function):
     `differentiable = False` records nothing at all (comparisons, argmax, ...).
     """
 
+    _array_vjp = True
     save_inputs = True
     save_output = False
     differentiable = True

@@ -147,6 +147,21 @@ def test_grad_of_gradients():
     assert d2y.item() == 12.0 and d3y.item() == 6.0
 
 
+def test_backward_with_create_graph_leaves_a_differentiable_grad():
+    x = ember.tensor([1.0, 2.0], dtype=ember.float64, requires_grad=True)
+    (x ** 3).sum().backward(create_graph=True)
+    g = x.grad
+    assert g.requires_grad and g.grad_fn is not None
+    np.testing.assert_allclose(to_numpy(g.detach()), [3.0, 12.0])
+    x.grad = None
+    g.sum().backward()  # d/dx sum(3 x^2) = 6 x
+    np.testing.assert_allclose(to_numpy(x.grad), [6.0, 12.0])
+    # without create_graph the accumulated gradient records nothing
+    x.grad = None
+    (x ** 3).sum().backward()
+    assert not x.grad.requires_grad and x.grad.grad_fn is None
+
+
 def test_grad_with_grad_outputs_and_non_leaf_inputs():
     x = ember.ones(3, requires_grad=True)
     h = x * 2
@@ -333,10 +348,84 @@ def test_function_ctx_features():
 
     a = ember.ones(2, requires_grad=True)
     out, idx = Split.apply(a, ember.ones(2))
+    assert record["needs"] == (True, False)  # known inside forward already, as in PyTorch
     assert not idx.requires_grad and out.requires_grad
     out.sum().backward()
     assert a.grad.tolist() == [1.0, 1.0]
     assert out.grad_fn.needs_input_grad == (True, False)
+
+
+def _returning(grad):
+    class Returns(Function):
+        @staticmethod
+        def forward(ctx, x, scale):
+            return x * scale
+
+        @staticmethod
+        def backward(ctx, g):
+            return grad(g)
+
+    return Returns
+
+
+@pytest.mark.parametrize("through", ["leaf", "non-leaf"])
+def test_function_gradients_are_checked_against_the_arguments(through):
+    x = ember.ones(3, requires_grad=True)
+
+    def run(fn):
+        x.grad = None
+        fn.apply(x if through == "leaf" else x * 1, 2.0).sum().backward()
+        return x.grad
+
+    with pytest.raises(RuntimeError, match=r"function ReturnsBackward returned an invalid "
+                                           r"gradient at index 0 - got \[5\] but expected shape "
+                                           r"compatible with \[3\]"):
+        run(_returning(lambda g: (ember.ones(5), None)))
+    with pytest.raises(RuntimeError, match="got \\[1\\] but expected shape compatible"):
+        run(_returning(lambda g: (ember.ones(1), None)))
+    with pytest.raises(RuntimeError, match="returned a gradient different than None at "
+                                           "position 1, but the corresponding forward input "
+                                           "was not a Tensor"):
+        run(_returning(lambda g: (g, g)))
+    with pytest.raises(TypeError, match="returned a float as the gradient at position 0"):
+        run(_returning(lambda g: (1.0, None)))
+    # a gradient of a shape the argument broadcasts to is summed back, and cast to its dtype
+    g = run(_returning(lambda g: (ember.ones(2, 3, dtype=ember.float64), None)))
+    assert g.tolist() == [2.0, 2.0, 2.0] and g.dtype == ember.float32
+
+
+def test_function_backward_may_be_named_vjp_and_forward_may_use_setup_context():
+    class Square(Function):
+        @staticmethod
+        def forward(x):
+            return x * x
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            (x,) = inputs
+            ctx.save_for_backward(x)
+
+        @staticmethod
+        def vjp(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 2 * x * g
+
+    x = ember.tensor([0.5, -2.0], dtype=ember.float64, requires_grad=True)
+    y = Square.apply(x)
+    np.testing.assert_allclose(to_numpy(y.detach()), [0.25, 4.0])
+    y.sum().backward()
+    np.testing.assert_allclose(to_numpy(x.grad), [1.0, -4.0])
+    assert gradcheck(Square.apply, (x,)) and ember.autograd.gradgradcheck(Square.apply, (x,))
+    assert not Square.apply(ember.ones(2)).requires_grad
+    with pytest.raises(TypeError, match="implementing both 'backward' and 'vjp'"):
+        class Both(Function):
+            @staticmethod
+            def backward(ctx, g):
+                return g
+
+            @staticmethod
+            def vjp(ctx, g):
+                return g
 
 
 def test_function_returning_wrong_number_of_gradients():
@@ -416,6 +505,56 @@ def test_inplace_on_an_input_that_backward_does_not_read_is_fine():
     y.add_(1)
     z.sum().backward()
     assert x.grad.tolist() == [6.0, 6.0, 6.0]
+
+
+_IDX = ember.tensor([0, 2])
+_MASK = ember.tensor([True, False, True])
+
+
+def _ones(*shape):
+    return ember.ones(*shape, dtype=ember.float64)
+
+
+# every public in-place method of Tensor, with arguments (for a float64 tensor of shape (3,) or,
+# for the matrix ones, (3, 3))
+INPLACE = {
+    "abs_": (), "add_": (1.0,), "addcdiv_": (_ones(3), _ones(3)),
+    "addcmul_": (_ones(3), _ones(3)), "atan2_": (_ones(3),), "bernoulli_": (0.5,),
+    "ceil_": (), "clamp_": (0.0, 0.5), "clamp_max_": (0.5,), "clamp_min_": (0.5,),
+    "clip_": (0.0, 0.5), "copy_": (_ones(3),), "copysign_": (_ones(3),), "cos_": (),
+    "div_": (2.0,), "exp_": (), "expm1_": (), "exponential_": (), "fill_": (2.0,),
+    "fill_diagonal_": (1.0,), "floor_": (), "floor_divide_": (2.0,), "fmod_": (2.0,),
+    "frac_": (), "hypot_": (_ones(3),), "index_add_": (0, _IDX, _ones(2)),
+    "index_fill_": (0, _IDX, 2.0), "index_put_": ((_IDX,), _ones(2)), "lerp_": (_ones(3), 0.5),
+    "log1p_": (), "log_": (), "logit_": (), "masked_fill_": (_MASK, 0.0),
+    "masked_scatter_": (_MASK, _ones(3)), "mul_": (2.0,), "nan_to_num_": (), "neg_": (),
+    "normal_": (), "pow_": (2.0,), "random_": (0, 5), "reciprocal_": (), "relu_": (),
+    "remainder_": (2.0,), "round_": (), "rsqrt_": (), "scatter_": (0, _IDX, _ones(2)),
+    "scatter_add_": (0, _IDX, _ones(2)), "sigmoid_": (), "sign_": (), "sin_": (), "sqrt_": (),
+    "square_": (), "sub_": (1.0,), "tanh_": (), "tril_": (), "triu_": (), "trunc_": (),
+    "uniform_": (), "zero_": (),
+}
+_MATRIX = {"fill_diagonal_", "tril_", "triu_"}
+
+
+def test_the_inplace_table_lists_every_inplace_method():
+    methods = {n for n in dir(ember.Tensor) if n.endswith("_") and not n.startswith("_")}
+    assert methods - {"requires_grad_", "detach_"} == set(INPLACE)
+
+
+@pytest.mark.parametrize("name", sorted(INPLACE))
+def test_every_inplace_method_bumps_the_version_and_backward_notices(name):
+    x = ember.full((3, 3) if name in _MATRIX else (3,), 0.3, dtype=ember.float64,
+                   requires_grad=True)
+    y = x * 1
+    z = y * y  # saves y
+    getattr(y, name)(*INPLACE[name])
+    assert y._version == 1
+    with pytest.raises(RuntimeError, match=r"MulBackward0: one of the variables needed for "
+                                           r"gradient computation has been modified by an "
+                                           r"inplace operation: a float64 tensor of shape "
+                                           r"\(3(, 3)?,?\) is at version 1; expected version 0"):
+        z.sum().backward()
 
 
 def test_version_counter_is_shared_with_views():
