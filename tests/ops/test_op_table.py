@@ -91,6 +91,30 @@ def test_gradgradcheck(row, case):
     assert gradgradcheck(row.fn, inputs)
 
 
+def _first_rows(predicate):
+    """One case per row: the first whose differentiated inputs are not empty."""
+    out = []
+    for n, row in enumerate(ROWS):
+        if not predicate(row):
+            continue
+        cases = row.cases(np.random.default_rng(SEED))
+        k = next((k for k, args in enumerate(cases)
+                  if any(np.asarray(a).dtype.kind == "f" and np.asarray(a).size for a in args)),
+                 None)
+        if k is not None:
+            marks = [requires_cuda] if row.cuda else []
+            out.append(pytest.param(row, k, id=f"{row.name}-{n}-{k}", marks=marks))
+    return out
+
+
+@pytest.mark.parametrize("row,case", _first_rows(lambda r: r.grad and not r.gradgrad))
+def test_second_derivatives_of_every_differentiable_op(row, case):
+    """Higher-order gradients through every op: gradgradcheck on one case of each row (the rows
+    marked gradgrad run all their cases above), with the row's finite-difference step."""
+    inputs = _tensors(_args(row, case), ember.float64, requires_grad=True)
+    assert gradgradcheck(row.fn, inputs, eps=row.eps)
+
+
 @pytest.mark.parametrize("row,case", _cases(lambda r: r.grad))
 def test_array_level_rules_agree_with_the_ember_op_rules(row, case):
     """Ops with a fast array-level backward (vjp) must give what their ember-op rule gives."""
