@@ -28,25 +28,64 @@ def _argnums(argnums, n: int, fn: str) -> tuple[bool, tuple]:
     return single, tuple(a % n for a in nums)
 
 
-def _trace(args: tuple, nums: tuple, fn: str) -> tuple[list, bool]:
-    """The arguments with the differentiated ones replaced by leaves (or aliases); and whether
-    an outer transform is watching (then the gradients keep their graph)."""
+def _flatten(x, where: str, fn: str):
+    """The tensors of a differentiated argument (a Tensor, or tuples, lists and dicts of them,
+    as torch.func's pytrees) in order, and a function rebuilding that structure from an
+    iterator of tensors."""
+    if isinstance(x, Tensor):
+        return [x], next
+    if isinstance(x, (tuple, list)):
+        parts = [_flatten(v, f"{where}[{i}]", fn) for i, v in enumerate(x)]
+        kind = type(x)
+
+        def rebuild(it):
+            items = [p[1](it) for p in parts]
+            return kind(*items) if hasattr(x, "_fields") else kind(items)
+
+        return [t for p in parts for t in p[0]], rebuild
+    if isinstance(x, dict):
+        keys = list(x)
+        parts = [_flatten(x[k], f"{where}[{k!r}]", fn) for k in keys]
+        return ([t for p in parts for t in p[0]],
+                lambda it: {k: p[1](it) for k, p in zip(keys, parts)})
+    raise TypeError(f"{fn}: {where} is differentiated, so it must be a Tensor (or a tuple, list "
+                    f"or dict of Tensors), got {type(x).__name__}")
+
+
+def _trace(args: tuple, nums: tuple, fn: str) -> tuple[list, bool, list]:
+    """The arguments with the tensors of the differentiated ones replaced by leaves (or aliases);
+    whether an outer transform is watching (then the gradients keep their graph); and per
+    differentiated argument (its traced tensors, the function rebuilding its structure)."""
     args = list(args)
     nested = False
+    specs = []
     for i in nums:
-        x = args[i]
-        if not isinstance(x, Tensor):
-            raise TypeError(f"{fn}: argument {i} is differentiated, so it must be a Tensor, got "
-                            f"{type(x).__name__}")
-        if x.dtype.category < 2:
-            raise TypeError(f"{fn}: argument {i} must be floating point to be differentiated, "
-                            f"got {x.dtype}")
-        if x.requires_grad:
-            nested = True
-            args[i] = x.view_as(x)
-        else:
-            args[i] = x.detach().requires_grad_()
-    return args, nested
+        tensors, rebuild = _flatten(args[i], f"argument {i}", fn)
+        traced = []
+        for k, x in enumerate(tensors):
+            where = f"argument {i}" if len(tensors) == 1 and isinstance(args[i], Tensor) else \
+                f"tensor {k} of argument {i}"
+            if x.dtype.category < 2:
+                raise TypeError(f"{fn}: {where} must be floating point to be differentiated, got "
+                                f"{x.dtype}")
+            if x.requires_grad:
+                nested = True
+                traced.append(x.view_as(x))
+            else:
+                traced.append(x.detach().requires_grad_())
+        args[i] = rebuild(iter(traced))
+        specs.append((traced, rebuild))
+    return args, nested, specs
+
+
+def _leaves_of(specs: list) -> list:
+    return [t for traced, _ in specs for t in traced]
+
+
+def _rebuild(specs: list, values) -> list:
+    """Per differentiated argument, `values` (one per traced tensor, in order) in its structure."""
+    it = iter(values)
+    return [rebuild(iter([next(it) for _ in traced])) for traced, rebuild in specs]
 
 
 def _watched(outputs, fresh) -> bool:
@@ -94,12 +133,12 @@ def grad_and_value(func, argnums=0, has_aux: bool = False):
     def wrapper(*args, **kwargs):
         single, nums = _argnums(argnums, len(args), "grad")
         with enable_grad():
-            traced, nested = _trace(args, nums, "grad")
+            traced, nested, specs = _trace(args, nums, "grad")
             out, aux = _split_aux(func(*traced, **kwargs), has_aux, "grad")
             if not isinstance(out, Tensor) or out.numel() != 1:
                 raise RuntimeError("grad: the function must return a tensor with a single "
                                    f"element, got {_describe(out)}")
-            inputs = [traced[i] for i in nums]
+            inputs = _leaves_of(specs)
             nested = nested or _watched((out,), inputs)
             if out.requires_grad:
                 grads = engine.grad(out, inputs, create_graph=nested, allow_unused=True)
@@ -110,6 +149,7 @@ def grad_and_value(func, argnums=0, has_aux: bool = False):
         if not nested:
             grads = tuple(g.detach() for g in grads)
             out = out.detach()
+        grads = tuple(_rebuild(specs, grads))
         g = grads[0] if single else grads
         return (g, (out, aux)) if has_aux else (g, out)
 
@@ -119,7 +159,9 @@ def grad_and_value(func, argnums=0, has_aux: bool = False):
 def grad(func, argnums=0, has_aux: bool = False):
     """The gradient transform: grad(f)(x) = df/dx for f returning a one-element tensor.
     argnums picks the differentiated positional arguments (an int, or a tuple giving a tuple
-    of gradients); with has_aux=True, f returns (output, aux) and grad returns (gradient, aux)."""
+    of gradients); a differentiated argument may be a tuple, list or dict of tensors (such as a
+    model's parameters), and its gradient has the same structure. With has_aux=True, f returns
+    (output, aux) and grad returns (gradient, aux)."""
     gv = grad_and_value(func, argnums, has_aux)
 
     def wrapper(*args, **kwargs):
@@ -134,17 +176,18 @@ def _describe(x) -> str:
 
 
 def vjp(func, *primals, has_aux: bool = False):
-    """(func(*primals), vjp_fn): vjp_fn(cotangents) returns one gradient per primal: the
-    vector-Jacobian products."""
+    """(func(*primals), vjp_fn): vjp_fn(cotangents) returns one gradient per primal (in the
+    primal's structure, for a tuple, list or dict of tensors): the vector-Jacobian products."""
     with enable_grad():
-        traced, nested = _trace(primals, tuple(range(len(primals))), "vjp")
+        traced, nested, specs = _trace(primals, tuple(range(len(primals))), "vjp")
         out, aux = _split_aux(func(*traced), has_aux, "vjp")
     outs = (out,) if isinstance(out, Tensor) else tuple(out)
     for i, o in enumerate(outs):
         if not isinstance(o, Tensor):
             raise TypeError(f"vjp: func must return a Tensor or a tuple of Tensors, got "
                             f"{type(o).__name__} as output {i}")
-    nested = nested or _watched(outs, traced)
+    leaves = _leaves_of(specs)
+    nested = nested or _watched(outs, leaves)
 
     def vjp_fn(*cotangents):
         if len(cotangents) == 1 and isinstance(cotangents[0], (tuple, list)):
@@ -158,12 +201,13 @@ def vjp(func, *primals, has_aux: bool = False):
         pairs = [(o, c) for o, c in zip(outs, cotangents) if o.requires_grad]
         with enable_grad():
             if pairs:
-                grads = engine.grad([o for o, _ in pairs], traced, [c for _, c in pairs],
+                grads = engine.grad([o for o, _ in pairs], leaves, [c for _, c in pairs],
                                     retain_graph=True, create_graph=nested, allow_unused=True)
             else:
-                grads = (None,) * len(traced)
-        return tuple(_make(x._device.xp.zeros_like(x._data), x._device) if g is None else
-                     (g if nested else g.detach()) for x, g in zip(traced, grads))
+                grads = (None,) * len(leaves)
+        return tuple(_rebuild(specs, (_make(x._device.xp.zeros_like(x._data), x._device)
+                                      if g is None else (g if nested else g.detach())
+                                      for x, g in zip(leaves, grads))))
 
     result = out if nested else (out.detach() if isinstance(out, Tensor) else
                                  tuple(o.detach() for o in outs))
@@ -176,16 +220,17 @@ def _jacobian(func, argnums, has_aux, strategy: str, fn: str):
     def wrapper(*args, **kwargs):
         single, nums = _argnums(argnums, len(args), fn)
         with enable_grad():
-            traced, nested = _trace(args, nums, fn)
+            traced, nested, specs = _trace(args, nums, fn)
             out, aux = _split_aux(func(*traced, **kwargs), has_aux, fn)
             out_tuple, outs = functional._check_outputs(out, fn)
-            xs = tuple(traced[i] for i in nums)
+            xs = tuple(_leaves_of(specs))
             nested = nested or _watched(outs, xs)
             if strategy == "forward-mode":
                 jac = functional._jacobian_columns(outs, xs, nested, False)
             else:
                 jac = functional._jacobian_rows(outs, xs, nested, False)
-        jac = tuple(tuple(j if nested else j.detach() for j in row) for row in jac)
+        jac = tuple(tuple(_rebuild(specs, (j if nested else j.detach() for j in row)))
+                    for row in jac)
         jac = tuple(row[0] if single else row for row in jac)
         if not out_tuple:
             jac = jac[0]
@@ -198,7 +243,8 @@ def jacrev(func, argnums=0, *, has_aux: bool = False, chunk_size=None,
            _preallocate_and_copy: bool = False):
     """The Jacobian transform by reverse mode (one backward pass per output element): shape
     output.shape + input.shape (a tuple per output for a tuple of outputs, a tuple per argument
-    for a tuple of argnums). chunk_size is accepted for torch.func compatibility; the rows are
+    for a tuple of argnums, the argument's structure for a tuple, list or dict of tensors).
+    chunk_size is accepted for torch.func compatibility; the rows are
     computed one after the other either way."""
     _check_chunk_size(chunk_size, "jacrev")
     return _jacobian(func, argnums, has_aux, "reverse-mode", "jacrev")
