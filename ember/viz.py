@@ -100,11 +100,13 @@ class Graph:
                               capture_output=True).stdout.decode()
 
 
-def draw_graph(tensor: Tensor, params: dict | None = None, show_values: bool = False,
+def draw_graph(tensor: Tensor, show_values: bool = False, params: dict | None = None,
                path: str | None = None) -> Graph:
     """The autograd graph of `tensor` as Graphviz DOT: op nodes (boxes), leaf tensors (ovals
-    with name, shape, dtype and whether they require grad), edges where data flows. With
-    `path`, the graph is also rendered there (see Graph.render)."""
+    with name, shape, dtype and whether they require grad; their first values too with
+    show_values=True), edges where data flows. `params` ({name: tensor}, such as
+    `dict(model.named_parameters())`) names the leaves. With `path`, the graph is also
+    rendered there (see Graph.render)."""
     if not isinstance(tensor, Tensor):
         raise TypeError(f"draw_graph: expected a Tensor, got {type(tensor).__name__}")
     names = {id(t): name for name, t in (params or {}).items()}

@@ -121,3 +121,45 @@ def test_draw_graph_of_an_nn_mlp_labels_its_parameters_by_dotted_name():
         reach |= frontier
         frontier = {t for s, t in edges if s in frontier} - reach
     assert "output" in reach and all(k in reach for k in labels if k.startswith("op"))
+
+
+def test_draw_graph_takes_show_values_second_as_in_its_signature():
+    a = ember.tensor([1.5, 2.0], requires_grad=True)
+    assert "[1.5, 2]" in ember.viz.draw_graph((a * 2).sum(), True).source
+    assert "[1.5, 2]" not in ember.viz.draw_graph((a * 2).sum()).source
+
+
+FAKE_DOT = """#!{python}
+import sys
+args = sys.argv[1:]
+fmt, out = args[0], args[args.index("-o") + 1] if "-o" in args else None
+source = sys.stdin.read()
+text = "<svg><!-- %s %d edges --></svg>" % (fmt, source.count("->"))
+if out is None:
+    sys.stdout.write(text)
+else:
+    open(out, "w").write(text)
+"""
+
+
+def test_render_hands_the_dot_text_to_graphviz(tmp_path, monkeypatch):
+    # a stand-in for Graphviz's `dot` on the PATH: it records the format and the edges it got
+    import os
+    import sys
+
+    fake = tmp_path / "bin" / "dot"
+    fake.parent.mkdir()
+    fake.write_text(FAKE_DOT.format(python=sys.executable))
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(fake.parent) + os.pathsep + os.environ.get("PATH", ""))
+    loss, params = two_layer_mlp()
+    graph = ember.viz.draw_graph(loss, params=params)
+    n_edges = graph.source.count("->")
+    for fmt in ("svg", "png"):
+        path = graph.render(str(tmp_path / f"mlp.{fmt}"))
+        assert open(path).read() == f"<svg><!-- -T{fmt} {n_edges} edges --></svg>"
+    ember.viz.draw_graph(loss, params=params, path=str(tmp_path / "direct.svg"))
+    assert (tmp_path / "direct.svg").read_text() == f"<svg><!-- -Tsvg {n_edges} edges --></svg>"
+    assert graph._repr_svg_() == f"<svg><!-- -Tsvg {n_edges} edges --></svg>"
+    with pytest.raises(ValueError, match="unknown format 'jpg'"):
+        graph.render(str(tmp_path / "mlp.jpg"))
