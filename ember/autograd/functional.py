@@ -146,21 +146,25 @@ def jacobian(func, inputs, create_graph: bool = False, strict: bool = False,
     if strategy not in ("reverse-mode", "forward-mode"):
         raise ValueError(f"jacobian: strategy must be 'reverse-mode' or 'forward-mode', got "
                          f"{strategy!r}")
-    inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
+    return _jacobian(func, inputs, create_graph, strict, strategy, "jacobian", "output")
+
+
+def _jacobian(func, inputs, create_graph, strict, strategy, fn, what):
+    inputs_tuple, inputs = _as_tuple(inputs, "inputs", fn)
     with enable_grad():
         xs = _prepare(inputs, create_graph)
-        out_tuple, outs = _check_outputs(func(*xs), "jacobian")
+        out_tuple, outs = _check_outputs(func(*xs), fn)
         if strategy == "forward-mode":
-            jac = _jacobian_columns(outs, xs, create_graph, strict)
+            jac = _jacobian_columns(outs, xs, create_graph, strict, fn, what)
         else:
-            jac = _jacobian_rows(outs, xs, create_graph, strict)
+            jac = _jacobian_rows(outs, xs, create_graph, strict, fn, what)
     jac = tuple(tuple(_finish(j, create_graph) for j in row) for row in jac)
     if not inputs_tuple:
         jac = tuple(row[0] for row in jac)
     return jac if out_tuple else jac[0]
 
 
-def _jacobian_rows(outs, xs, create_graph, strict) -> list:
+def _jacobian_rows(outs, xs, create_graph, strict, fn="jacobian", what="output") -> list:
     from ..ops.shape import stack
     result = []
     for i, out in enumerate(outs):
@@ -171,7 +175,7 @@ def _jacobian_rows(outs, xs, create_graph, strict) -> list:
             seed = xp.zeros(n, dtype=out._data.dtype)
             seed[k] = 1
             g = _make(seed.reshape(out._data.shape), out._device)
-            grads = _grads([out], xs, [g], create_graph, strict, "jacobian", f"output {i}")
+            grads = _grads([out], xs, [g], create_graph, strict, fn, f"{what} {i}")
             for r, gr in zip(rows, grads):
                 r.append(gr)
         blocks = []
@@ -185,10 +189,10 @@ def _jacobian_rows(outs, xs, create_graph, strict) -> list:
     return result
 
 
-def _jacobian_columns(outs, xs, create_graph, strict) -> list:
+def _jacobian_columns(outs, xs, create_graph, strict, fn="jacobian", what="output") -> list:
     from ..ops.shape import stack
     us = tuple(_make(o._device.xp.zeros_like(o._data), o._device).requires_grad_() for o in outs)
-    g = _grads(outs, xs, us, True, strict, "jacobian")
+    g = _grads(outs, xs, us, True, strict, fn, what)
     columns = [[[] for _ in xs] for _ in outs]
     for j, (x, gj) in enumerate(zip(xs, g)):
         xp = x._device.xp
@@ -232,8 +236,11 @@ def hessian(func, inputs, create_graph: bool = False, strict: bool = False,
         return _grads([out.reshape(())], xs, [_make(out._device.xp.ones((), out._data.dtype),
                                                     out._device)], True, strict, "hessian")
 
-    h = jacobian(gradient, inputs, create_graph=create_graph, strict=strict,
-                 strategy=outer_jacobian_strategy)
+    if outer_jacobian_strategy not in ("reverse-mode", "forward-mode"):
+        raise ValueError(f"hessian: outer_jacobian_strategy must be 'reverse-mode' or "
+                         f"'forward-mode', got {outer_jacobian_strategy!r}")
+    h = _jacobian(gradient, inputs, create_graph, strict, outer_jacobian_strategy, "hessian",
+                  "gradient")
     return h if inputs_tuple else h[0][0]
 
 

@@ -154,6 +154,22 @@ def test_jacobian_strict_and_create_graph():
     assert not F.jacobian(lambda v: v ** 3, w).requires_grad
 
 
+@pytest.mark.parametrize("strategy", ["reverse-mode", "forward-mode"])
+def test_hessian_strict_names_hessian(strategy):
+    x = t([1.0, 2.0])
+    # a linear function: its gradient is constant, so the Hessian is independent of x
+    with pytest.raises(RuntimeError, match="hessian: the gradient( 0)? of the function does not "
+                                           "require gradients.*strict=True forbids"):
+        F.hessian(lambda v: v.sum() * 3, x, strict=True, outer_jacobian_strategy=strategy)
+    h = F.hessian(lambda v: v.sum() * 3, x, outer_jacobian_strategy=strategy)
+    assert to_numpy(h).tolist() == [[0.0, 0.0], [0.0, 0.0]]
+    with pytest.raises(RuntimeError, match="hessian: the output of the function is independent "
+                                           "of input 1"):
+        F.hessian(lambda a, b: (a * a).sum(), (x, x), strict=True)
+    with pytest.raises(ValueError, match="hessian: outer_jacobian_strategy must be"):
+        F.hessian(lambda v: v.sum(), x, outer_jacobian_strategy="sideways")
+
+
 # -------------------------------------------------------------------------------- products
 
 
