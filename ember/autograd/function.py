@@ -295,7 +295,9 @@ def _edge(a: Tensor):
 
 
 def _anomaly_trace() -> list:
-    return traceback.format_stack()[:-3]
+    """The forward's stack without this frame (the engine names its innermost frame outside
+    ember: the user's line, also when that line calls a Function's apply directly)."""
+    return traceback.format_stack()[:-1]
 
 
 # ------------------------------------------------------------------------------------ Function

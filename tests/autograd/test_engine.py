@@ -711,6 +711,43 @@ def test_anomaly_mode_catches_a_nan_from_p_log_p_and_names_the_line():
     assert p.grad is None
 
 
+def test_anomaly_mode_names_the_line_that_applied_a_user_function():
+    class Root(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x.sqrt()
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g / (2 * x.sqrt())
+
+    class Broken(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 1
+
+        @staticmethod
+        def backward(ctx, g):
+            raise ValueError("a bug in backward")
+
+    x = ember.tensor([0.0, 4.0], requires_grad=True)
+    with ember.autograd.set_detect_anomaly(True):
+        y = Root.apply(x)  # the Function applied here
+        with pytest.raises(RuntimeError) as info:
+            y.sum().backward()
+        z = Broken.apply(x)  # and the broken one here
+        with pytest.raises(ValueError) as broken:
+            z.sum().backward()
+    message = str(info.value)
+    assert "Function 'RootBackward' returned inf values in its 0th output" in message
+    assert "test_engine.py" in message and "the Function applied here" in message
+    message = str(broken.value)
+    assert message.startswith("a bug in backward\nError detected in BrokenBackward")
+    assert "test_engine.py" in message and "the broken one here" in message
+
+
 def test_a_hook_changing_the_gradient_shape_is_refused_clearly():
     x = ember.ones(2, requires_grad=True)
     h = x * 2
