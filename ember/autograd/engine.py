@@ -425,10 +425,13 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     """The gradients of `outputs` with respect to `inputs`, returned instead of accumulated.
 
     Returns a tuple with one tensor per input; an input that does not affect the outputs raises
-    unless allow_unused=True (then None, or zeros with materialize_grads=True).
+    unless allow_unused=True (then None, or zeros with materialize_grads=True). With
+    is_grads_batched=True the first dim of every grad_output is a batch: the result has that
+    dim first too (one backward pass per batch element).
     """
     if is_grads_batched:
-        raise NotImplementedError("grad: is_grads_batched is not supported; use ember.func.vmap")
+        return _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph,
+                             allow_unused, materialize_grads)
     inputs = _as_tuple(inputs)
     if not inputs:
         raise RuntimeError("grad requires at least one input")
@@ -449,3 +452,36 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             g = g.detach()
         out.append(g)
     return tuple(out)
+
+
+def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
+                  materialize_grads) -> tuple:
+    """grad(..., is_grads_batched=True): one grad() per batch element of the grad_outputs,
+    stacked along a new first dim."""
+    from ..ops.shape import stack
+
+    outputs = _as_tuple(outputs)
+    grads = _as_tuple(grad_outputs)
+    if len(grads) != len(outputs) or not all(isinstance(g, Tensor) for g in grads):
+        raise RuntimeError("grad: is_grads_batched=True needs grad_outputs: one Tensor per "
+                           "output, with the batch as its first dim")
+    sizes = set()
+    for i, (o, g) in enumerate(zip(outputs, grads)):
+        if g.ndim != o.ndim + 1 or tuple(g.shape[1:]) != tuple(o.shape):
+            want = "(batch" + "".join(f", {n}" for n in o.shape) + ")"
+            raise RuntimeError(f"grad: with is_grads_batched=True, grad_outputs[{i}] must have "
+                               f"shape {want}, got {tuple(g.shape)}")
+        sizes.add(g.shape[0])
+    if len(sizes) != 1:
+        raise RuntimeError(f"grad: with is_grads_batched=True, the grad_outputs have different "
+                           f"batch sizes {sorted(sizes)}")
+    n = sizes.pop()
+    if n == 0:
+        raise RuntimeError("grad: with is_grads_batched=True, the batch of grad_outputs is empty")
+    if retain_graph is None:
+        retain_graph = create_graph
+    rows = [grad(outputs, inputs, [g[k] for g in grads],
+                 retain_graph=True if k < n - 1 else retain_graph, create_graph=create_graph,
+                 allow_unused=allow_unused, materialize_grads=materialize_grads)
+            for k in range(n)]
+    return tuple(None if col[0] is None else stack(list(col)) for col in zip(*rows))

@@ -162,6 +162,24 @@ def test_backward_with_create_graph_leaves_a_differentiable_grad():
     assert not x.grad.requires_grad and x.grad.grad_fn is None
 
 
+def test_grad_with_batched_grad_outputs_gives_the_jacobian_rows():
+    x = ember.tensor([1.0, 2.0, 3.0], dtype=ember.float64, requires_grad=True)
+    z = ember.ones(2, dtype=ember.float64, requires_grad=True)
+    eye = ember.eye(3, dtype=ember.float64)
+    jx, jz = ember.autograd.grad(x ** 3, (x, z), eye, is_grads_batched=True, allow_unused=True)
+    np.testing.assert_allclose(to_numpy(jx), np.diag([3.0, 12.0, 27.0]))
+    assert jz is None and not jx.requires_grad
+    (jx,) = ember.autograd.grad(x ** 3, x, eye[:2], is_grads_batched=True, create_graph=True)
+    assert jx.shape == (2, 3) and jx.requires_grad
+    (h,) = ember.autograd.grad(jx.sum(), x)  # d/dx (3 x0^2 + 3 x1^2) = [6 x0, 6 x1, 0]
+    np.testing.assert_allclose(to_numpy(h), [6.0, 12.0, 0.0])
+    with pytest.raises(RuntimeError, match=r"grad_outputs\[0\] must have shape \(batch, 3\), "
+                                           r"got \(3,\)"):
+        ember.autograd.grad(x * 2, x, ember.ones(3, dtype=ember.float64), is_grads_batched=True)
+    with pytest.raises(RuntimeError, match="needs grad_outputs"):
+        ember.autograd.grad((x * 2).sum(), x, is_grads_batched=True)
+
+
 def test_grad_with_grad_outputs_and_non_leaf_inputs():
     x = ember.ones(3, requires_grad=True)
     h = x * 2
