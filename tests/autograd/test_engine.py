@@ -446,6 +446,30 @@ def test_function_backward_may_be_named_vjp_and_forward_may_use_setup_context():
                 return g
 
 
+def test_function_saved_tensors_are_version_checked():
+    class Exp(Function):
+        @staticmethod
+        def forward(ctx, x):
+            y = x.exp()
+            ctx.save_for_backward(x, y)  # an input and the output
+            return y
+
+        @staticmethod
+        def backward(ctx, g):
+            x, y = ctx.saved_tensors
+            return g * (x.exp() if modify == "input" else y)  # reads the modified one
+
+    for modify in ("input", "output"):
+        a = ember.ones(2, requires_grad=True) * 1
+        y = Exp.apply(a)
+        (a if modify == "input" else y).mul_(2)
+        with pytest.raises(RuntimeError, match=r"ExpBackward: one of the variables needed for "
+                                               r"gradient computation has been modified by an "
+                                               r"inplace operation: a float32 tensor of shape "
+                                               r"\(2,\) is at version 1; expected version 0"):
+            y.sum().backward()
+
+
 def test_function_returning_wrong_number_of_gradients():
     class Bad(Function):
         @staticmethod
