@@ -71,6 +71,21 @@ def test_hessian_of_softmax_cross_entropy_wrt_logits():
                                rtol=1e-10, atol=1e-14)
 
 
+def test_hessian_of_nn_cross_entropy_is_block_diagonal_softmax_curvature():
+    # ember.nn.functional.cross_entropy (mean over the batch): sample i's block is
+    # (diag(p_i) - p_i p_i^T) / N, and samples do not interact
+    rng = np.random.default_rng(2)
+    z = t(rng.normal(size=(3, 4)))
+    target = ember.tensor([0, 3, 1])
+    h = to_numpy(F.hessian(lambda v: ember.nn.functional.cross_entropy(v, target), z))
+    p = np.exp(to_numpy(z))
+    p /= p.sum(1, keepdims=True)
+    expected = np.zeros((3, 4, 3, 4))
+    for i in range(3):
+        expected[i, :, i, :] = (np.diag(p[i]) - np.outer(p[i], p[i])) / 3
+    np.testing.assert_allclose(h, expected, rtol=1e-10, atol=1e-15)
+
+
 def test_mlp_hessian_is_symmetric_and_matches_finite_differences_of_the_gradient():
     rng = np.random.default_rng(0)
     w1, b1 = t(rng.normal(size=(3, 4)) * 0.5), t(rng.normal(size=4) * 0.1)
