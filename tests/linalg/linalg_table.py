@@ -248,6 +248,29 @@ def raw_reflectors(rng, m=5, n=3):
     return [np.ascontiguousarray(h.T), tau, a]
 
 
+def raw_reflectors_batched(rng, *batch, m=5, n=3, k=None):
+    """LAPACK's reflectors (*, m, n) and tau (*, k) of a batch of random matrices (k = n, or
+    fewer: only the first k reflectors multiplied)."""
+    h, tau = np.linalg.qr(rng.standard_normal(batch + (m, n)), mode="raw")
+    k = n if k is None else k
+    return [np.ascontiguousarray(np.swapaxes(h, -1, -2)), np.ascontiguousarray(tau[..., :k])]
+
+
+def np_householder_ref(h, tau):
+    """H_1 ... H_k (first n columns), H_i = I - tau_i v_i v_i^H, over leading batch dims."""
+    def one(h, tau):
+        m, n = h.shape
+        q = np.eye(m, dtype=np.result_type(h, tau))
+        for i in range(tau.shape[-1]):
+            v = np.zeros(m, dtype=q.dtype)
+            v[i], v[i + 1:] = 1, h[i + 1:, i]
+            q = q @ (np.eye(m) - tau[i] * np.outer(v, np.conj(v)))
+        return q[:, :n]
+    batch = h.shape[:-2]
+    outs = [one(h[i], tau[i]) for i in np.ndindex(*batch)]
+    return np.stack(outs).reshape(batch + h.shape[-2:]) if batch else outs[0]
+
+
 def np_cos(a, b, dim=-1, eps=1e-8):
     na = np.maximum(np.linalg.norm(a, axis=dim, keepdims=True), eps)
     nb = np.maximum(np.linalg.norm(b, axis=dim, keepdims=True), eps)
@@ -365,6 +388,10 @@ row("matrix_exp", LA.matrix_exp, sla.expm, lambda rng: [rng.standard_normal((4, 
 row("matrix_exp", LA.matrix_exp, sla.expm, lambda rng: [np.zeros((1, 2, 2))])
 row("householder_product", lambda h, tau, a: LA.householder_product(h, tau),
     lambda h, tau, a: np_householder(a), raw_reflectors)
+row("householder_product", LA.householder_product, np_householder_ref,
+    lambda rng: raw_reflectors_batched(rng, 2, 3))
+row("householder_product", LA.householder_product, np_householder_ref,  # k < n reflectors
+    lambda rng: raw_reflectors_batched(rng, 2, m=5, n=3, k=2))
 row("vander", lambda x: LA.vander(x), lambda x: np.vander(x, increasing=True), randn(4))
 row("vander", lambda x: LA.vander(x, N=3),
     lambda x: x[..., None] ** np.arange(3), randn(2, 4))
@@ -482,6 +509,9 @@ row("eig", lambda a: sorted_eig(LA.eig(a)), np_eig_gauge, arr(eig_complex, 2, 3,
     grad_fn=lambda a: eig_gauge(LA.eig(a)))
 row("eigvals", lambda a: sorted_eig((LA.eigvals(a), LA.eig(a).eigenvectors))[:2],
     lambda a: np_eig_gauge(a)[:2], arr(eig_complex, 3, 3),
+    grad_fn=lambda a: (real_part(LA.eigvals(a)), imag_part(LA.eigvals(a))))
+row("eigvals", lambda a: sorted_eig((LA.eigvals(a), LA.eig(a).eigenvectors))[:2],
+    lambda a: np_eig_gauge(a)[:2], arr(eig_real, 2, 4, 4),
     grad_fn=lambda a: (real_part(LA.eigvals(a)), imag_part(LA.eigvals(a))))
 for shape, full in (((2, 4, 3), False), ((3, 3), True), ((2, 3, 5), True)):
     row("svd", lambda a, f=full: gauge_svd(LA.svd(a, full_matrices=f), _c(3)),

@@ -174,7 +174,8 @@ CHECKS = [
     (lambda: LA.inv(ember.ones(2, 2, dtype=ember.float16)),
      r"linalg.inv: float16 is not supported"),
     (lambda: LA.vector_norm(ember.ones(3, dtype=ember.int64)),
-     r"linalg.vector_norm: expected a floating point or complex tensor"),
+     r"linalg.vector_norm: expected a floating point or complex tensor as input. Got int64 "
+     r"\(shape \(3,\)\)"),
     (lambda: LA.dist(ember.ones(3, dtype=ember.int64), V3),
      r"dist: expected floating point or complex tensors, got int64 and float64 \(shapes \(3,\) "
      r"and \(3,\)\)"),
@@ -208,6 +209,12 @@ CHECKS = [
     (lambda: LA.multi_dot([F]), r"linalg.multi_dot: expected at least 2 tensors but got 1"),
     (lambda: LA.multi_dot([F, T(np.ones((3, 2, 2))), F]),
      r"linalg.multi_dot: tensor 1 must be 2D but got 3D \(shape \(3, 2, 2\)\)"),
+    (lambda: LA.dist(F, T(np.ones((4, 3)))),
+     r"dist: the shapes \(2, 3\) and \(4, 3\) cannot be broadcast together \(dim -2: 2 vs 4\)"),
+    (lambda: LA.pairwise_distance(F, T(np.ones(2))),
+     r"pairwise_distance: the shapes \(2, 3\) and \(2,\) cannot be broadcast together"),
+    (lambda: ember.norm(T(np.ones((2, 2, 2))), "nuc"),
+     r"norm: p='nuc' needs a 2-D input or a 2-tuple dim, got a 3-D input of shape \(2, 2, 2\)"),
     (lambda: LA.cdist(F, T(np.ones((2, 4)))),
      r"cdist: X1 and X2 must have the same number of columns. X1: 3 X2: 4"),
     (lambda: LA.cdist(V3, F), r"cdist only supports at least 2D tensors, x1 has shape \(3,\)"),
