@@ -521,23 +521,32 @@ row("svdvals", LA.svdvals, lambda a: np.linalg.svd(a, compute_uv=False),
     arr(svd_separated, 2, 3, 4), gradgrad=True)
 row("svdvals", LA.svdvals, lambda a: np.linalg.svd(a, compute_uv=False),  # repeated values
     lambda rng: [np.diag([2.0, 2.0, 1.0])], grad_fn=lambda a: power_sums(LA.svdvals(a)))
-row("lu_factor", lambda a: tuple(LA.lu_factor(a)), np_lu_factor, randn(2, 4, 4), grad=False)
-row("lu_factor", lambda a: tuple(LA.lu_factor(a)), np_lu_factor, randn(3, 5), grad=False)
+# the LU factors are differentiable where the pivots are locally constant (random inputs: no
+# ties between pivot candidates); P and the integer outputs are constants
+row("lu_factor", lambda a: tuple(LA.lu_factor(a)), np_lu_factor, randn(2, 4, 4),
+    grad_fn=lambda a: LA.lu_factor(a).LU, gradgrad=True)
+row("lu_factor", lambda a: tuple(LA.lu_factor(a)), np_lu_factor, randn(3, 5),
+    grad_fn=lambda a: LA.lu_factor(a).LU)
 row("lu_factor_ex", lambda a: tuple(LA.lu_factor_ex(a))[:2], np_lu_factor, randn(2, 5, 3),
-    grad=False)
-row("lu", lambda a: tuple(LA.lu(a)), np_lu, randn(2, 4, 4), grad=False)
-row("lu", lambda a: tuple(LA.lu(a)), np_lu, randn(3, 5), grad=False)
-row("lu", lambda a: tuple(LA.lu(a)), np_lu, randn(5, 3), grad=False)
+    grad_fn=lambda a: LA.lu_factor_ex(a).LU)
+row("lu", lambda a: tuple(LA.lu(a)), np_lu, randn(2, 4, 4), grad_fn=lambda a: LA.lu(a)[1:])
+row("lu", lambda a: tuple(LA.lu(a)), np_lu, randn(3, 5), grad_fn=lambda a: LA.lu(a)[1:],
+    gradgrad=True)
+row("lu", lambda a: tuple(LA.lu(a)), np_lu, randn(2, 5, 3), grad_fn=lambda a: LA.lu(a)[1:],
+    gradgrad=True)
 row("lu_solve", lambda a, b: LA.lu_solve(*LA.lu_factor(a), b), np_lu_solve,
-    args(arr(wellcond, 2, 3, 3), rn(2, 3, 2)),
-    grad_fn=lambda a, b: LA.lu_solve(*LA.lu_factor(a), b), diff=(1,))
+    args(arr(wellcond, 2, 3, 3), rn(2, 3, 2)), gradgrad=True)
 row("lu_solve", lambda a, b: LA.lu_solve(*LA.lu_factor(a), b, adjoint=True),
-    lambda a, b: np_lu_solve(np.swapaxes(a, -1, -2), b), args(arr(wellcond, 2, 3, 3), rn(3, 2)),
-    grad_fn=lambda a, b: LA.lu_solve(*LA.lu_factor(a), b, adjoint=True), diff=(1,))
+    lambda a, b: np_lu_solve(np.swapaxes(a, -1, -2), b), args(arr(wellcond, 2, 3, 3), rn(3, 2)))
 row("lu_solve", lambda a, b: LA.lu_solve(*LA.lu_factor(a), b, left=False),
     lambda a, b: np.swapaxes(np_lu_solve(np.swapaxes(a, -1, -2), np.swapaxes(b, -1, -2)), -1,
-                             -2), args(arr(wellcond, 3, 3), rn(2, 3)),
-    grad_fn=lambda a, b: LA.lu_solve(*LA.lu_factor(a), b, left=False), diff=(1,))
+                             -2), args(arr(wellcond, 3, 3), rn(2, 3)))
+row("lu_solve", lambda lu, piv, b: LA.lu_solve(lu, piv, b),  # LU itself differentiated
+    lambda lu, piv, b: batched(lambda lu, b: sla.lu_solve((lu, np.arange(3)), b))(lu,
+                                                                                          b),
+    lambda rng: [np.tril(rng.standard_normal((2, 3, 3)), -1) * 0.5 +
+                 np.triu(rng.standard_normal((2, 3, 3)), 1) + np.eye(3) * 3,
+                 np.tile(np.arange(1, 4, dtype=np.int32), (2, 1)), rng.standard_normal((2, 3, 2))])
 row("volume_scale", lambda a: tuple(LA.volume_scale(a)),
     lambda a: (np.abs(np.linalg.det(a)), np.linalg.det(a) > 0), arr(wellcond, 3, 3, 3),
     grad_fn=lambda a: LA.volume_scale(a).scale)

@@ -322,12 +322,25 @@ def test_gradient_of_a_complex_input_is_not_supported_yet():
         LA.det(a).to(ember.float64).backward()
 
 
-def test_lu_solve_gradient_with_respect_to_lu_is_not_supported():
-    lu, piv = LA.lu_factor(SQ)
-    lu.requires_grad_(True)
-    with pytest.raises(NotImplementedError, match="linalg.lu_solve: the gradient with respect "
-                                                  "to LU"):
-        LA.lu_solve(lu, piv, T(np.ones((3, 1)))).sum().backward()
+def test_lu_factor_then_lu_solve_differentiates_like_solve():
+    rng = np.random.default_rng(5)
+    a = T(rng.standard_normal((2, 4, 4)) + 4 * np.eye(4)).requires_grad_(True)
+    b = T(rng.standard_normal((2, 4, 3))).requires_grad_(True)
+    w = T(rng.standard_normal((2, 4, 3)))
+    for adjoint in (False, True):
+        x1 = LA.lu_solve(*LA.lu_factor(a), b, adjoint=adjoint)
+        x2 = LA.solve(a.mT if adjoint else a, b)
+        g1 = ember.autograd.grad((x1 * w).sum(), [a, b])
+        g2 = ember.autograd.grad((x2 * w).sum(), [a, b])
+        for u, v in zip(g1, g2):
+            np.testing.assert_allclose(to_numpy(u), to_numpy(v), atol=1e-12)
+
+
+def test_lu_gradient_of_a_complex_input_is_not_supported_yet():
+    a = ember.tensor(np.eye(2) * (1 + 1j)).requires_grad_(True)
+    with pytest.raises(NotImplementedError, match="linalg.lu_factor: the gradient with respect "
+                                                  "to a complex input"):
+        LA.lu_factor(a).LU.to(ember.float64).sum().backward()
 
 
 def test_ex_variants_differentiate_the_invertible_matrices_of_a_batch():
