@@ -18,7 +18,7 @@ import math
 from .. import backend
 from ..autograd import grad_mode
 from ..autograd.function import Op
-from ..ops.shape import diag_embed, diagonal
+from ..ops.shape import cat, diag_embed, diagonal
 from ..tensor import Tensor, _make
 from ._common import (
     LinAlgError,
@@ -239,7 +239,6 @@ class QR(Op):
             gQ = a2 @ gR2.mH if gQ is None else gQ + a2 @ gR2.mH
         ga1 = _qr_backward_tall(gQ, gR1, Q, R[..., :m])
         ga2 = Q @ gR2 if gR2 is not None else ga1.new_zeros(tuple(a2.shape))
-        from ..ops.shape import cat
         return cat([ga1, ga2], -1), None
 
 
@@ -526,15 +525,100 @@ def lu_factor_ex(A, *, pivot: bool = True, check_errors: bool = False):
     A: (*, m, n). LU (*, m, n) holds U on and above the diagonal and L (unit diagonal,
     implied) below; pivots (*, min(m, n)) int32, 1-based: row i was swapped with row
     pivots[i] - 1. info (*) int32: 0, or the 1-based index of the first exactly-zero pivot
-    (U is then singular). Not differentiable.
+    (U is then singular). LU is differentiable (square, tall and wide A, where the pivots are
+    locally constant and U's leading square block is invertible); the pivots and info are not.
     """
     check_matrix("linalg.lu_factor_ex", A)
-    xp = A._device.xp
-    lu, piv, info = lu_factor_array(xp, A._data, bool(pivot))
-    if check_errors and bool((info > 0).any()):
-        _raise_lu_singular("linalg.lu_factor_ex", info, A.shape[:-2])
-    d = A._device
-    return lu_factor_ex_result(_make(lu, d), _make(piv, d), _make(info, d))
+    LU, piv, info = keep_outputs(LUFactor.apply(A, bool(pivot)), (0,))
+    if LU.grad_fn is not None:
+        LU.grad_fn.kept_pivots = piv._data
+    if check_errors and bool((info._data > 0).any()):
+        _raise_lu_singular("linalg.lu_factor_ex", info._data, A.shape[:-2])
+    return lu_factor_ex_result(LU, piv, info)
+
+
+class LUFactor(Op):
+    """(LU, pivots, info) of A: (*, m, n); differentiable in LU for square A (the pivots are
+    locally constant where no two candidates tie)."""
+
+    n_outputs = 3
+    nondiff_outputs = (1, 2)
+
+    @staticmethod
+    def forward(ctx, a, pivot):
+        return lu_factor_array(ctx.xp, a, pivot)
+
+    @staticmethod
+    def backward(ctx, gLU, gpiv, ginfo):
+        a, _ = ctx.saved_tensors
+        real_only("linalg.lu_factor", a)
+        LU = kept(ctx, 0)
+        L, U = _unpack_lu(LU)
+        k = min(a.shape[-2], a.shape[-1])
+        gL, gU = gLU[..., :, :k].tril(-1), gLU[..., :k, :].triu()
+        return _lu_backward(gL, gU, L, U, _permutation_matrix(LU, ctx.kept_pivots)), None
+
+
+def _unpack_lu(LU: Tensor):
+    """L (unit lower, (*, m, k)) and U ((*, k, n)) from the compact LU, as differentiable
+    functions of it."""
+    m, n = LU.shape[-2], LU.shape[-1]
+    k = min(m, n)
+    xp = LU._device.xp
+    eye = _make(xp.eye(m, k, dtype=LU._data.dtype), LU._device)
+    return LU[..., :, :k].tril(-1) + eye, LU[..., :k, :].triu()
+
+
+def _permutation_matrix(LU: Tensor, pivots) -> Tensor:
+    """P (*, m, m) with A = P L U, a constant, from LAPACK's 1-based pivots (an array)."""
+    xp = LU._device.xp
+    m = LU.shape[-2]
+    perm = _permutation_from_pivots(xp, pivots, m)
+    eye = xp.eye(m, dtype=LU._data.dtype)
+    return _make(xp.ascontiguousarray(xp.swapaxes(eye[perm], -1, -2)), LU._device)
+
+
+def _lu_backward(gL, gU, L: Tensor, U: Tensor, P: Tensor) -> Tensor:
+    """gA for A = P L U (*, m, n) from the gradients of L (*, m, k) and U (*, k, n) (their
+    strictly lower and upper parts).
+
+    Square: P^T dA = dL U + L dU, so M = L^{-1} P^T dA U^{-1} = L^{-1} dL + dU U^{-1} splits
+    into a strictly lower (dL = L tril(M, -1)) and an upper part (dU = triu(M) U), and the
+    adjoint is gA = P L^{-H} [tril(L^H gL, -1) + triu(gU U^H)] U^{-H}.
+    Wide (m < n): A = P L [U1 | U2] with P L U1 the square factorization of the first m columns
+    and U2 = L^{-1} P^T A2, whose dU2 = L^{-1} (P^T dA2 - dL U2): gA2 = P L^{-H} gU2 and
+    L receives -L^{-H} gU2 U2^H more.
+    Tall (m > n): P^T A = [L1; L2] U with L1 U the square factorization of the first n rows of
+    P^T A and L2 = (P^T A)_2 U^{-1}, dL2 = (d(P^T A)_2 - L2 dU) U^{-1}: the lower rows get
+    gL2 U^{-H} and U receives -L2^H gL2 U^{-H} more."""
+    m, n = L.shape[-2], U.shape[-1]
+    if m < n:
+        U1, U2 = U[..., :m], U[..., m:]
+        gU1, gU2 = gU[..., :m], gU[..., m:]
+        x2 = solve_triangular_unchecked(L.mH, gU2, True, True)  # L^{-H} gU2
+        gL = gL - x2 @ U2.mH
+        gA1 = _lu_backward_square(gL, gU1, L, U1, P)
+        return cat([gA1, P @ x2], -1)
+    if m > n:
+        L1, L2 = L[..., :n, :], L[..., n:, :]
+        gL1, gL2 = gL[..., :n, :], gL[..., n:, :]
+        y2 = solve_triangular_unchecked(U, gL2.mH, True).mH  # gL2 U^{-H}
+        gU = gU - L2.mH @ y2
+        gA1 = _lu_backward_square(gL1, gU, L1, U, None)
+        return P @ cat([gA1, y2], -2)
+    return _lu_backward_square(gL, gU, L, U, P)
+
+
+def _lu_backward_square(gL, gU, L: Tensor, U: Tensor, P) -> Tensor:
+    phi = None
+    if gL is not None:
+        phi = (L.mH @ gL).tril(-1)
+    if gU is not None:
+        part = (gU @ U.mH).triu()
+        phi = part if phi is None else phi + part
+    x = solve_triangular_unchecked(L.mH, phi, True, True)  # L^{-H} phi
+    x = solve_triangular_unchecked(U, x.mH, True).mH  # (U^{-1} x^H)^H = x U^{-H}
+    return x if P is None else P @ x
 
 
 def _raise_lu_singular(fn: str, info, batch_shape) -> None:
@@ -570,20 +654,13 @@ def _permutation_from_pivots(xp, piv, m: int):
 
 def lu(A, *, pivot: bool = True):
     """(P, L, U) with A = P L U. A: (*, m, n), k = min(m, n): P (*, m, m) a permutation
-    matrix, L (*, m, k) unit lower triangular, U (*, k, n) upper triangular. Not
-    differentiable."""
+    matrix, L (*, m, k) unit lower triangular, U (*, k, n) upper triangular. L and U are
+    differentiable (P is a constant), as lu_factor_ex's LU."""
     check_matrix("linalg.lu", A)
-    xp = A._device.xp
-    m, n = A.shape[-2], A.shape[-1]
-    k = min(m, n)
-    lu_, piv, _ = lu_factor_array(xp, A._data, bool(pivot))
-    L = xp.tril(lu_[..., :, :k], -1) + xp.eye(m, k, dtype=lu_.dtype)
-    U = xp.triu(lu_[..., :k, :])
-    perm = _permutation_from_pivots(xp, piv, m)
-    eye = xp.eye(m, dtype=lu_.dtype)
-    P = xp.swapaxes(eye[perm], -1, -2)  # (P^T A)[i] = A[perm[i]], so P^T = eye[perm]
-    d = A._device
-    return lu_result(_make(xp.ascontiguousarray(P), d), _make(L, d), _make(U, d))
+    LU, piv, _ = lu_factor_ex(A, pivot=pivot)
+    L, U = _unpack_lu(LU)
+    # (P^T A)[i] = A[perm[i]], so P^T = eye[perm]
+    return lu_result(_permutation_matrix(LU, piv._data), L, U)
 
 
 class LUSolve(Op):
@@ -618,18 +695,24 @@ class LUSolve(Op):
     @staticmethod
     def backward(ctx, g):
         lu_, piv, b, adjoint, x = ctx.saved_tensors
-        if ctx.next[0] is not None:
-            raise NotImplementedError("linalg.lu_solve: the gradient with respect to LU is not "
-                                      "supported; differentiate linalg.solve(A, B) instead")
         real_only("linalg.lu_solve", lu_)
         gb = LUSolve.apply(lu_, piv, g, not adjoint)
-        return None, None, _unbroadcast_batch(gb, b.shape), None
+        glu = None
+        if ctx.next[0] is not None:
+            # A X = B: gA = -gB X^H; A^H X = B: gA = -X gB^H. Then through A = P L U:
+            # gL = tril(P^T gA U^H, -1), gU = triu(L^H P^T gA).
+            ga = -(x @ gb.mH) if adjoint else -(gb @ x.mH)
+            ga = _unbroadcast_batch(ga, lu_.shape)
+            L, U = _unpack_lu(lu_)
+            ptga = _permutation_matrix(lu_, piv._data).mT @ ga
+            glu = (ptga @ U.mH).tril(-1) + (L.mH @ ptga).triu()
+        return glu, None, _unbroadcast_batch(gb, b.shape), None
 
 
 def lu_solve(LU, pivots, B, *, left: bool = True, adjoint: bool = False) -> Tensor:
     """Solve A X = B (A^H X = B with adjoint=True; X A = B with left=False) given
     (LU, pivots) = lu_factor(A). LU: (*, n, n), pivots: (*, n), B: (*, n, k) (or (*, k, n)
-    with left=False). Differentiable with respect to B."""
+    with left=False). Differentiable with respect to B and LU (with lu_factor, A)."""
     check_square("linalg.lu_solve", LU, "LU")
     check_matrix("linalg.lu_solve", B, "B")
     if not isinstance(pivots, Tensor) or pivots.dtype.category != 1:

@@ -569,7 +569,7 @@ def vector_norm(input, ord=2, dim=None, keepdim: bool = False, *, dtype=None) ->
         input = input.to(backend.to_dtype(dtype, "vector_norm"))
     if input.dtype.category < 2:
         raise RuntimeError(f"linalg.vector_norm: expected a floating point or complex tensor as "
-                           f"input. Got {input.dtype}")
+                           f"input. Got {input.dtype.name} (shape {tuple(input.shape)})")
     if isinstance(ord, str) or not isinstance(ord, (int, float)):
         raise RuntimeError(f"linalg.vector_norm: ord must be a number, got {ord!r}")
     dims = normalize_dims(dim, input.ndim, "vector_norm")
@@ -582,13 +582,20 @@ def vector_norm(input, ord=2, dim=None, keepdim: bool = False, *, dtype=None) ->
 @register()
 def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     """The vector p-norm over `dim` (all elements by default); p='fro' is the 2-norm of the
-    elements (the Frobenius norm of a matrix). Matrix norms live in ember.linalg."""
+    elements (the Frobenius norm of a matrix); p='nuc' the nuclear norm (the sum of the singular
+    values) of a 2-D input or of the matrices over a 2-tuple `dim`, as torch.norm. Other matrix
+    norms live in ember.linalg."""
     check_tensor("norm", input)
     if p == "fro" or p is None:
         p = 2
     if p == "nuc":
-        raise NotImplementedError("norm: p='nuc' (the nuclear norm) comes with "
-                                  "ember.linalg.matrix_norm")
+        from ..linalg.norms import matrix_norm
+        if dim is None:
+            if input.ndim != 2:
+                raise RuntimeError(f"norm: p='nuc' needs a 2-D input or a 2-tuple dim, got a "
+                                   f"{input.ndim}-D input of shape {tuple(input.shape)}")
+            dim = (-2, -1)
+        return matrix_norm(input, "nuc", dim, keepdim, dtype=dtype)
     return vector_norm(input, p, dim, keepdim, dtype=dtype)
 
 

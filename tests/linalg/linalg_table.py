@@ -248,6 +248,29 @@ def raw_reflectors(rng, m=5, n=3):
     return [np.ascontiguousarray(h.T), tau, a]
 
 
+def raw_reflectors_batched(rng, *batch, m=5, n=3, k=None):
+    """LAPACK's reflectors (*, m, n) and tau (*, k) of a batch of random matrices (k = n, or
+    fewer: only the first k reflectors multiplied)."""
+    h, tau = np.linalg.qr(rng.standard_normal(batch + (m, n)), mode="raw")
+    k = n if k is None else k
+    return [np.ascontiguousarray(np.swapaxes(h, -1, -2)), np.ascontiguousarray(tau[..., :k])]
+
+
+def np_householder_ref(h, tau):
+    """H_1 ... H_k (first n columns), H_i = I - tau_i v_i v_i^H, over leading batch dims."""
+    def one(h, tau):
+        m, n = h.shape
+        q = np.eye(m, dtype=np.result_type(h, tau))
+        for i in range(tau.shape[-1]):
+            v = np.zeros(m, dtype=q.dtype)
+            v[i], v[i + 1:] = 1, h[i + 1:, i]
+            q = q @ (np.eye(m) - tau[i] * np.outer(v, np.conj(v)))
+        return q[:, :n]
+    batch = h.shape[:-2]
+    outs = [one(h[i], tau[i]) for i in np.ndindex(*batch)]
+    return np.stack(outs).reshape(batch + h.shape[-2:]) if batch else outs[0]
+
+
 def np_cos(a, b, dim=-1, eps=1e-8):
     na = np.maximum(np.linalg.norm(a, axis=dim, keepdims=True), eps)
     nb = np.maximum(np.linalg.norm(b, axis=dim, keepdims=True), eps)
@@ -365,6 +388,10 @@ row("matrix_exp", LA.matrix_exp, sla.expm, lambda rng: [rng.standard_normal((4, 
 row("matrix_exp", LA.matrix_exp, sla.expm, lambda rng: [np.zeros((1, 2, 2))])
 row("householder_product", lambda h, tau, a: LA.householder_product(h, tau),
     lambda h, tau, a: np_householder(a), raw_reflectors)
+row("householder_product", LA.householder_product, np_householder_ref,
+    lambda rng: raw_reflectors_batched(rng, 2, 3))
+row("householder_product", LA.householder_product, np_householder_ref,  # k < n reflectors
+    lambda rng: raw_reflectors_batched(rng, 2, m=5, n=3, k=2))
 row("vander", lambda x: LA.vander(x), lambda x: np.vander(x, increasing=True), randn(4))
 row("vander", lambda x: LA.vander(x, N=3),
     lambda x: x[..., None] ** np.arange(3), randn(2, 4))
@@ -483,6 +510,9 @@ row("eig", lambda a: sorted_eig(LA.eig(a)), np_eig_gauge, arr(eig_complex, 2, 3,
 row("eigvals", lambda a: sorted_eig((LA.eigvals(a), LA.eig(a).eigenvectors))[:2],
     lambda a: np_eig_gauge(a)[:2], arr(eig_complex, 3, 3),
     grad_fn=lambda a: (real_part(LA.eigvals(a)), imag_part(LA.eigvals(a))))
+row("eigvals", lambda a: sorted_eig((LA.eigvals(a), LA.eig(a).eigenvectors))[:2],
+    lambda a: np_eig_gauge(a)[:2], arr(eig_real, 2, 4, 4),
+    grad_fn=lambda a: (real_part(LA.eigvals(a)), imag_part(LA.eigvals(a))))
 for shape, full in (((2, 4, 3), False), ((3, 3), True), ((2, 3, 5), True)):
     row("svd", lambda a, f=full: gauge_svd(LA.svd(a, full_matrices=f), _c(3)),
         lambda a, f=full: np_gauge_svd(a, _c(3).cpu().numpy(), f), arr(svd_separated, *shape),
@@ -491,23 +521,32 @@ row("svdvals", LA.svdvals, lambda a: np.linalg.svd(a, compute_uv=False),
     arr(svd_separated, 2, 3, 4), gradgrad=True)
 row("svdvals", LA.svdvals, lambda a: np.linalg.svd(a, compute_uv=False),  # repeated values
     lambda rng: [np.diag([2.0, 2.0, 1.0])], grad_fn=lambda a: power_sums(LA.svdvals(a)))
-row("lu_factor", lambda a: tuple(LA.lu_factor(a)), np_lu_factor, randn(2, 4, 4), grad=False)
-row("lu_factor", lambda a: tuple(LA.lu_factor(a)), np_lu_factor, randn(3, 5), grad=False)
+# the LU factors are differentiable where the pivots are locally constant (random inputs: no
+# ties between pivot candidates); P and the integer outputs are constants
+row("lu_factor", lambda a: tuple(LA.lu_factor(a)), np_lu_factor, randn(2, 4, 4),
+    grad_fn=lambda a: LA.lu_factor(a).LU, gradgrad=True)
+row("lu_factor", lambda a: tuple(LA.lu_factor(a)), np_lu_factor, randn(3, 5),
+    grad_fn=lambda a: LA.lu_factor(a).LU)
 row("lu_factor_ex", lambda a: tuple(LA.lu_factor_ex(a))[:2], np_lu_factor, randn(2, 5, 3),
-    grad=False)
-row("lu", lambda a: tuple(LA.lu(a)), np_lu, randn(2, 4, 4), grad=False)
-row("lu", lambda a: tuple(LA.lu(a)), np_lu, randn(3, 5), grad=False)
-row("lu", lambda a: tuple(LA.lu(a)), np_lu, randn(5, 3), grad=False)
+    grad_fn=lambda a: LA.lu_factor_ex(a).LU)
+row("lu", lambda a: tuple(LA.lu(a)), np_lu, randn(2, 4, 4), grad_fn=lambda a: LA.lu(a)[1:])
+row("lu", lambda a: tuple(LA.lu(a)), np_lu, randn(3, 5), grad_fn=lambda a: LA.lu(a)[1:],
+    gradgrad=True)
+row("lu", lambda a: tuple(LA.lu(a)), np_lu, randn(2, 5, 3), grad_fn=lambda a: LA.lu(a)[1:],
+    gradgrad=True)
 row("lu_solve", lambda a, b: LA.lu_solve(*LA.lu_factor(a), b), np_lu_solve,
-    args(arr(wellcond, 2, 3, 3), rn(2, 3, 2)),
-    grad_fn=lambda a, b: LA.lu_solve(*LA.lu_factor(a), b), diff=(1,))
+    args(arr(wellcond, 2, 3, 3), rn(2, 3, 2)), gradgrad=True)
 row("lu_solve", lambda a, b: LA.lu_solve(*LA.lu_factor(a), b, adjoint=True),
-    lambda a, b: np_lu_solve(np.swapaxes(a, -1, -2), b), args(arr(wellcond, 2, 3, 3), rn(3, 2)),
-    grad_fn=lambda a, b: LA.lu_solve(*LA.lu_factor(a), b, adjoint=True), diff=(1,))
+    lambda a, b: np_lu_solve(np.swapaxes(a, -1, -2), b), args(arr(wellcond, 2, 3, 3), rn(3, 2)))
 row("lu_solve", lambda a, b: LA.lu_solve(*LA.lu_factor(a), b, left=False),
     lambda a, b: np.swapaxes(np_lu_solve(np.swapaxes(a, -1, -2), np.swapaxes(b, -1, -2)), -1,
-                             -2), args(arr(wellcond, 3, 3), rn(2, 3)),
-    grad_fn=lambda a, b: LA.lu_solve(*LA.lu_factor(a), b, left=False), diff=(1,))
+                             -2), args(arr(wellcond, 3, 3), rn(2, 3)))
+row("lu_solve", lambda lu, piv, b: LA.lu_solve(lu, piv, b),  # LU itself differentiated
+    lambda lu, piv, b: batched(lambda lu, b: sla.lu_solve((lu, np.arange(3)), b))(lu,
+                                                                                          b),
+    lambda rng: [np.tril(rng.standard_normal((2, 3, 3)), -1) * 0.5 +
+                 np.triu(rng.standard_normal((2, 3, 3)), 1) + np.eye(3) * 3,
+                 np.tile(np.arange(1, 4, dtype=np.int32), (2, 1)), rng.standard_normal((2, 3, 2))])
 row("volume_scale", lambda a: tuple(LA.volume_scale(a)),
     lambda a: (np.abs(np.linalg.det(a)), np.linalg.det(a) > 0), arr(wellcond, 3, 3, 3),
     grad_fn=lambda a: LA.volume_scale(a).scale)

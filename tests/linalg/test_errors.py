@@ -174,7 +174,8 @@ CHECKS = [
     (lambda: LA.inv(ember.ones(2, 2, dtype=ember.float16)),
      r"linalg.inv: float16 is not supported"),
     (lambda: LA.vector_norm(ember.ones(3, dtype=ember.int64)),
-     r"linalg.vector_norm: expected a floating point or complex tensor"),
+     r"linalg.vector_norm: expected a floating point or complex tensor as input. Got int64 "
+     r"\(shape \(3,\)\)"),
     (lambda: LA.dist(ember.ones(3, dtype=ember.int64), V3),
      r"dist: expected floating point or complex tensors, got int64 and float64 \(shapes \(3,\) "
      r"and \(3,\)\)"),
@@ -208,6 +209,12 @@ CHECKS = [
     (lambda: LA.multi_dot([F]), r"linalg.multi_dot: expected at least 2 tensors but got 1"),
     (lambda: LA.multi_dot([F, T(np.ones((3, 2, 2))), F]),
      r"linalg.multi_dot: tensor 1 must be 2D but got 3D \(shape \(3, 2, 2\)\)"),
+    (lambda: LA.dist(F, T(np.ones((4, 3)))),
+     r"dist: the shapes \(2, 3\) and \(4, 3\) cannot be broadcast together \(dim -2: 2 vs 4\)"),
+    (lambda: LA.pairwise_distance(F, T(np.ones(2))),
+     r"pairwise_distance: the shapes \(2, 3\) and \(2,\) cannot be broadcast together"),
+    (lambda: ember.norm(T(np.ones((2, 2, 2))), "nuc"),
+     r"norm: p='nuc' needs a 2-D input or a 2-tuple dim, got a 3-D input of shape \(2, 2, 2\)"),
     (lambda: LA.cdist(F, T(np.ones((2, 4)))),
      r"cdist: X1 and X2 must have the same number of columns. X1: 3 X2: 4"),
     (lambda: LA.cdist(V3, F), r"cdist only supports at least 2D tensors, x1 has shape \(3,\)"),
@@ -315,12 +322,25 @@ def test_gradient_of_a_complex_input_is_not_supported_yet():
         LA.det(a).to(ember.float64).backward()
 
 
-def test_lu_solve_gradient_with_respect_to_lu_is_not_supported():
-    lu, piv = LA.lu_factor(SQ)
-    lu.requires_grad_(True)
-    with pytest.raises(NotImplementedError, match="linalg.lu_solve: the gradient with respect "
-                                                  "to LU"):
-        LA.lu_solve(lu, piv, T(np.ones((3, 1)))).sum().backward()
+def test_lu_factor_then_lu_solve_differentiates_like_solve():
+    rng = np.random.default_rng(5)
+    a = T(rng.standard_normal((2, 4, 4)) + 4 * np.eye(4)).requires_grad_(True)
+    b = T(rng.standard_normal((2, 4, 3))).requires_grad_(True)
+    w = T(rng.standard_normal((2, 4, 3)))
+    for adjoint in (False, True):
+        x1 = LA.lu_solve(*LA.lu_factor(a), b, adjoint=adjoint)
+        x2 = LA.solve(a.mT if adjoint else a, b)
+        g1 = ember.autograd.grad((x1 * w).sum(), [a, b])
+        g2 = ember.autograd.grad((x2 * w).sum(), [a, b])
+        for u, v in zip(g1, g2):
+            np.testing.assert_allclose(to_numpy(u), to_numpy(v), atol=1e-12)
+
+
+def test_lu_gradient_of_a_complex_input_is_not_supported_yet():
+    a = ember.tensor(np.eye(2) * (1 + 1j)).requires_grad_(True)
+    with pytest.raises(NotImplementedError, match="linalg.lu_factor: the gradient with respect "
+                                                  "to a complex input"):
+        LA.lu_factor(a).LU.to(ember.float64).sum().backward()
 
 
 def test_ex_variants_differentiate_the_invertible_matrices_of_a_batch():

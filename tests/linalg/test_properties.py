@@ -8,6 +8,7 @@ import scipy.linalg
 
 import ember
 import ember.linalg as LA
+from ember.autograd import gradcheck
 
 from ..conftest import to_numpy
 from .linalg_table import spd, svd_separated, sym_separated, wellcond
@@ -252,6 +253,24 @@ def test_norm_relations(rng):
     close(LA.norm(A), np.linalg.norm(a.ravel()))
     close(LA.matrix_norm(A, keepdim=True).squeeze((-2, -1)), fro)
     close(LA.vector_norm(A, 2, dim=(-2, -1)), fro)
+
+
+def test_top_level_norm_dist_cdist_are_the_linalg_ones(rng):
+    # torch.norm's p='nuc': the nuclear norm of a matrix, or of the matrices over a 2-tuple dim
+    a = svd_separated(rng, 2, 4, 3)
+    close(ember.norm(T(a[0]), "nuc"), np.linalg.norm(a[0], "nuc"))
+    close(T(a[0]).norm(p="nuc"), np.linalg.norm(a[0], "nuc"))
+    close(ember.norm(T(a), "nuc", dim=(1, 2), keepdim=True),
+          np.linalg.norm(a, "nuc", axis=(1, 2))[:, None, None])
+    close(ember.norm(T(np.moveaxis(a, 0, 2)), "nuc", dim=(0, 1)), np.linalg.norm(a, "nuc",
+                                                                                axis=(1, 2)))
+    assert gradcheck(lambda x: ember.norm(x, "nuc", dim=(-2, -1)),
+                     [T(a).requires_grad_(True)])
+    assert ember.dist is LA.dist and ember.cdist is LA.cdist
+    x, y = rng.standard_normal((2, 4, 3)), rng.standard_normal((5, 3))
+    close(ember.cdist(T(x), T(y), p=1.0),
+          np.abs(x[:, :, None, :] - y[None, None]).sum(-1))
+    close(ember.dist(T(x), T(y[:4]), p=3), (np.abs(x - y[:4]) ** 3).sum() ** (1 / 3))
 
 
 def test_cross_product_is_orthogonal_to_its_factors(rng):

@@ -184,6 +184,27 @@ def test_definiteness_of_constructed_matrices(rng):
     assert LA.is_positive_definite(T(psd)) is False
 
 
+def test_definiteness_of_random_batches_of_every_kind(rng):
+    # random SPD, rank-deficient PSD (Gram of a wide factor), their negations, and random
+    # indefinite matrices (eigenvalues of both signs, also with a zero one)
+    n = 5
+    pd = spd(rng, 4, n, n)
+    f = rng.standard_normal((4, n, 3))
+    psd = f @ np.swapaxes(f, -1, -2)
+    q, _ = np.linalg.qr(rng.standard_normal((4, n, n)))
+    w = rng.uniform(0.5, 2, (4, n)) * np.array([1, -1, 1, -1, 0.0])
+    w[:2, -1] = 1.3  # two without the zero eigenvalue
+    indefinite = (q * w[:, None, :]) @ np.swapaxes(q, -1, -2)
+    batch = np.stack([pd, psd, -pd, -psd, indefinite])  # (5, 4, n, n)
+    expected = ["positive definite", "positive semidefinite", "negative definite",
+                "negative semidefinite", "indefinite"]
+    assert LA.definiteness(T(batch)) == [[label] * 4 for label in expected]
+    assert LA.is_positive_definite(T(batch)).tolist() == [[True] * 4] + [[False] * 4] * 4
+    for a in indefinite:  # some x has x^T A x > 0 and some < 0: the eigenvectors
+        wa, va = np.linalg.eigh(a)
+        assert va[:, 0] @ a @ va[:, 0] < 0 < va[:, -1] @ a @ va[:, -1]
+
+
 def test_definiteness_of_a_batch_is_a_nested_list(rng):
     pd = spd(rng, 3, 3)
     batch = np.stack([np.stack([pd, -pd]), np.stack([np.diag([1.0, 0, 0]), np.diag([1.0, -1, 0])])])
