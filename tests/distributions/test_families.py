@@ -263,6 +263,21 @@ def test_mode_is_a_maximum_of_the_density(row):
     assert checked >= 1  # a mode on the boundary (Exponential: 0) has one side
 
 
+@pytest.mark.parametrize("a,b,expected", [
+    (0.5, 2.0, 0.0), (2.0, 0.5, 1.0), (1.0, 2.0, 0.0), (2.0, 1.0, 1.0), (0.5, 1.0, 0.0),
+    (1.0, 0.5, 1.0), (0.5, 0.3, 1.0), (0.3, 0.5, 0.0), (3.0, 2.0, 2 / 3)])
+def test_beta_mode_where_a_concentration_is_at_most_one(a, b, expected):
+    # the density is largest at an end of [0, 1] (unbounded there when a concentration < 1)
+    d = ember.distributions.Beta(ember.tensor(a, dtype=ember.float64),
+                                 ember.tensor(b, dtype=ember.float64))
+    mode = d.mode.item()
+    assert mode == pytest.approx(expected)
+    grid = ember.tensor(np.linspace(0.001, 0.999, 999), dtype=ember.float64)
+    assert d.log_prob(ember.tensor(mode, dtype=ember.float64)).item() >= \
+        to_numpy(d.log_prob(grid)).max() - 1e-12
+    assert math.isnan(ember.distributions.Beta(1.0, 1.0).mode.item())  # uniform: no mode
+
+
 def test_modes_without_a_maximum_follow_pytorch():
     assert math.isnan(ember.distributions.Uniform(0.0, 1.0).mode.item())
     with pytest.raises(NotImplementedError, match="mode"):
