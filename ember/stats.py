@@ -356,9 +356,10 @@ def log_likelihood(dist, data) -> Tensor:
 
 
 class _Adam:
-    """A minimal Adam (Kingma & Ba 2015) on leaf tensors, with the learning rate decayed
-    along a cosine from lr to lr / 1000 over `steps` (a constant rate would leave Adam
-    circling the optimum at a distance ~ lr). Stands in until ember.optim exists."""
+    """mle's default optimiser: Adam (Kingma & Ba 2015) on leaf tensors, with the learning
+    rate decayed along a cosine from lr to lr / 1000 over `steps` (a constant rate would leave
+    Adam circling the optimum at a distance ~ lr). Any ember.optim optimiser can be passed
+    instead: mle(..., optimizer=lambda ps: ember.optim.Adam(ps, lr=0.05))."""
 
     def __init__(self, params, lr: float, steps: int, betas=(0.9, 0.999), eps: float = 1e-8):
         self.params = list(params)

@@ -171,6 +171,15 @@ def test_mle_with_fixed_parameters_and_a_custom_optimizer():
     assert est.probs.item() == pytest.approx(D.Binomial.fit(x, 12).probs.item(), rel=1e-4)
 
 
+def test_mle_with_an_ember_optim_optimizer():
+    x = _draws(D.Normal(*_f64(1.0, 2.0)), 2000)
+    fitted = D.Normal.fit(x)
+    est = stats.mle(D.Normal, x, {"loc": 0.0, "scale": 1.0}, steps=400,
+                    optimizer=lambda ps: ember.optim.Adam(ps, lr=0.05))
+    assert est.loc.item() == pytest.approx(fitted.loc.item(), rel=1e-3)
+    assert est.scale.item() == pytest.approx(fitted.scale.item(), rel=1e-3)
+
+
 def test_mle_keeps_parameters_in_their_constraint_sets():
     x = ember.tensor([0.01, 0.02, 0.015], dtype=ember.float64)
     est = stats.mle(D.Exponential, x, {"rate": 1.0}, steps=200, lr=0.5)
