@@ -82,15 +82,29 @@ def test_fit_equals_the_closed_forms():
     assert lap.scale.item() == pytest.approx(np.abs(pos[:, 0] - med).mean())
 
 
-def test_fit_rejects_bad_data():
-    with pytest.raises(ValueError, match="no observations"):
-        D.Normal.fit(ember.zeros(0))
-    with pytest.raises(ValueError, match="positive"):
-        D.LogNormal.fit(ember.tensor([1.0, -1.0]))
-    with pytest.raises(ValueError, match="labels"):
-        D.Categorical.fit(ember.tensor([0, 5]), 3)
-    with pytest.raises(ValueError, match="at least 2"):
-        D.MultivariateNormal.fit(ember.zeros(1, 2), unbiased=True)
+@pytest.mark.parametrize("call,match", [
+    (lambda: D.Normal.fit(ember.zeros(0)), "no observations"),
+    (lambda: D.Categorical.fit(ember.tensor([0, 5]), 3), "labels"),
+    (lambda: D.MultivariateNormal.fit(ember.zeros(1, 2), unbiased=True), "at least 2"),
+    # data the family cannot produce: ValueError naming the fit and the support
+    (lambda: D.LogNormal.fit(ember.tensor([1.0, -1.0])),
+     r"LogNormal\.fit: .*support GreaterThan.*\[-1\.0\]"),
+    (lambda: D.Exponential.fit(ember.tensor([1.0, -2.0])), r"Exponential\.fit: .*support"),
+    (lambda: D.Poisson.fit(ember.tensor([1.0, 2.5])), r"Poisson\.fit: .*\[2\.5\]"),
+    (lambda: D.Geometric.fit(ember.tensor([-1.0, 2.0])), r"Geometric\.fit: .*support"),
+    (lambda: D.Bernoulli.fit(ember.tensor([0.0, 0.5, 1.0])), r"Bernoulli\.fit: .*Boolean"),
+    (lambda: D.Binomial.fit(ember.tensor([1.0, 5.0]), 3),
+     r"Binomial\.fit: .*IntegerInterval.*upper_bound=3"),
+    (lambda: D.Categorical.fit(ember.tensor([0.0, 1.5])), r"Categorical\.fit: .*\[1\.5\]"),
+    (lambda: D.Normal.fit(ember.tensor([1.0, math.nan])), r"Normal\.fit: .*Real"),
+    (lambda: D.Laplace.fit(ember.tensor([1.0, math.nan])), r"Laplace\.fit: .*Real"),
+    (lambda: D.Uniform.fit(ember.tensor([1.0, math.nan])), r"Uniform\.fit: .*Real"),
+    (lambda: D.MultivariateNormal.fit(ember.tensor([[0.0, math.nan], [1.0, 2.0], [2.0, 1.0]])),
+     r"MultivariateNormal\.fit: .*Real"),
+])
+def test_fit_rejects_bad_data(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
 
 
 # family, true distribution, init
