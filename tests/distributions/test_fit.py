@@ -212,6 +212,14 @@ def test_mle_errors():
         stats.mle(D.Normal, x, {"loc": 0.0, "scale": -1.0})
     with pytest.raises(TypeError, match="Distribution class"):
         stats.mle(D.Normal(0.0, 1.0), x, {"loc": 0.0})
+    with pytest.raises(ValueError, match=r"mle: the data cannot come from Exponential: .*support"):
+        stats.mle(D.Exponential, ember.tensor([-1.0, 1.0]), {"rate": 1.0})
+    with pytest.raises(ValueError, match=r"mle: the data cannot come from Binomial: .*support"):
+        stats.mle(D.Binomial, ember.tensor([1.0, 13.0]), {"probs": 0.5},
+                  fixed={"total_count": 12})
+    with pytest.raises(ValueError, match=r"mle: .*event_shape"):
+        stats.mle(D.MultivariateNormal, ember.zeros(4, 3),
+                  {"loc": [0.0, 0.0], "scale_tril": np.eye(2)})
 
 
 def _blobs(seed=0):
