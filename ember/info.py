@@ -68,6 +68,24 @@ def _as_probs(op: str, name: str, p) -> Tensor:
     return p
 
 
+def _both_distributions(op: str, p, q) -> bool:
+    """True for two Distributions, False for two probability tables; TypeError for a mix."""
+    dp, dq = _is_distribution(p), _is_distribution(q)
+    if dp != dq:
+        raise TypeError(f"{op}: p and q must both be Distributions or both probability "
+                        f"tensors, got {type(p).__name__} and {type(q).__name__}")
+    return dp
+
+
+def _as_prob_pair(op: str, p, q) -> tuple:
+    """p and q as probability tensors of broadcastable shapes (RuntimeError naming op)."""
+    from .ops._util import broadcast_shapes_or_raise
+    p = _as_probs(op, "p", p)
+    q = _as_probs(op, "q", q)
+    broadcast_shapes_or_raise(op, tuple(p.shape), tuple(q.shape))
+    return p, q
+
+
 def _default_tol(p: Tensor) -> float:
     return 1e-3 if p.dtype.name == "float16" else 1e-6
 
@@ -161,10 +179,9 @@ def cross_entropy(p, q, dim: int = -1, base=BITS, *, check: bool = True, tol=Non
     a loss on logits use a log-softmax) = entropy(p) + kl_divergence(p, q). +inf where
     q_i = 0 < p_i. Given two Distributions, returns H(p) + KL(p || q) from closed forms."""
     op = "cross_entropy"
-    if _is_distribution(p) or _is_distribution(q):
+    if _both_distributions(op, p, q):
         return entropy(p, base=base) + kl_divergence(p, q, base=base)
-    p = _as_probs(op, "p", p)
-    q = _as_probs(op, "q", q)
+    p, q = _as_prob_pair(op, p, q)
     ln_b = _log_base(op, base)
     if check:
         _check_distribution(op, "p", p, (dim,), tol)
@@ -177,12 +194,11 @@ def kl_divergence(p, q, dim: int = -1, base=BITS, *, check: bool = True, tol=Non
     p = q; +inf where q_i = 0 < p_i. Given two Distributions, the closed form of
     ember.distributions.kl_divergence in the base."""
     op = "kl_divergence"
-    if _is_distribution(p) or _is_distribution(q):
+    if _both_distributions(op, p, q):
         from .distributions import kl_divergence as kl
         _log_base(op, base)
         return kl(p, q, base=base)
-    p = _as_probs(op, "p", p)
-    q = _as_probs(op, "q", q)
+    p, q = _as_prob_pair(op, p, q)
     ln_b = _log_base(op, base)
     if check:
         _check_distribution(op, "p", p, (dim,), tol)
@@ -194,8 +210,7 @@ def jensen_shannon(p, q, dim: int = -1, base=BITS, *, check: bool = True, tol=No
     r"""Jensen-Shannon divergence JS(p, q) = (KL(p || m) + KL(q || m)) / 2 with
     m = (p + q) / 2: symmetric, finite, in [0, 1] bits (its square root is a metric)."""
     op = "jensen_shannon"
-    p = _as_probs(op, "p", p)
-    q = _as_probs(op, "q", q)
+    p, q = _as_prob_pair(op, p, q)
     ln_b = _log_base(op, base)
     if check:
         _check_distribution(op, "p", p, (dim,), tol)

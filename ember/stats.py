@@ -49,6 +49,11 @@ def mean(input, dim=None, keepdim: bool = False, *, weights=None) -> Tensor:
     w = _float_tensor("mean", weights).to(x.dtype)
     if bool((w < 0).any()):
         raise ValueError("mean: weights must be non-negative")
+    from .ops._util import broadcast_shapes_or_raise
+    shape = broadcast_shapes_or_raise("mean", tuple(x.shape), tuple(w.shape))
+    if shape != tuple(x.shape):
+        raise RuntimeError(f"mean: weights of shape {tuple(w.shape)} must broadcast to the "
+                           f"input's shape {tuple(x.shape)}")
     w = w.expand(tuple(x.shape)) if tuple(w.shape) != tuple(x.shape) else w
     return (w * x).sum(dim, keepdim) / w.sum(dim, keepdim)
 
@@ -356,9 +361,10 @@ def log_likelihood(dist, data) -> Tensor:
 
 
 class _Adam:
-    """A minimal Adam (Kingma & Ba 2015) on leaf tensors, with the learning rate decayed
-    along a cosine from lr to lr / 1000 over `steps` (a constant rate would leave Adam
-    circling the optimum at a distance ~ lr). Stands in until ember.optim exists."""
+    """mle's default optimiser: Adam (Kingma & Ba 2015) on leaf tensors, with the learning
+    rate decayed along a cosine from lr to lr / 1000 over `steps` (a constant rate would leave
+    Adam circling the optimum at a distance ~ lr). Any ember.optim optimiser can be passed
+    instead: mle(..., optimizer=lambda ps: ember.optim.Adam(ps, lr=0.05))."""
 
     def __init__(self, params, lr: float, steps: int, betas=(0.9, 0.999), eps: float = 1e-8):
         self.params = list(params)
@@ -411,8 +417,9 @@ def mle(family, data, init: dict, steps: int = 1000, optimizer=None, *, lr: floa
     Each parameter is optimised as an unconstrained real u with theta = transform_to(
     constraint)(u) (exp for positive, sigmoid for the unit interval, softmax for a simplex,
     ...), so it stays in its constraint set at every step. Returns family(**estimates)
-    (detached). Raises ValueError for an unknown parameter name or a parameter with a dependent
-    constraint (such as Uniform's bounds, whose MLE is the closed form Uniform.fit).
+    (detached). Raises ValueError for an unknown parameter name, a parameter with a dependent
+    constraint (such as Uniform's bounds, whose MLE is the closed form Uniform.fit), or data
+    outside the family's support (checked at the initial parameters).
     """
     from .distributions import Distribution
     from .distributions.constraint_registry import transform_to
@@ -443,8 +450,15 @@ def mle(family, data, init: dict, steps: int = 1000, optimizer=None, *, lr: floa
         u = t.inv(v).detach().clone().requires_grad_(True)
         transforms[name] = t
         params.append(u)
-    opt = _Adam(params, lr, steps) if optimizer is None else optimizer(params)
     names = list(transforms)
+    with no_grad():
+        start = family(**{n: transforms[n](u) for n, u in zip(names, params)}, **fixed,
+                       validate_args=True)
+        try:
+            start._validate_sample(x)
+        except ValueError as e:
+            raise ValueError(f"mle: the data cannot come from {family.__name__}: {e}") from None
+    opt = _Adam(params, lr, steps) if optimizer is None else optimizer(params)
 
     def objective():
         values = {n: transforms[n](u) for n, u in zip(names, params)}

@@ -156,6 +156,18 @@ def test_invalid_inputs_raise_value_error_naming_the_row(call, match):
         call()
 
 
+@pytest.mark.parametrize("fn", [info.kl_divergence, info.cross_entropy, info.jensen_shannon])
+def test_mismatched_inputs_are_named(fn):
+    import ember.distributions as D
+    name = fn.__name__
+    with pytest.raises(RuntimeError, match=rf"{name}: shapes \(2,\) and \(3,\)"):
+        fn([0.5, 0.5], [0.2, 0.3, 0.5])
+    with pytest.raises(TypeError, match=rf"{name}: p and q must both be Distributions or both "
+                                        rf"probability tensors, got Normal and list|{name}: p "
+                                        rf"must be a Tensor"):
+        fn(D.Normal(0.0, 1.0), [0.5, 0.5])
+
+
 def test_tolerance_and_check_switch():
     p = [0.5, 0.5 + 1e-4]
     with pytest.raises(ValueError):

@@ -36,6 +36,12 @@ def test_mean_var_std():
     np.testing.assert_allclose(to_numpy(stats.mean([1, 2, 3])), 2.0)
     with pytest.raises(ValueError, match="non-negative"):
         stats.mean(_t(x), weights=-_t(w))
+    with pytest.raises(RuntimeError, match=r"mean: shapes \(4, 6\) and \(4,\)"):
+        stats.mean(_t(x), 1, weights=_t(w[:, 0]))
+    with pytest.raises(RuntimeError, match=r"mean: weights of shape \(2, 4, 6\)"):
+        stats.mean(_t(x), 1, weights=_t(np.stack([w, w])))
+    np.testing.assert_allclose(to_numpy(stats.mean(_t(x), 1, weights=_t(w[:1]))),
+                               np.average(x, 1, np.broadcast_to(w[:1], x.shape)))
 
 
 @pytest.mark.parametrize("rowvar", [True, False])

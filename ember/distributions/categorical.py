@@ -19,6 +19,7 @@ from .distribution import Distribution
 from .utils import (
     _rng,
     as_tensor,
+    check_observations,
     finfo,
     host,
     host_sample,
@@ -135,9 +136,10 @@ class Categorical(Distribution):
         along `dim`); K = num_categories or max(x) + 1."""
         if not isinstance(x, Tensor):
             x = as_tensor(x)
-            x = x.to(int64)
         if x.numel() == 0:
             raise ValueError("Categorical.fit: no observations")
+        if x.dtype.is_floating_point:
+            check_observations(x, constraints.nonnegative_integer, "Categorical.fit")
         x = observations_first(x, dim, 0, "Categorical.fit").to(int64)
         k = num_categories if num_categories is not None else int(x.max().item()) + 1
         if int(x.min().item()) < 0 or int(x.max().item()) >= k:

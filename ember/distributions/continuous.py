@@ -17,11 +17,10 @@ from . import constraints
 from .distribution import Distribution
 from .utils import (
     broadcast_all,
-    data_tensor,
+    fit_data,
     host,
     host_sample,
     noise,
-    observations_first,
 )
 
 __all__ = ["Cauchy", "Exponential", "Gumbel", "Laplace", "Normal", "StudentT", "Uniform"]
@@ -34,9 +33,8 @@ def _nan_like(t: Tensor) -> Tensor:
     return t.new_full(tuple(t.shape), math.nan)
 
 
-def _fit_data(cls, x, dim):
-    return observations_first(data_tensor(x, f"{cls.__name__}.fit"), dim, 0,
-                              f"{cls.__name__}.fit")
+def _fit_data(cls, x, dim, support=None):
+    return fit_data(cls, x, dim, support)
 
 
 class Normal(Distribution):
@@ -161,7 +159,7 @@ class Uniform(Distribution):
     def fit(cls, x, dim: int = 0) -> Uniform:
         """Maximum likelihood: low = min(x), high = max(x) (the smallest interval holding
         the data)."""
-        x = _fit_data(cls, x, dim)
+        x = _fit_data(cls, x, dim, constraints.real)
         return cls(x.amin(0), x.amax(0))
 
 

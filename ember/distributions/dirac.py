@@ -23,7 +23,6 @@ class Dirac(Distribution):
     """
 
     arg_constraints = {"loc": constraints.real}
-    support = constraints.real
     has_rsample = True
 
     def __init__(self, loc, event_dim: int = 0, validate_args=None):
@@ -38,6 +37,13 @@ class Dirac(Distribution):
         n = loc.ndim - event_dim
         super().__init__(tuple(loc.shape[:n]), tuple(loc.shape[n:]),
                          validate_args=validate_args)
+
+    @constraints.dependent_property(is_discrete=False)
+    def support(self):
+        """Real values, with event_dim = the point's (real vectors for event_dim 1, ...)."""
+        if self._event_dim:
+            return constraints.independent(constraints.real, self._event_dim)
+        return constraints.real
 
     @property
     def mean(self):

@@ -18,13 +18,12 @@ from .distribution import Distribution
 from .utils import (
     _rng,
     broadcast_all,
-    data_tensor,
+    fit_data,
     host,
     host_sample,
     lazy_property,
     logits_to_probs,
     noise,
-    observations_first,
     probs_to_logits,
     softplus,
 )
@@ -44,9 +43,8 @@ def _neg_p_log_p(logp: Tensor) -> Tensor:
     return (-(safe.exp() * safe)).where(finite, 0.0)
 
 
-def _fit_data(cls, x, dim):
-    return observations_first(data_tensor(x, f"{cls.__name__}.fit"), dim, 0,
-                              f"{cls.__name__}.fit")
+def _fit_data(cls, x, dim, support=None):
+    return fit_data(cls, x, dim, support)
 
 
 class Bernoulli(Distribution):
@@ -213,8 +211,9 @@ class Binomial(Distribution):
 
     @classmethod
     def fit(cls, x, total_count, dim: int = 0) -> Binomial:
-        """Maximum likelihood with known `total_count` n: probs = mean(x) / n."""
-        x = _fit_data(cls, x, dim)
+        """Maximum likelihood with known `total_count` n: probs = mean(x) / n (counts in
+        0..n along `dim`)."""
+        x = _fit_data(cls, x, dim, constraints.integer_interval(0, total_count))
         return cls(total_count, probs=x.mean(0) / total_count)
 
 

@@ -123,9 +123,18 @@ class Beta(Distribution):
 
     @property
     def mode(self):
+        """(a - 1) / (a + b - 2) for a, b > 1, else the end of [0, 1] where the density is
+        largest: 0 when a <= 1 < b or a < 1 = b, 1 in the mirror cases (PyTorch's Beta, the
+        first coordinate of the Dirichlet((a, b)) mode, gives these too, except nan for
+        a < 1 = b); for a, b < 1 (unbounded at both ends) 1 if a >= b else 0, as
+        Dirichlet.mode; nan for a = b = 1 (the uniform density has no unique mode)."""
         a, b = self.concentration1, self.concentration0
-        mode = (a - 1) / (a + b - 2).where((a > 1) & (b > 1), 1.0)
-        return mode.where((a > 1) & (b > 1), math.nan)
+        a1, b1 = (a - 1).clamp(min=0), (b - 1).clamp(min=0)
+        total = a1 + b1
+        mode = (a1 / total.where(total > 0, 1.0)).where(total > 0, math.nan)
+        a_low, b_low = a < 1, b < 1
+        mode = b_low.to(a.dtype).where(a_low != b_low, mode)
+        return (a >= b).to(a.dtype).where(a_low & b_low, mode)
 
     @property
     def variance(self):

@@ -219,10 +219,13 @@ def _kl_bernoulli_bernoulli(p, q):
 
 @register_kl(Binomial, Binomial)
 def _kl_binomial_binomial(p, q):
-    if not bool((p.total_count == q.total_count).all()):
-        raise NotImplementedError("kl_divergence: KL between Binomials with different "
-                                  "total_count has no closed form; use kl_divergence_mc")
-    return p.total_count * _kl_bernoulli_bernoulli(p, q)
+    # n_p = n_q: n KL(Bernoulli || Bernoulli); n_p > n_q: +inf (p puts mass on k > n_q, where
+    # q has none), as PyTorch; n_p < n_q has no closed form
+    if bool((p.total_count < q.total_count).any()):
+        raise NotImplementedError("kl_divergence: KL between Binomials where q.total_count > "
+                                  "p.total_count has no closed form; use kl_divergence_mc")
+    kl = p.total_count * _kl_bernoulli_bernoulli(p, q)
+    return kl.where(p.total_count == q.total_count, math.inf)
 
 
 @register_kl(Categorical, Categorical)

@@ -16,7 +16,14 @@ from ..tensor import Tensor
 from . import constraints
 from ._linalg import cholesky, mahalanobis_sq, solve_triangular, tril_inverse
 from .distribution import Distribution
-from .utils import as_tensor, data_tensor, lazy_property, noise, observations_first
+from .utils import (
+    as_tensor,
+    check_observations,
+    data_tensor,
+    lazy_property,
+    noise,
+    observations_first,
+)
 
 __all__ = ["LowRankMultivariateNormal", "MultivariateNormal"]
 
@@ -158,6 +165,7 @@ class MultivariateNormal(Distribution):
         (the biased MLE), or / (N - 1) with unbiased=True."""
         x = data_tensor(x, "MultivariateNormal.fit")
         x = observations_first(x, dim, 1, "MultivariateNormal.fit")
+        check_observations(x, constraints.real, "MultivariateNormal.fit")
         n = x.shape[0]
         if unbiased and n < 2:
             raise ValueError("MultivariateNormal.fit: unbiased=True needs at least 2 "

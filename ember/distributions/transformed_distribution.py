@@ -190,10 +190,8 @@ class LogNormal(TransformedDistribution):
 
     @classmethod
     def fit(cls, x, dim: int = 0) -> LogNormal:
-        """Maximum likelihood: the Normal fit of log x."""
+        """Maximum likelihood: the Normal fit of log x (observations must be positive)."""
         x = _fit_data(cls, x, dim)
-        if not bool((x > 0).all()):
-            raise ValueError("LogNormal.fit: observations must be positive")
         normal = Normal.fit(x.log(), 0)
         return cls(normal.loc, normal.scale)
 

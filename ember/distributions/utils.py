@@ -176,6 +176,35 @@ def data_tensor(x, op: str) -> Tensor:
     return x
 
 
+def check_observations(x: Tensor, support, op: str) -> None:
+    """ValueError naming `op` unless every observation lies in `support` (a Constraint): a fit
+    of data the family cannot produce (negative counts, 0.5 for a Bernoulli, nan) has no
+    maximum-likelihood estimate."""
+    from . import constraints
+    ok = constraints._checked(support, x)
+    if not bool(ok.all()):
+        with no_grad():
+            bad = x[~ok] if tuple(ok.shape) == tuple(x.shape) else x
+            shown = bad.reshape(-1)[:5].tolist()
+        raise ValueError(f"{op}: observations must lie in the support {support!r} of the "
+                         f"family, but found values outside it: {shown}"
+                         f"{' ...' if bad.numel() > 5 else ''}")
+
+
+def fit_data(cls, x, dim: int, support=None) -> Tensor:
+    """Observations for cls.fit of a univariate family: a floating tensor with the
+    observation dim first, checked against `support` (default: the class's support unless it
+    depends on the parameters)."""
+    from . import constraints
+    op = f"{cls.__name__}.fit"
+    x = observations_first(data_tensor(x, op), dim, 0, op)
+    if support is None and not constraints.is_dependent(cls.support):
+        support = cls.support
+    if support is not None:
+        check_observations(x, support, op)
+    return x
+
+
 def observations_first(x: Tensor, dim: int, event_dims: int, op: str) -> Tensor:
     """x with its observation dim moved to the front (event dims stay last)."""
     from ..ops._util import wrap_dim

@@ -158,7 +158,10 @@ class GaussianBayesClassifier:
                              f"(n_samples, n_features), got {tuple(x.shape)}")
         if x.shape[0] == 0:
             raise ValueError(f"GaussianBayesClassifier.{where}: X has no samples")
-        return x.detach()
+        x = x.detach()
+        if not bool(x.isfinite().all()):
+            raise ValueError(f"GaussianBayesClassifier.{where}: X contains nan or inf")
+        return x
 
     @staticmethod
     def _labels(y, n: int) -> Tensor:

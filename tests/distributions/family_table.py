@@ -187,6 +187,24 @@ def _independent_ref():
     }
 
 
+def _softmax(lg):
+    e = np.exp(lg - lg.max(-1, keepdims=True))
+    return e / e.sum(-1, keepdims=True)
+
+
+def _expit(lg):
+    return 1 / (1 + np.exp(-lg))
+
+
+def _on_probs(fn, to_probs):
+    """A reference function of probs applied to a row parameterised by logits."""
+    return lambda p, *rest: fn([to_probs(p[0])] + list(p[1:]), *rest)
+
+
+def _logits_ref(ref, to_probs):
+    return {k: _on_probs(f, to_probs) for k, f in ref.items()}
+
+
 def _sym(t):
     return 0.5 * (t + t.mT)
 
@@ -240,9 +258,15 @@ FAMILIES = [
     Fam("Binomial", lambda p: D.Binomial(7, probs=p), lambda r: [r.uniform(0.1, 0.9, 3)],
         _scipy_values(lambda p: st.binom(7, p)),
         _uni(lambda p: st.binom(7, p), discrete=True, skip=("icdf",)), discrete=True),
+    Fam("Binomial(logits)", lambda lg: D.Binomial(7, logits=lg), lambda r: [r.uniform(-2, 2, 3)],
+        _scipy_values(lambda lg: st.binom(7, _expit(lg))),
+        _uni(lambda lg: st.binom(7, _expit(lg)), discrete=True, skip=("icdf",)), discrete=True),
     Fam("Geometric", lambda p: D.Geometric(probs=p), lambda r: [r.uniform(0.2, 0.9, 3)],
         _scipy_values(_geometric), _uni(_geometric, discrete=True, skip=("icdf",)),
         discrete=True),
+    Fam("Geometric(logits)", lambda lg: D.Geometric(logits=lg), lambda r: [r.uniform(-1.5, 2, 3)],
+        _scipy_values(lambda lg: _geometric(_expit(lg))),
+        _uni(lambda lg: _geometric(_expit(lg)), discrete=True, skip=("icdf",)), discrete=True),
     Fam("Poisson", D.Poisson, lambda r: [r.uniform(0.5, 8, 3)], _scipy_values(st.poisson),
         _uni(st.poisson, discrete=True, skip=("icdf",)), discrete=True),
     Fam("Categorical", lambda p: D.Categorical(probs=p), lambda r: [_simplex(r, (3, 4))],
@@ -255,6 +279,19 @@ FAMILIES = [
         _onehot_ref(), discrete=True, event_dim=1),
     Fam("Multinomial", lambda p: D.Multinomial(6, probs=p), lambda r: [_simplex(r, (3, 4))],
         _multinomial_values(6), _multinomial_ref(6), discrete=True, event_dim=1),
+    Fam("Categorical(logits)", lambda lg: D.Categorical(logits=lg),
+        lambda r: [r.normal(size=(3, 4))],
+        lambda r, p: np.stack([[r.choice(4, p=q) for q in _softmax(p[0])] for _ in range(5)]),
+        _logits_ref(_categorical_ref(), _softmax), discrete=True, moments=False),
+    Fam("OneHotCategorical(logits)", lambda lg: D.OneHotCategorical(logits=lg),
+        lambda r: [r.normal(size=(3, 4))],
+        lambda r, p: np.eye(4)[np.stack([[r.choice(4, p=q) for q in _softmax(p[0])]
+                                         for _ in range(5)])],
+        _logits_ref(_onehot_ref(), _softmax), discrete=True, event_dim=1),
+    Fam("Multinomial(logits)", lambda lg: D.Multinomial(6, logits=lg),
+        lambda r: [r.normal(size=(3, 4))],
+        lambda r, p: _multinomial_values(6)(r, [_softmax(p[0])]),
+        _logits_ref(_multinomial_ref(6), _softmax), discrete=True, event_dim=1),
     Fam("Dirichlet", D.Dirichlet, lambda r: [r.uniform(0.5, 4, (3, 4))], _dirichlet_values,
         _dirichlet_ref(), rsample=True, event_dim=1),
     Fam("MultivariateNormal", lambda m, c: D.MultivariateNormal(m, covariance_matrix=c),

@@ -36,6 +36,10 @@ def test_dirac_of_a_vector_compares_whole_events_and_rsample_is_differentiable()
     assert d.batch_shape == (2,) and d.event_shape == (2,)
     lp = to_numpy(d.log_prob(ember.tensor([[1.0, 2.0], [3.0, 5.0]])))
     np.testing.assert_array_equal(lp, [0.0, -math.inf])
+    assert d.support.event_dim == 1 and D.Dirac(loc).support.event_dim == 0
+    assert bool(d.support.check(loc).all())
+    with pytest.raises(ValueError, match="within the support"):
+        d.log_prob(ember.tensor([1.0, math.nan]))
     d.rsample((3,)).sum().backward()
     np.testing.assert_array_equal(to_numpy(loc.grad), np.full((2, 2), 3.0))
     with pytest.raises(NotImplementedError):

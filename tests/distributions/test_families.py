@@ -170,13 +170,18 @@ def test_entropy_in_bits_is_nats_over_ln_2(row):
     np.testing.assert_allclose(to_numpy(dist.perplexity()), np.exp(nats), rtol=1e-12)
 
 
-def test_sampling_follows_manual_seed():
-    d = ember.distributions.Gamma(ember.tensor([0.5, 2.0]), 1.0)
-    ember.manual_seed(5)
-    a, ra = d.sample((3,)), d.rsample((3,))
-    ember.manual_seed(5)
-    b, rb = d.sample((3,)), d.rsample((3,))
-    assert bool((a == b).all()) and bool((ra == rb).all())
+@pytest.mark.parametrize("row", _sample_cases(lambda r: True))
+def test_sampling_follows_manual_seed(row):
+    d = row.build(*_tensors(_params(row)))
+
+    def draws(seed):
+        ember.manual_seed(seed)
+        return [to_numpy(d.sample((4,)))] + ([to_numpy(d.rsample((4,)))] if row.rsample else [])
+
+    first, again, other = draws(5), draws(5), draws(6)
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a, b)
+    assert any(not np.array_equal(a, c) for a, c in zip(first, other))
 
 
 def test_float32_parameters_give_float32_draws_and_densities():
@@ -225,24 +230,29 @@ def test_declarations_support_arg_constraints_and_has_rsample(row):
     assert dist.support.is_discrete == row.discrete
 
 
+def _family(row):
+    """The family's class name: 'Categorical' for the row 'Categorical(logits)'."""
+    return row.name.split("(")[0]
+
+
 def _neighbours(row, dist, mode):
     """Points next to `mode` (each of shape mode.shape): one step either way along each
     coordinate for discrete families, a small step for continuous ones (on the simplex: moving
     mass between two coordinates)."""
-    if row.name in ("Categorical", "OneHotCategorical"):
+    if _family(row) in ("Categorical", "OneHotCategorical"):
         return list(dist.enumerate_support())
     h = 1.0 if row.discrete else 1e-4
     if row.event_dim == 0:
         return [mode + h, mode - h]
     k = mode.shape[-1]
     eye = ember.eye(k, dtype=mode.dtype)
-    if row.name == "Dirichlet":
+    if _family(row) == "Dirichlet":
         return [mode + h * (eye[i] - eye[j]) for i in range(k) for j in range(k) if i != j]
     return [mode + s * h * eye[i] for i in range(k) for s in (1, -1)]
 
 
 @pytest.mark.parametrize("row", _sample_cases(
-    lambda r: r.name not in ("Uniform", "Multinomial", "MixtureSameFamily")))
+    lambda r: _family(r) not in ("Uniform", "Multinomial", "MixtureSameFamily")))
 def test_mode_is_a_maximum_of_the_density(row):
     dist = row.build(*_tensors(_params(row)))
     mode = dist.mode
@@ -261,6 +271,21 @@ def test_mode_is_a_maximum_of_the_density(row):
                                      at_mode[inside] + 1e-15)
         checked += 1
     assert checked >= 1  # a mode on the boundary (Exponential: 0) has one side
+
+
+@pytest.mark.parametrize("a,b,expected", [
+    (0.5, 2.0, 0.0), (2.0, 0.5, 1.0), (1.0, 2.0, 0.0), (2.0, 1.0, 1.0), (0.5, 1.0, 0.0),
+    (1.0, 0.5, 1.0), (0.5, 0.3, 1.0), (0.3, 0.5, 0.0), (3.0, 2.0, 2 / 3)])
+def test_beta_mode_where_a_concentration_is_at_most_one(a, b, expected):
+    # the density is largest at an end of [0, 1] (unbounded there when a concentration < 1)
+    d = ember.distributions.Beta(ember.tensor(a, dtype=ember.float64),
+                                 ember.tensor(b, dtype=ember.float64))
+    mode = d.mode.item()
+    assert mode == pytest.approx(expected)
+    grid = ember.tensor(np.linspace(0.001, 0.999, 999), dtype=ember.float64)
+    assert d.log_prob(ember.tensor(mode, dtype=ember.float64)).item() >= \
+        to_numpy(d.log_prob(grid)).max() - 1e-12
+    assert math.isnan(ember.distributions.Beta(1.0, 1.0).mode.item())  # uniform: no mode
 
 
 def test_modes_without_a_maximum_follow_pytorch():

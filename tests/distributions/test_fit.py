@@ -82,15 +82,29 @@ def test_fit_equals_the_closed_forms():
     assert lap.scale.item() == pytest.approx(np.abs(pos[:, 0] - med).mean())
 
 
-def test_fit_rejects_bad_data():
-    with pytest.raises(ValueError, match="no observations"):
-        D.Normal.fit(ember.zeros(0))
-    with pytest.raises(ValueError, match="positive"):
-        D.LogNormal.fit(ember.tensor([1.0, -1.0]))
-    with pytest.raises(ValueError, match="labels"):
-        D.Categorical.fit(ember.tensor([0, 5]), 3)
-    with pytest.raises(ValueError, match="at least 2"):
-        D.MultivariateNormal.fit(ember.zeros(1, 2), unbiased=True)
+@pytest.mark.parametrize("call,match", [
+    (lambda: D.Normal.fit(ember.zeros(0)), "no observations"),
+    (lambda: D.Categorical.fit(ember.tensor([0, 5]), 3), "labels"),
+    (lambda: D.MultivariateNormal.fit(ember.zeros(1, 2), unbiased=True), "at least 2"),
+    # data the family cannot produce: ValueError naming the fit and the support
+    (lambda: D.LogNormal.fit(ember.tensor([1.0, -1.0])),
+     r"LogNormal\.fit: .*support GreaterThan.*\[-1\.0\]"),
+    (lambda: D.Exponential.fit(ember.tensor([1.0, -2.0])), r"Exponential\.fit: .*support"),
+    (lambda: D.Poisson.fit(ember.tensor([1.0, 2.5])), r"Poisson\.fit: .*\[2\.5\]"),
+    (lambda: D.Geometric.fit(ember.tensor([-1.0, 2.0])), r"Geometric\.fit: .*support"),
+    (lambda: D.Bernoulli.fit(ember.tensor([0.0, 0.5, 1.0])), r"Bernoulli\.fit: .*Boolean"),
+    (lambda: D.Binomial.fit(ember.tensor([1.0, 5.0]), 3),
+     r"Binomial\.fit: .*IntegerInterval.*upper_bound=3"),
+    (lambda: D.Categorical.fit(ember.tensor([0.0, 1.5])), r"Categorical\.fit: .*\[1\.5\]"),
+    (lambda: D.Normal.fit(ember.tensor([1.0, math.nan])), r"Normal\.fit: .*Real"),
+    (lambda: D.Laplace.fit(ember.tensor([1.0, math.nan])), r"Laplace\.fit: .*Real"),
+    (lambda: D.Uniform.fit(ember.tensor([1.0, math.nan])), r"Uniform\.fit: .*Real"),
+    (lambda: D.MultivariateNormal.fit(ember.tensor([[0.0, math.nan], [1.0, 2.0], [2.0, 1.0]])),
+     r"MultivariateNormal\.fit: .*Real"),
+])
+def test_fit_rejects_bad_data(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
 
 
 # family, true distribution, init
@@ -171,6 +185,15 @@ def test_mle_with_fixed_parameters_and_a_custom_optimizer():
     assert est.probs.item() == pytest.approx(D.Binomial.fit(x, 12).probs.item(), rel=1e-4)
 
 
+def test_mle_with_an_ember_optim_optimizer():
+    x = _draws(D.Normal(*_f64(1.0, 2.0)), 2000)
+    fitted = D.Normal.fit(x)
+    est = stats.mle(D.Normal, x, {"loc": 0.0, "scale": 1.0}, steps=400,
+                    optimizer=lambda ps: ember.optim.Adam(ps, lr=0.05))
+    assert est.loc.item() == pytest.approx(fitted.loc.item(), rel=1e-3)
+    assert est.scale.item() == pytest.approx(fitted.scale.item(), rel=1e-3)
+
+
 def test_mle_keeps_parameters_in_their_constraint_sets():
     x = ember.tensor([0.01, 0.02, 0.015], dtype=ember.float64)
     est = stats.mle(D.Exponential, x, {"rate": 1.0}, steps=200, lr=0.5)
@@ -189,6 +212,14 @@ def test_mle_errors():
         stats.mle(D.Normal, x, {"loc": 0.0, "scale": -1.0})
     with pytest.raises(TypeError, match="Distribution class"):
         stats.mle(D.Normal(0.0, 1.0), x, {"loc": 0.0})
+    with pytest.raises(ValueError, match=r"mle: the data cannot come from Exponential: .*support"):
+        stats.mle(D.Exponential, ember.tensor([-1.0, 1.0]), {"rate": 1.0})
+    with pytest.raises(ValueError, match=r"mle: the data cannot come from Binomial: .*support"):
+        stats.mle(D.Binomial, ember.tensor([1.0, 13.0]), {"probs": 0.5},
+                  fixed={"total_count": 12})
+    with pytest.raises(ValueError, match=r"mle: .*event_shape"):
+        stats.mle(D.MultivariateNormal, ember.zeros(4, 3),
+                  {"loc": [0.0, 0.0], "scale_tril": np.eye(2)})
 
 
 def _blobs(seed=0):

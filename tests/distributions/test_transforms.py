@@ -196,6 +196,31 @@ def test_transformed_rsample_is_differentiable():
     assert gradcheck(f, (loc, scale))
 
 
+TD_CASES = [
+    ("Sigmoid", lambda: T.SigmoidTransform(), [0.1, 0.5, 0.9]),
+    ("Tanh", lambda: T.TanhTransform(), [-0.8, 0.1, 0.6]),
+    ("Softplus", lambda: T.SoftplusTransform(), [0.2, 1.0, 3.0]),
+    ("Exp then Power -0.5", lambda: [T.ExpTransform(), T.PowerTransform(-0.5)], [0.5, 1.0, 2.0]),
+    ("Affine then Exp", lambda: T.ComposeTransform([T.AffineTransform(0.5, -2.0),
+                                                    T.ExpTransform()]), [0.3, 1.0, 4.0]),
+]
+
+
+@pytest.mark.parametrize("make,y", [pytest.param(m, y, id=n) for n, m, y in TD_CASES])
+def test_transformed_log_prob_and_cdf_gradients_in_the_base_parameters(make, y):
+    loc = ember.tensor(0.2, dtype=ember.float64, requires_grad=True)
+    scale = ember.tensor(0.9, dtype=ember.float64, requires_grad=True)
+    yt = ember.tensor(y, dtype=ember.float64)
+
+    def td(m, s):
+        return D.TransformedDistribution(D.Normal(m, s), make())
+
+    assert gradcheck(lambda m, s: td(m, s).log_prob(yt), (loc, scale))
+    assert gradcheck(lambda m, s: td(m, s).cdf(yt), (loc, scale))
+    # the cdf is increasing in y whatever the transforms' signs
+    assert np.all(np.diff(to_numpy(td(loc, scale).cdf(yt))) > 0)
+
+
 def test_transformed_distribution_shapes_with_event_dims():
     base = D.Normal(ember.zeros(4, 3), ember.ones(4, 3))
     td = D.TransformedDistribution(base, T.AffineTransform(0.0, ember.ones(3), event_dim=1))

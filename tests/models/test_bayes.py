@@ -153,6 +153,10 @@ def test_wrong_number_of_features_at_predict():
                                           [0, 1, 0, 1])
     with pytest.raises(ValueError, match="expecting 2 features"):
         model.predict([[0.0, 1.0, 2.0]])
+    with pytest.raises(ValueError, match=r"GaussianBayesClassifier\.predict: X contains nan"):
+        model.predict_proba([[math.nan, 1.0]])
+    with pytest.raises(ValueError, match=r"GaussianBayesClassifier\.fit: X contains nan or inf"):
+        GaussianBayesClassifier().fit([[0.0, math.inf], [1.0, 0.0]], [0, 1])
     assert math.isfinite(model.score([[0.0, 1.0]], [0]))
 
 
