@@ -8,6 +8,7 @@ default generator that ember.manual_seed seeds; a transform may also be given it
 
 from __future__ import annotations
 
+from .. import backend
 from ..ops.shape import pad
 from ..tensor import Tensor
 from .dataloader import batch_generator
@@ -143,31 +144,82 @@ class StandardScaler:
         return "StandardScaler(fitted)" if self.mean_ is not None else "StandardScaler()"
 
 
+_PADDING_MODES = {"constant": "constant", "edge": "replicate", "reflect": "reflect",
+                  "symmetric": "symmetric", "replicate": "replicate", "circular": "circular"}
+
+
+def _pad_image(img: Tensor, left: int, top: int, right: int, bottom: int, mode: str,
+               fill) -> Tensor:
+    """Pad the last two dims (H, W) of an image: torchvision's modes 'constant' (fill),
+    'edge', 'reflect' (the edge not repeated) and 'symmetric' (the edge repeated)."""
+    mode = _PADDING_MODES[mode]
+    if mode != "symmetric":
+        return pad(img, (left, right, top, bottom), mode=mode,
+                   value=fill if mode == "constant" else None)
+    np_ = backend.cpu.xp
+    for dim, (lo, hi) in ((-2, (top, bottom)), (-1, (left, right))):
+        if lo or hi:
+            index = np_.pad(np_.arange(img.shape[dim]), (lo, hi), mode="symmetric")
+            img = img.index_select(img.ndim + dim, img.new_tensor(index.tolist()).long())
+    return img
+
+
 class RandomCrop:
-    """A random size x size window of a (C, H, W) or (H, W) image, after optional padding
-    (constant `fill`, or 'reflect', 'replicate', 'circular')."""
+    """A random size x size window of a (..., H, W) image, as torchvision's RandomCrop.
+
+    size: an int (square) or (h, w). padding: applied first, an int (every border), (left and
+    right, top and bottom) or (left, top, right, bottom). pad_if_needed: pad an image smaller
+    than the crop by the missing size on both sides. fill: the value of 'constant' padding.
+    padding_mode: 'constant', 'edge', 'reflect' or 'symmetric' (nn.functional.pad's
+    'replicate' and 'circular' are accepted too).
+    """
 
     def __init__(self, size, padding=None, pad_if_needed: bool = False, fill: float = 0,
                  padding_mode: str = "constant", generator=None):
-        self.size = (size, size) if isinstance(size, int) else tuple(size)
-        if isinstance(padding, int):
-            padding = (padding,) * 4
-        elif padding is not None and len(padding) == 2:
-            padding = (padding[0], padding[0], padding[1], padding[1])
-        self.padding = padding  # (left, right, top, bottom)
+        if isinstance(size, int):
+            size = (size, size)
+        size = tuple(int(s) for s in size)
+        if len(size) == 1:
+            size = (size[0], size[0])
+        if len(size) != 2 or min(size) <= 0:
+            raise ValueError(f"RandomCrop: size must be a positive int or (h, w), got {size}")
+        self.size = size
+        if padding is not None:
+            if isinstance(padding, int):
+                padding = (padding,)
+            padding = tuple(int(p) for p in padding)
+            if len(padding) not in (1, 2, 4):
+                raise ValueError(f"RandomCrop: padding must be an int or a 1, 2, or 4 element "
+                                 f"tuple, not a {len(padding)} element tuple")
+        self.padding = padding
+        if padding_mode not in _PADDING_MODES:
+            raise ValueError(f"RandomCrop: padding_mode should be either constant, edge, "
+                             f"reflect or symmetric, got {padding_mode!r}")
         self.pad_if_needed = pad_if_needed
         self.fill = fill
         self.padding_mode = padding_mode
         self.generator = generator
 
+    def _borders(self) -> tuple[int, int, int, int]:
+        """(left, top, right, bottom), as torchvision reads `padding`."""
+        p = self.padding
+        if len(p) == 1:
+            return p * 4
+        if len(p) == 2:
+            return p[0], p[1], p[0], p[1]
+        return p
+
     def __call__(self, img: Tensor) -> Tensor:
+        if img.ndim < 2:
+            raise ValueError(f"RandomCrop: expected an image (..., H, W), got shape "
+                             f"{tuple(img.shape)}")
         if self.padding is not None:
-            img = pad(img, self.padding, mode=self.padding_mode, value=self.fill)
+            img = _pad_image(img, *self._borders(), self.padding_mode, self.fill)
         h, w = img.shape[-2], img.shape[-1]
         th, tw = self.size
         if self.pad_if_needed and (h < th or w < tw):
             dw, dh = max(0, tw - w), max(0, th - h)
-            img = pad(img, (dw, dw, dh, dh), mode=self.padding_mode, value=self.fill)
+            img = _pad_image(img, dw, dh, dw, dh, self.padding_mode, self.fill)
             h, w = img.shape[-2], img.shape[-1]
         if h < th or w < tw:
             raise ValueError(f"RandomCrop: required crop size {(th, tw)} is larger than the "
@@ -178,7 +230,8 @@ class RandomCrop:
         return img[..., top:top + th, left:left + tw]
 
     def __repr__(self) -> str:
-        return f"RandomCrop(size={self.size}, padding={self.padding})"
+        return (f"RandomCrop(size={self.size}, padding={self.padding}, "
+                f"padding_mode={self.padding_mode!r})")
 
 
 class RandomHorizontalFlip:

@@ -254,3 +254,29 @@ def test_random_crop_and_flip_are_seeded():
     assert ember.equal(T.RandomHorizontalFlip(p=0.0)(img), img)
     with pytest.raises(ValueError, match="larger than the input image size"):
         T.RandomCrop(9)(img)
+
+
+@pytest.mark.parametrize("mode", ["constant", "edge", "reflect", "symmetric"])
+def test_random_crop_padding_reads_as_torchvision(mode):
+    """padding (left, top, right, bottom) and torchvision's padding modes: a crop the size of
+    the padded image is the whole padded image, which must equal NumPy's np.pad."""
+    img = ember.arange(20.0).reshape(1, 4, 5)
+    whole = T.RandomCrop((4 + 1 + 3, 5 + 2 + 3), padding=(2, 1, 3, 3), padding_mode=mode,
+                         fill=0)(img)
+    np.testing.assert_array_equal(to_numpy(whole),
+                                  np.pad(to_numpy(img), ((0, 0), (1, 3), (2, 3)), mode=mode))
+    # two values: (left and right, top and bottom)
+    assert T.RandomCrop((8, 7), padding=(1, 2), padding_mode=mode)(img).shape == (1, 8, 7)
+    filled = T.RandomCrop((6, 7), padding=1, fill=-1.0)(img)
+    assert filled[0, 0].tolist() == [-1.0] * 7
+    # pad_if_needed pads the missing size on both sides, as torchvision
+    assert T.RandomCrop((6, 9), pad_if_needed=True)(img).shape == (1, 6, 9)
+
+
+def test_random_crop_argument_errors():
+    with pytest.raises(ValueError, match="padding must be an int or a 1, 2, or 4 element"):
+        T.RandomCrop(3, padding=(1, 2, 3))
+    with pytest.raises(ValueError, match="padding_mode should be either constant, edge"):
+        T.RandomCrop(3, padding=1, padding_mode="wrap")
+    with pytest.raises(ValueError, match="size must be a positive int"):
+        T.RandomCrop(0)
