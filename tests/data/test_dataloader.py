@@ -171,6 +171,26 @@ def test_argument_errors():
         DataLoader(table(), persistent_workers=True)
     with pytest.raises(ValueError, match="batch_size should be a positive integer"):
         DataLoader(table(), batch_size=0)
+    with pytest.raises(ValueError, match="multiprocessing_context can only be used with"):
+        DataLoader(table(), multiprocessing_context="spawn")
+
+
+def test_signature_is_pytorchs():
+    """torch.utils.data.DataLoader's parameters, in its order (generator is the 13th
+    positional argument, after multiprocessing_context)."""
+    import inspect
+    params = list(inspect.signature(DataLoader.__init__).parameters)[1:]
+    assert params == ["dataset", "batch_size", "shuffle", "sampler", "batch_sampler",
+                      "num_workers", "collate_fn", "pin_memory", "drop_last", "timeout",
+                      "worker_init_fn", "multiprocessing_context", "generator",
+                      "prefetch_factor", "persistent_workers", "pin_memory_device", "in_order"]
+    g = ember.Generator().manual_seed(4)
+    positional = DataLoader(table(12), 4, True, None, None, 2, None, False, False, 0, None,
+                            "spawn", g, in_order=False)
+    assert positional.generator is g
+    expected = labels(DataLoader(table(12), 4, shuffle=True,
+                                 generator=ember.Generator().manual_seed(4)))
+    assert labels(positional) == expected
 
 
 # ------------------------------------------------------------------------------------ threads
