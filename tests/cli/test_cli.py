@@ -78,6 +78,22 @@ def test_train_and_eval_mlp_on_digits(tmp_path):
     assert "all samples: 1797 samples" in every.stdout
 
 
+def test_train_and_eval_the_cnn_on_digits(tmp_path):
+    """SimpleCNN on the 8x8 digits as images: its checkpoint restores (image size included)
+    and gives the last epoch's validation accuracy again."""
+    r = ember("train", "--data", "digits", "--model", "cnn", "--epochs", "2", "--quiet",
+              "--out", "run", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    with open(tmp_path / "run" / "metrics.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 2 and float(rows[-1]["val_acc"]) > 0.5
+    e = ember("eval", "run/checkpoint.safetensors", "--data", "digits", cwd=tmp_path)
+    assert e.returncode == 0, e.stderr
+    assert e.stdout.startswith("cnn from run/checkpoint.safetensors on digits")
+    assert float(e.stdout.split("accuracy ")[1].split()[0]) == pytest.approx(
+        float(rows[-1]["val_acc"]), abs=1e-4)
+
+
 def test_train_shows_progress_and_stops_early(tmp_path):
     """Full-batch gradient descent (bgd) with two loader threads and a large step: the
     validation loss stops improving, and --early-stopping 2 ends the run."""
