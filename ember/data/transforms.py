@@ -67,12 +67,14 @@ class ToTensor:
 
 
 class Normalize:
-    """(x - mean) / std with one mean and std per channel (the first dim of a (C, ...) sample)
-    or per feature of a 1-D sample."""
+    """(x - mean) / std with one mean and std per channel, as torchvision's Normalize: for an
+    image (..., C, H, W) (a batch too) the channel dim is the third from the end; a 1-D sample
+    or a 2-D batch of table rows gets one per feature (the last dim). The input must be a
+    floating-point tensor; inplace=True overwrites it."""
 
     def __init__(self, mean, std, inplace: bool = False):
-        self.mean = list(mean) if hasattr(mean, "__iter__") else [mean]
-        self.std = list(std) if hasattr(std, "__iter__") else [std]
+        self.mean = [float(m) for m in mean] if hasattr(mean, "__iter__") else [float(mean)]
+        self.std = [float(s) for s in std] if hasattr(std, "__iter__") else [float(std)]
         if len(self.mean) != len(self.std):
             raise ValueError(f"Normalize: mean has {len(self.mean)} values but std has "
                              f"{len(self.std)}")
@@ -82,16 +84,21 @@ class Normalize:
         self.inplace = inplace
 
     def __call__(self, x: Tensor) -> Tensor:
+        if not isinstance(x, Tensor) or not x.is_floating_point():
+            got = x.dtype if isinstance(x, Tensor) else type(x).__name__
+            raise TypeError(f"Normalize: input tensor should be a float tensor, got {got}")
         n = len(self.mean)
-        if x.ndim == 1:
-            shape = (n,)
-        else:
-            if x.shape[0] != n and n != 1:
-                raise ValueError(f"Normalize: {n} means for a sample with {x.shape[0]} channels "
-                                 f"(shape {tuple(x.shape)})")
-            shape = (n,) + (1,) * (x.ndim - 1)
+        dim = -3 if x.ndim >= 3 else -1
+        if x.ndim == 0 or (n != 1 and x.shape[dim] != n):
+            what = "channels (dim -3)" if x.ndim >= 3 else "features (the last dim)"
+            raise ValueError(f"Normalize: {n} means and stds for a tensor of shape "
+                             f"{tuple(x.shape)}, whose {what} number "
+                             f"{x.shape[dim] if x.ndim else 0}")
+        shape = (n,) + (1,) * (-dim - 1)
         mean = x.new_tensor(self.mean).reshape(shape)
         std = x.new_tensor(self.std).reshape(shape)
+        if self.inplace:
+            return x.sub_(mean).div_(std)
         return (x - mean) / std
 
     def __repr__(self) -> str:

@@ -235,6 +235,28 @@ def test_normalize_and_standard_scaler():
         T.StandardScaler().transform(train)
 
 
+def test_normalize_as_torchvision():
+    """Channels are dim -3 of an image, so a batch (N, C, H, W) works; a 2-D batch of table
+    rows is normalised per feature; integer input is refused (the std would truncate)."""
+    mean, std = np.array([0.5, 1.0, 2.0]), np.array([0.25, 2.0, 4.0])
+    normalize = T.Normalize(mean.tolist(), std.tolist())
+    batch = ember.randn(4, 3, 2, 2, dtype=ember.float64)
+    expected = (to_numpy(batch) - mean[:, None, None]) / std[:, None, None]
+    np.testing.assert_allclose(to_numpy(normalize(batch)), expected)
+    np.testing.assert_allclose(to_numpy(normalize(batch[1])), expected[1])
+    rows = ember.randn(5, 3, dtype=ember.float64)
+    np.testing.assert_allclose(to_numpy(normalize(rows)), (to_numpy(rows) - mean) / std)
+    target = batch.clone()
+    out = T.Normalize(mean.tolist(), std.tolist(), inplace=True)(target)
+    assert out is target
+    np.testing.assert_allclose(to_numpy(target), expected)
+    with pytest.raises(TypeError, match="input tensor should be a float tensor, got "
+                                        "ember.int64"):
+        normalize(ember.ones(3, 2, 2, dtype=ember.int64))
+    with pytest.raises(ValueError, match="3 means and stds for a tensor of shape \\(2, 5, 5\\)"):
+        normalize(ember.ones(2, 5, 5))
+
+
 def test_compose_lambda_to_tensor():
     pipeline = T.Compose([T.ToTensor(), T.Lambda(lambda t: t * 2)])
     out = pipeline(np.full((4, 5), 255, dtype=np.uint8))
