@@ -188,6 +188,10 @@ def test_optimizers_command(tmp_path):
     (["train", "--data", "iris", "--model", "cnn"], "--model cnn needs image data"),
     (["eval", "missing.safetensors", "--data", "iris"], "no such checkpoint"),
     (["eval", "table.csv", "--data", "iris"], "cannot read checkpoint table.csv"),
+    (["eval", "missing.safetensors", "--data", "iris", "--split", "train"],
+     "invalid choice: 'train'"),
+    (["optimizers", "--steps", "0"], "--steps must be positive"),
+    (["optimizers", "--function", "sphere"], "invalid choice: 'sphere'"),
     (["frobnicate"], "invalid choice: 'frobnicate'"),
 ])
 def test_bad_input_exits_with_one_clear_line(tmp_path, args, message):
