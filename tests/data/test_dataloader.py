@@ -243,6 +243,34 @@ def test_breaking_early_stops_the_workers():
     assert _live_workers() == []
 
 
+def test_a_stream_read_ahead_stops_on_break_and_reports_its_error():
+    class Endless(IterableDataset):
+        def __iter__(self):
+            i = 0
+            while True:
+                time.sleep(0.002)
+                yield ember.tensor([float(i)])
+                i += 1
+
+    for i, _ in enumerate(DataLoader(Endless(), batch_size=2, num_workers=2)):
+        if i == 2:
+            break
+    deadline = time.monotonic() + 5
+    while _live_workers() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert _live_workers() == []
+
+    class Broken(IterableDataset):
+        def __iter__(self):
+            yield ember.tensor([1.0])
+            raise OSError("the stream broke")
+
+    with pytest.raises(OSError) as info:
+        list(DataLoader(Broken(), batch_size=1, num_workers=1))
+    assert "Caught OSError in DataLoader worker" in str(info.value)
+    assert "the stream broke" in str(info.value) and "in __iter__" in str(info.value)
+
+
 def test_persistent_workers_survive_epochs_and_stop_with_the_loader():
     loader = DataLoader(table(8), batch_size=2, num_workers=2, persistent_workers=True)
     first = labels(loader)
