@@ -49,18 +49,23 @@ class Lambda:
 
 
 class ToTensor:
-    """NumPy arrays (H, W, C) of uint8 become float tensors (C, H, W) in [0, 1], as
-    torchvision's ToTensor; 2-D arrays (H, W) become (1, H, W)."""
+    """An image array becomes a tensor (C, H, W), as torchvision's ToTensor: (H, W, C) arrays
+    are transposed, (H, W) ones get a channel dim; uint8 values become floats in [0, 1] (the
+    default dtype), other dtypes are kept as they are."""
 
-    def __call__(self, x):
+    def __call__(self, pic):
         from ..creation import as_tensor
-        t = as_tensor(x) if not isinstance(x, Tensor) else x
-        if t.ndim == 2:
-            t = t.unsqueeze(0)
-        elif t.ndim == 3 and t.shape[-1] in (1, 3, 4) and t.shape[0] not in (1, 3, 4):
-            t = t.permute(2, 0, 1)
-        scale = 255.0 if t.dtype.name == "uint8" else 1.0
-        return t.float() / scale
+        if isinstance(pic, Tensor):
+            raise TypeError("ToTensor: pic should be a NumPy array (H, W) or (H, W, C), got a "
+                            "Tensor (it is one already)")
+        if not backend.is_array(pic) or pic.ndim not in (2, 3):
+            raise TypeError(f"ToTensor: pic should be a NumPy array (H, W) or (H, W, C), got "
+                            f"{getattr(pic, 'shape', type(pic).__name__)}")
+        t = as_tensor(pic)
+        t = t.unsqueeze(0) if t.ndim == 2 else t.permute(2, 0, 1)
+        if t.dtype.name == "uint8":
+            return t.to(backend.get_default_dtype()) / 255.0
+        return t
 
     def __repr__(self) -> str:
         return "ToTensor()"

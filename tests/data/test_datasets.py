@@ -263,6 +263,19 @@ def test_compose_lambda_to_tensor():
     assert out.shape == (1, 4, 5) and out.dtype is ember.float32 and out.max().item() == 2.0
 
 
+def test_to_tensor_as_torchvision():
+    """(H, W, C) arrays always transposed to (C, H, W), even when H is 3; only uint8 is
+    scaled to [0, 1]."""
+    rgb = np.arange(3 * 8 * 3, dtype=np.uint8).reshape(3, 8, 3)
+    out = T.ToTensor()(rgb)
+    assert out.shape == (3, 3, 8) and out.dtype is ember.float32
+    np.testing.assert_allclose(to_numpy(out), rgb.transpose(2, 0, 1) / 255.0, rtol=1e-6)
+    floats = T.ToTensor()(np.full((2, 2, 1), 7.0))
+    assert floats.shape == (1, 2, 2) and floats.dtype is ember.float64 and floats.max() == 7.0
+    with pytest.raises(TypeError, match="pic should be a NumPy array"):
+        T.ToTensor()(ember.ones(2, 2))
+
+
 def test_random_crop_and_flip_are_seeded():
     img = ember.arange(25.0).reshape(1, 5, 5)
     ember.manual_seed(1)
