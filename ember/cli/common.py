@@ -98,15 +98,9 @@ def load(spec: str, target: str | None, seed: int, val_split: float,
     if not 0 < val_split < 1:
         raise CLIError(f"--val-split must be between 0 and 1, got {val_split}")
     x, y, classes, names, side = raw_data(spec, target, seed)
-    n = len(x)
-    n_val = max(1, int(round(n * val_split)))
-    if n - n_val < 2:
-        raise CLIError(f"{spec} has too few samples ({n}) to hold out {val_split:.0%} for "
-                       "validation")
-    train_part, val_part = random_split(range(n), [n - n_val, n_val],
-                                        generator=backend.Generator().manual_seed(seed))
-    ti = tensor(train_part.indices)
-    vi = tensor(val_part.indices)
+    train_idx, val_idx = split_indices(len(x), val_split, seed, spec)
+    ti = tensor(train_idx)
+    vi = tensor(val_idx)
     data = Data(spec, x[ti], y[ti], x[vi], y[vi], list(classes), list(names), side)
     if standardize and side is None:
         scaler = transforms.StandardScaler().fit(data.x_train)
@@ -114,6 +108,18 @@ def load(spec: str, target: str | None, seed: int, val_split: float,
         data.x_train = apply_scaler(data.x_train, data.mean, data.scale)
         data.x_val = apply_scaler(data.x_val, data.mean, data.scale)
     return data
+
+
+def split_indices(n: int, val_split: float, seed: int, spec: str = "the data set"):
+    """(training indices, validation indices): the seeded split `ember train` makes, which
+    `ember eval` makes again to evaluate on the part held out."""
+    n_val = max(1, int(round(n * val_split)))
+    if n - n_val < 2:
+        raise CLIError(f"{spec} has too few samples ({n}) to hold out {val_split:.0%} for "
+                       "validation")
+    train_part, val_part = random_split(range(n), [n - n_val, n_val],
+                                        generator=backend.Generator().manual_seed(seed))
+    return train_part.indices, val_part.indices
 
 
 def apply_scaler(x: Tensor, mean: Tensor | None, scale: Tensor | None) -> Tensor:

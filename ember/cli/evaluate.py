@@ -1,5 +1,10 @@
 """`ember eval CKPT --data ...`: accuracy, per-class precision / recall / F1 and the confusion
-matrix of a checkpoint written by `ember train`."""
+matrix of a checkpoint written by `ember train`.
+
+By default it evaluates on samples the model did not train on: the test split of MNIST and
+Fashion-MNIST; on the data set it was trained on, the validation part `ember train` held out
+(the same seeded split, made again); any other data set whole. `--split all` takes every sample
+(for MNIST and Fashion-MNIST still their test split)."""
 
 from __future__ import annotations
 
@@ -14,7 +19,11 @@ from .common import (
     confusion_matrix,
     format_report,
     raw_data,
+    split_indices,
 )
+
+_SYNTHETIC = ("moons", "blobs")
+_TEST_SPLIT = ("mnist", "fashion-mnist")
 
 
 def add_arguments(p) -> None:
@@ -24,7 +33,12 @@ def add_arguments(p) -> None:
     p.add_argument("--target", help="the label column of a CSV file")
     p.add_argument("--out", default=None, help="directory for the confusion matrix picture "
                                                "(default: the checkpoint's)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--split", default="held-out", choices=("held-out", "all"),
+                   help="held-out (default): only samples the model did not train on; all: "
+                        "every sample")
+    p.add_argument("--seed", type=int, default=None,
+                   help="seed of the synthetic data sets (moons, blobs); default: the "
+                        "checkpoint's")
 
 
 def load_checkpoint(path: str) -> dict:
@@ -45,7 +59,9 @@ def run(args) -> int:
 
     ckpt = load_checkpoint(args.checkpoint)
     meta = ckpt["meta"]
-    x, y, classes, _, side = raw_data(args.data, args.target, args.seed, train=False)
+    trained_seed = int(meta.get("seed", 0))
+    seed = trained_seed if args.seed is None else args.seed
+    x, y, classes, _, side = raw_data(args.data, args.target, seed, train=False)
     if x.shape[1] != meta["n_features"]:
         raise CLIError(f"checkpoint {args.checkpoint} is a {meta['model']} for "
                        f"{meta['n_features']} features; {args.data} has {x.shape[1]}")
@@ -53,6 +69,7 @@ def run(args) -> int:
             meta["classes"])):
         raise CLIError(f"{args.data} has labels the checkpoint does not know (it was trained on "
                        f"{len(meta['classes'])} classes)")
+    x, y, part = _select(args, meta, x, y, seed, trained_seed)
     scaler = ckpt.get("scaler") or {}
     if meta["model"] != "cnn":
         x = apply_scaler(x, scaler.get("mean"), scaler.get("scale"))
@@ -64,15 +81,35 @@ def run(args) -> int:
     else:
         _, accuracy, pred = evaluate(model, x, y)
     counts = confusion_matrix(pred, y, len(classes))
-    print(f"{meta['model']} from {args.checkpoint} on {args.data} ({len(y)} samples): "
+    print(f"{meta['model']} from {args.checkpoint} on {args.data}, {part}: {len(y)} samples, "
           f"accuracy {accuracy:.4f}")
     print(format_report(counts, classes))
     out = args.out or os.path.dirname(os.path.abspath(args.checkpoint))
     os.makedirs(out, exist_ok=True)
     picture = plots.confusion(counts, classes, os.path.join(out, "eval-confusion.png"),
-                              f"{meta['model']} on {args.data}")
+                              f"{meta['model']} on {args.data}: {part}")
     print(f"confusion matrix drawn in {picture}")
     return 0
+
+
+def _select(args, meta: dict, x, y, seed: int, trained_seed: int):
+    """The samples to evaluate on, and words saying which they are."""
+    from ..creation import tensor
+
+    if args.data in _TEST_SPLIT:
+        return x, y, "its test split"
+    same = (args.data == meta.get("data") and (args.target or None) == (meta.get("target") or None)
+            and (args.data not in _SYNTHETIC or seed == trained_seed))
+    if args.split == "all" or not same:
+        return x, y, "all samples"
+    val_split = meta.get("val_split")
+    if val_split is None:  # a checkpoint from before the split was recorded
+        return x, y, "all samples (this checkpoint does not record its validation split)"
+    _, val_idx = split_indices(len(x), float(val_split), trained_seed, args.data)
+    index = tensor(val_idx)
+    share = f"{float(val_split):.0%}"
+    return x[index], y[index], (f"the validation part held out in training ({share}, seed "
+                                f"{trained_seed})")
 
 
 def _restore(ckpt: dict, meta: dict, x, side):

@@ -5,6 +5,7 @@ what is wrong (the traceback only with --debug)."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 
@@ -57,6 +58,10 @@ def main(argv=None) -> int:
             traceback.print_exc()
         print(f"ember: error: {err}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `ember eval ... | head`: the reader left; nothing to report
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
     except KeyboardInterrupt:
         print("ember: interrupted", file=sys.stderr)
         return 130

@@ -104,6 +104,7 @@ def _meta(args, data, hidden) -> dict:
             "activation": args.activation, "dropout": args.dropout,
             "classes": [str(c) for c in data.classes], "n_features": data.n_features,
             "image_size": data.image_size, "optimizer": args.optimizer, "seed": args.seed,
+            "val_split": args.val_split,
             "feature_names": data.feature_names[:1000]}
 
 

@@ -411,21 +411,28 @@ class DataLoader:
     Arguments as torch.utils.data.DataLoader: batch_size (None: no batching), shuffle,
     sampler, batch_sampler, num_workers (background threads loading ahead), collate_fn,
     pin_memory (accepted; no effect on the CPU), drop_last, timeout (seconds to wait for a
-    batch, 0 forever), worker_init_fn, generator (for shuffling and per-batch randomness),
-    prefetch_factor (batches in flight per worker, default 2), persistent_workers (keep the
-    threads between epochs).
+    batch, 0 forever), worker_init_fn, multiprocessing_context (accepted for PyTorch's
+    signature; ember's workers are threads, so there is no process start method to choose),
+    generator (for shuffling and per-batch randomness), prefetch_factor (batches in flight per
+    worker, default 2), persistent_workers (keep the threads between epochs),
+    pin_memory_device (accepted), in_order (accepted: batches always come in the sampler's
+    order, which in_order=False permits as well).
     """
 
     def __init__(self, dataset, batch_size: int | None = 1, shuffle: bool | None = None,
                  sampler=None, batch_sampler=None, num_workers: int = 0, collate_fn=None,
                  pin_memory: bool = False, drop_last: bool = False, timeout: float = 0,
-                 worker_init_fn=None, generator=None, *, prefetch_factor: int | None = None,
-                 persistent_workers: bool = False):
+                 worker_init_fn=None, multiprocessing_context=None, generator=None, *,
+                 prefetch_factor: int | None = None, persistent_workers: bool = False,
+                 pin_memory_device: str = "", in_order: bool = True):
         if not isinstance(num_workers, int) or num_workers < 0:
             raise ValueError(f"num_workers option should be non-negative; use num_workers=0 to "
                              f"disable multiprocessing (got {num_workers!r})")
         if timeout < 0:
             raise ValueError(f"timeout option should be non-negative (got {timeout!r})")
+        if multiprocessing_context is not None and num_workers == 0:
+            raise ValueError(f"multiprocessing_context can only be used with multi-process "
+                             f"loading (num_workers > 0), but got num_workers={num_workers}")
         if num_workers == 0 and prefetch_factor is not None:
             raise ValueError("prefetch_factor option could only be specified in multiprocessing."
                              "let num_workers > 0 to enable multiprocessing, otherwise set "
@@ -460,6 +467,9 @@ class DataLoader:
         self.timeout = timeout
         self.worker_init_fn = worker_init_fn
         self.generator = generator
+        self.multiprocessing_context = multiprocessing_context
+        self.pin_memory_device = pin_memory_device
+        self.in_order = in_order
         self.prefetch_factor = prefetch_factor if prefetch_factor is not None else 2
         self.persistent_workers = persistent_workers
         self._iterable = iterable

@@ -8,6 +8,7 @@ default generator that ember.manual_seed seeds; a transform may also be given it
 
 from __future__ import annotations
 
+from .. import backend
 from ..ops.shape import pad
 from ..tensor import Tensor
 from .dataloader import batch_generator
@@ -48,30 +49,37 @@ class Lambda:
 
 
 class ToTensor:
-    """NumPy arrays (H, W, C) of uint8 become float tensors (C, H, W) in [0, 1], as
-    torchvision's ToTensor; 2-D arrays (H, W) become (1, H, W)."""
+    """An image array becomes a tensor (C, H, W), as torchvision's ToTensor: (H, W, C) arrays
+    are transposed, (H, W) ones get a channel dim; uint8 values become floats in [0, 1] (the
+    default dtype), other dtypes are kept as they are."""
 
-    def __call__(self, x):
+    def __call__(self, pic):
         from ..creation import as_tensor
-        t = as_tensor(x) if not isinstance(x, Tensor) else x
-        if t.ndim == 2:
-            t = t.unsqueeze(0)
-        elif t.ndim == 3 and t.shape[-1] in (1, 3, 4) and t.shape[0] not in (1, 3, 4):
-            t = t.permute(2, 0, 1)
-        scale = 255.0 if t.dtype.name == "uint8" else 1.0
-        return t.float() / scale
+        if isinstance(pic, Tensor):
+            raise TypeError("ToTensor: pic should be a NumPy array (H, W) or (H, W, C), got a "
+                            "Tensor (it is one already)")
+        if not backend.is_array(pic) or pic.ndim not in (2, 3):
+            raise TypeError(f"ToTensor: pic should be a NumPy array (H, W) or (H, W, C), got "
+                            f"{getattr(pic, 'shape', type(pic).__name__)}")
+        t = as_tensor(pic)
+        t = t.unsqueeze(0) if t.ndim == 2 else t.permute(2, 0, 1)
+        if t.dtype.name == "uint8":
+            return t.to(backend.get_default_dtype()) / 255.0
+        return t
 
     def __repr__(self) -> str:
         return "ToTensor()"
 
 
 class Normalize:
-    """(x - mean) / std with one mean and std per channel (the first dim of a (C, ...) sample)
-    or per feature of a 1-D sample."""
+    """(x - mean) / std with one mean and std per channel, as torchvision's Normalize: for an
+    image (..., C, H, W) (a batch too) the channel dim is the third from the end; a 1-D sample
+    or a 2-D batch of table rows gets one per feature (the last dim). The input must be a
+    floating-point tensor; inplace=True overwrites it."""
 
     def __init__(self, mean, std, inplace: bool = False):
-        self.mean = list(mean) if hasattr(mean, "__iter__") else [mean]
-        self.std = list(std) if hasattr(std, "__iter__") else [std]
+        self.mean = [float(m) for m in mean] if hasattr(mean, "__iter__") else [float(mean)]
+        self.std = [float(s) for s in std] if hasattr(std, "__iter__") else [float(std)]
         if len(self.mean) != len(self.std):
             raise ValueError(f"Normalize: mean has {len(self.mean)} values but std has "
                              f"{len(self.std)}")
@@ -81,16 +89,21 @@ class Normalize:
         self.inplace = inplace
 
     def __call__(self, x: Tensor) -> Tensor:
+        if not isinstance(x, Tensor) or not x.is_floating_point():
+            got = x.dtype if isinstance(x, Tensor) else type(x).__name__
+            raise TypeError(f"Normalize: input tensor should be a float tensor, got {got}")
         n = len(self.mean)
-        if x.ndim == 1:
-            shape = (n,)
-        else:
-            if x.shape[0] != n and n != 1:
-                raise ValueError(f"Normalize: {n} means for a sample with {x.shape[0]} channels "
-                                 f"(shape {tuple(x.shape)})")
-            shape = (n,) + (1,) * (x.ndim - 1)
+        dim = -3 if x.ndim >= 3 else -1
+        if x.ndim == 0 or (n != 1 and x.shape[dim] != n):
+            what = "channels (dim -3)" if x.ndim >= 3 else "features (the last dim)"
+            raise ValueError(f"Normalize: {n} means and stds for a tensor of shape "
+                             f"{tuple(x.shape)}, whose {what} number "
+                             f"{x.shape[dim] if x.ndim else 0}")
+        shape = (n,) + (1,) * (-dim - 1)
         mean = x.new_tensor(self.mean).reshape(shape)
         std = x.new_tensor(self.std).reshape(shape)
+        if self.inplace:
+            return x.sub_(mean).div_(std)
         return (x - mean) / std
 
     def __repr__(self) -> str:
@@ -143,31 +156,82 @@ class StandardScaler:
         return "StandardScaler(fitted)" if self.mean_ is not None else "StandardScaler()"
 
 
+_PADDING_MODES = {"constant": "constant", "edge": "replicate", "reflect": "reflect",
+                  "symmetric": "symmetric", "replicate": "replicate", "circular": "circular"}
+
+
+def _pad_image(img: Tensor, left: int, top: int, right: int, bottom: int, mode: str,
+               fill) -> Tensor:
+    """Pad the last two dims (H, W) of an image: torchvision's modes 'constant' (fill),
+    'edge', 'reflect' (the edge not repeated) and 'symmetric' (the edge repeated)."""
+    mode = _PADDING_MODES[mode]
+    if mode != "symmetric":
+        return pad(img, (left, right, top, bottom), mode=mode,
+                   value=fill if mode == "constant" else None)
+    np_ = backend.cpu.xp
+    for dim, (lo, hi) in ((-2, (top, bottom)), (-1, (left, right))):
+        if lo or hi:
+            index = np_.pad(np_.arange(img.shape[dim]), (lo, hi), mode="symmetric")
+            img = img.index_select(img.ndim + dim, img.new_tensor(index.tolist()).long())
+    return img
+
+
 class RandomCrop:
-    """A random size x size window of a (C, H, W) or (H, W) image, after optional padding
-    (constant `fill`, or 'reflect', 'replicate', 'circular')."""
+    """A random size x size window of a (..., H, W) image, as torchvision's RandomCrop.
+
+    size: an int (square) or (h, w). padding: applied first, an int (every border), (left and
+    right, top and bottom) or (left, top, right, bottom). pad_if_needed: pad an image smaller
+    than the crop by the missing size on both sides. fill: the value of 'constant' padding.
+    padding_mode: 'constant', 'edge', 'reflect' or 'symmetric' (nn.functional.pad's
+    'replicate' and 'circular' are accepted too).
+    """
 
     def __init__(self, size, padding=None, pad_if_needed: bool = False, fill: float = 0,
                  padding_mode: str = "constant", generator=None):
-        self.size = (size, size) if isinstance(size, int) else tuple(size)
-        if isinstance(padding, int):
-            padding = (padding,) * 4
-        elif padding is not None and len(padding) == 2:
-            padding = (padding[0], padding[0], padding[1], padding[1])
-        self.padding = padding  # (left, right, top, bottom)
+        if isinstance(size, int):
+            size = (size, size)
+        size = tuple(int(s) for s in size)
+        if len(size) == 1:
+            size = (size[0], size[0])
+        if len(size) != 2 or min(size) <= 0:
+            raise ValueError(f"RandomCrop: size must be a positive int or (h, w), got {size}")
+        self.size = size
+        if padding is not None:
+            if isinstance(padding, int):
+                padding = (padding,)
+            padding = tuple(int(p) for p in padding)
+            if len(padding) not in (1, 2, 4):
+                raise ValueError(f"RandomCrop: padding must be an int or a 1, 2, or 4 element "
+                                 f"tuple, not a {len(padding)} element tuple")
+        self.padding = padding
+        if padding_mode not in _PADDING_MODES:
+            raise ValueError(f"RandomCrop: padding_mode should be either constant, edge, "
+                             f"reflect or symmetric, got {padding_mode!r}")
         self.pad_if_needed = pad_if_needed
         self.fill = fill
         self.padding_mode = padding_mode
         self.generator = generator
 
+    def _borders(self) -> tuple[int, int, int, int]:
+        """(left, top, right, bottom), as torchvision reads `padding`."""
+        p = self.padding
+        if len(p) == 1:
+            return p * 4
+        if len(p) == 2:
+            return p[0], p[1], p[0], p[1]
+        return p
+
     def __call__(self, img: Tensor) -> Tensor:
+        if img.ndim < 2:
+            raise ValueError(f"RandomCrop: expected an image (..., H, W), got shape "
+                             f"{tuple(img.shape)}")
         if self.padding is not None:
-            img = pad(img, self.padding, mode=self.padding_mode, value=self.fill)
+            img = _pad_image(img, *self._borders(), self.padding_mode, self.fill)
         h, w = img.shape[-2], img.shape[-1]
         th, tw = self.size
         if self.pad_if_needed and (h < th or w < tw):
             dw, dh = max(0, tw - w), max(0, th - h)
-            img = pad(img, (dw, dw, dh, dh), mode=self.padding_mode, value=self.fill)
+            img = _pad_image(img, dw, dh, dw, dh, self.padding_mode, self.fill)
             h, w = img.shape[-2], img.shape[-1]
         if h < th or w < tw:
             raise ValueError(f"RandomCrop: required crop size {(th, tw)} is larger than the "
@@ -178,7 +242,8 @@ class RandomCrop:
         return img[..., top:top + th, left:left + tw]
 
     def __repr__(self) -> str:
-        return f"RandomCrop(size={self.size}, padding={self.padding})"
+        return (f"RandomCrop(size={self.size}, padding={self.padding}, "
+                f"padding_mode={self.padding_mode!r})")
 
 
 class RandomHorizontalFlip:

@@ -26,13 +26,13 @@ def _matrix(x, name: str) -> Tensor:
 
 class SoftmaxRegression:
     """Multinomial logistic regression: p(y = k | x) = softmax(W x + b)_k, fitted by minimising
-    the cross-entropy (plus weight_decay / 2 ||W||^2) with an ember optimizer.
+    the cross-entropy (plus weight_decay / 2 (||W||^2 + ||b||^2)) with an ember optimizer.
 
     Args:
         lr: learning rate. epochs: passes over the data. batch_size: None for full-batch
         gradient descent. optimizer: 'adam', 'sgd', 'adagrad' or 'rmsprop'.
-        weight_decay: L2 penalty on W. seed: for the shuffling of mini-batches (the weights
-        start at zero: the loss is convex).
+        weight_decay: L2 penalty on W and b (the optimizer's weight_decay). seed: for the
+        shuffling of mini-batches (the weights start at zero: the loss is convex).
     """
 
     binary = False

@@ -64,10 +64,34 @@ def test_train_and_eval_mlp_on_digits(tmp_path):
         assert is_png(run / name)
     e = ember("eval", str(run / "checkpoint.safetensors"), "--data", "digits", cwd=tmp_path)
     assert e.returncode == 0, e.stderr
+    # by default only the samples training held out: the same 20% split, so the same accuracy
+    # as the last epoch's validation line
+    assert "the validation part held out in training (20%, seed 0): 359 samples" in e.stdout
     accuracy = float(e.stdout.split("accuracy ")[1].split()[0])
     assert accuracy >= 0.95
+    assert accuracy == pytest.approx(float(rows[-1]["val_acc"]), abs=1e-4)
     assert "precision" in e.stdout and "confusion matrix" in e.stdout
     assert is_png(run / "eval-confusion.png")
+    every = ember("eval", str(run / "checkpoint.safetensors"), "--data", "digits", "--split",
+                  "all", cwd=tmp_path)
+    assert every.returncode == 0, every.stderr
+    assert "all samples: 1797 samples" in every.stdout
+
+
+def test_train_and_eval_the_cnn_on_digits(tmp_path):
+    """SimpleCNN on the 8x8 digits as images: its checkpoint restores (image size included)
+    and gives the last epoch's validation accuracy again."""
+    r = ember("train", "--data", "digits", "--model", "cnn", "--epochs", "2", "--quiet",
+              "--out", "run", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    with open(tmp_path / "run" / "metrics.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 2 and float(rows[-1]["val_acc"]) > 0.5
+    e = ember("eval", "run/checkpoint.safetensors", "--data", "digits", cwd=tmp_path)
+    assert e.returncode == 0, e.stderr
+    assert e.stdout.startswith("cnn from run/checkpoint.safetensors on digits")
+    assert float(e.stdout.split("accuracy ")[1].split()[0]) == pytest.approx(
+        float(rows[-1]["val_acc"]), abs=1e-4)
 
 
 def test_train_shows_progress_and_stops_early(tmp_path):
@@ -114,6 +138,11 @@ def test_classic_models_and_the_decision_boundary(tmp_path, model):
     assert "validation accuracy" in r.stdout
     e = ember("eval", "run/checkpoint.safetensors", "--data", "moons", cwd=tmp_path)
     assert e.returncode == 0, e.stderr
+    # the same moons (the checkpoint's seed), the same held-out part, the same accuracy
+    validation = float(r.stdout.split("validation accuracy ")[1].split()[0])
+    assert "held out in training (20%, seed 0): 80 samples" in e.stdout
+    assert float(e.stdout.split("accuracy ")[1].split()[0]) == pytest.approx(validation,
+                                                                             abs=1e-4)
 
 
 def test_train_from_a_csv_file(tmp_path):
@@ -159,6 +188,10 @@ def test_optimizers_command(tmp_path):
     (["train", "--data", "iris", "--model", "cnn"], "--model cnn needs image data"),
     (["eval", "missing.safetensors", "--data", "iris"], "no such checkpoint"),
     (["eval", "table.csv", "--data", "iris"], "cannot read checkpoint table.csv"),
+    (["eval", "missing.safetensors", "--data", "iris", "--split", "train"],
+     "invalid choice: 'train'"),
+    (["optimizers", "--steps", "0"], "--steps must be positive"),
+    (["optimizers", "--function", "sphere"], "invalid choice: 'sphere'"),
     (["frobnicate"], "invalid choice: 'frobnicate'"),
 ])
 def test_bad_input_exits_with_one_clear_line(tmp_path, args, message):

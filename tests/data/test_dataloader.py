@@ -171,6 +171,26 @@ def test_argument_errors():
         DataLoader(table(), persistent_workers=True)
     with pytest.raises(ValueError, match="batch_size should be a positive integer"):
         DataLoader(table(), batch_size=0)
+    with pytest.raises(ValueError, match="multiprocessing_context can only be used with"):
+        DataLoader(table(), multiprocessing_context="spawn")
+
+
+def test_signature_is_pytorchs():
+    """torch.utils.data.DataLoader's parameters, in its order (generator is the 13th
+    positional argument, after multiprocessing_context)."""
+    import inspect
+    params = list(inspect.signature(DataLoader.__init__).parameters)[1:]
+    assert params == ["dataset", "batch_size", "shuffle", "sampler", "batch_sampler",
+                      "num_workers", "collate_fn", "pin_memory", "drop_last", "timeout",
+                      "worker_init_fn", "multiprocessing_context", "generator",
+                      "prefetch_factor", "persistent_workers", "pin_memory_device", "in_order"]
+    g = ember.Generator().manual_seed(4)
+    positional = DataLoader(table(12), 4, True, None, None, 2, None, False, False, 0, None,
+                            "spawn", g, in_order=False)
+    assert positional.generator is g
+    expected = labels(DataLoader(table(12), 4, shuffle=True,
+                                 generator=ember.Generator().manual_seed(4)))
+    assert labels(positional) == expected
 
 
 # ------------------------------------------------------------------------------------ threads
@@ -221,6 +241,34 @@ def test_breaking_early_stops_the_workers():
     while _live_workers() and time.monotonic() < deadline:
         time.sleep(0.01)
     assert _live_workers() == []
+
+
+def test_a_stream_read_ahead_stops_on_break_and_reports_its_error():
+    class Endless(IterableDataset):
+        def __iter__(self):
+            i = 0
+            while True:
+                time.sleep(0.002)
+                yield ember.tensor([float(i)])
+                i += 1
+
+    for i, _ in enumerate(DataLoader(Endless(), batch_size=2, num_workers=2)):
+        if i == 2:
+            break
+    deadline = time.monotonic() + 5
+    while _live_workers() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert _live_workers() == []
+
+    class Broken(IterableDataset):
+        def __iter__(self):
+            yield ember.tensor([1.0])
+            raise OSError("the stream broke")
+
+    with pytest.raises(OSError) as info:
+        list(DataLoader(Broken(), batch_size=1, num_workers=1))
+    assert "Caught OSError in DataLoader worker" in str(info.value)
+    assert "the stream broke" in str(info.value) and "in __iter__" in str(info.value)
 
 
 def test_persistent_workers_survive_epochs_and_stop_with_the_loader():

@@ -235,10 +235,45 @@ def test_normalize_and_standard_scaler():
         T.StandardScaler().transform(train)
 
 
+def test_normalize_as_torchvision():
+    """Channels are dim -3 of an image, so a batch (N, C, H, W) works; a 2-D batch of table
+    rows is normalised per feature; integer input is refused (the std would truncate)."""
+    mean, std = np.array([0.5, 1.0, 2.0]), np.array([0.25, 2.0, 4.0])
+    normalize = T.Normalize(mean.tolist(), std.tolist())
+    batch = ember.randn(4, 3, 2, 2, dtype=ember.float64)
+    expected = (to_numpy(batch) - mean[:, None, None]) / std[:, None, None]
+    np.testing.assert_allclose(to_numpy(normalize(batch)), expected)
+    np.testing.assert_allclose(to_numpy(normalize(batch[1])), expected[1])
+    rows = ember.randn(5, 3, dtype=ember.float64)
+    np.testing.assert_allclose(to_numpy(normalize(rows)), (to_numpy(rows) - mean) / std)
+    target = batch.clone()
+    out = T.Normalize(mean.tolist(), std.tolist(), inplace=True)(target)
+    assert out is target
+    np.testing.assert_allclose(to_numpy(target), expected)
+    with pytest.raises(TypeError, match="input tensor should be a float tensor, got "
+                                        "ember.int64"):
+        normalize(ember.ones(3, 2, 2, dtype=ember.int64))
+    with pytest.raises(ValueError, match="3 means and stds for a tensor of shape \\(2, 5, 5\\)"):
+        normalize(ember.ones(2, 5, 5))
+
+
 def test_compose_lambda_to_tensor():
     pipeline = T.Compose([T.ToTensor(), T.Lambda(lambda t: t * 2)])
     out = pipeline(np.full((4, 5), 255, dtype=np.uint8))
     assert out.shape == (1, 4, 5) and out.dtype is ember.float32 and out.max().item() == 2.0
+
+
+def test_to_tensor_as_torchvision():
+    """(H, W, C) arrays always transposed to (C, H, W), even when H is 3; only uint8 is
+    scaled to [0, 1]."""
+    rgb = np.arange(3 * 8 * 3, dtype=np.uint8).reshape(3, 8, 3)
+    out = T.ToTensor()(rgb)
+    assert out.shape == (3, 3, 8) and out.dtype is ember.float32
+    np.testing.assert_allclose(to_numpy(out), rgb.transpose(2, 0, 1) / 255.0, rtol=1e-6)
+    floats = T.ToTensor()(np.full((2, 2, 1), 7.0))
+    assert floats.shape == (1, 2, 2) and floats.dtype is ember.float64 and floats.max() == 7.0
+    with pytest.raises(TypeError, match="pic should be a NumPy array"):
+        T.ToTensor()(ember.ones(2, 2))
 
 
 def test_random_crop_and_flip_are_seeded():
@@ -254,3 +289,29 @@ def test_random_crop_and_flip_are_seeded():
     assert ember.equal(T.RandomHorizontalFlip(p=0.0)(img), img)
     with pytest.raises(ValueError, match="larger than the input image size"):
         T.RandomCrop(9)(img)
+
+
+@pytest.mark.parametrize("mode", ["constant", "edge", "reflect", "symmetric"])
+def test_random_crop_padding_reads_as_torchvision(mode):
+    """padding (left, top, right, bottom) and torchvision's padding modes: a crop the size of
+    the padded image is the whole padded image, which must equal NumPy's np.pad."""
+    img = ember.arange(20.0).reshape(1, 4, 5)
+    whole = T.RandomCrop((4 + 1 + 3, 5 + 2 + 3), padding=(2, 1, 3, 3), padding_mode=mode,
+                         fill=0)(img)
+    np.testing.assert_array_equal(to_numpy(whole),
+                                  np.pad(to_numpy(img), ((0, 0), (1, 3), (2, 3)), mode=mode))
+    # two values: (left and right, top and bottom)
+    assert T.RandomCrop((8, 7), padding=(1, 2), padding_mode=mode)(img).shape == (1, 8, 7)
+    filled = T.RandomCrop((6, 7), padding=1, fill=-1.0)(img)
+    assert filled[0, 0].tolist() == [-1.0] * 7
+    # pad_if_needed pads the missing size on both sides, as torchvision
+    assert T.RandomCrop((6, 9), pad_if_needed=True)(img).shape == (1, 6, 9)
+
+
+def test_random_crop_argument_errors():
+    with pytest.raises(ValueError, match="padding must be an int or a 1, 2, or 4 element"):
+        T.RandomCrop(3, padding=(1, 2, 3))
+    with pytest.raises(ValueError, match="padding_mode should be either constant, edge"):
+        T.RandomCrop(3, padding=1, padding_mode="wrap")
+    with pytest.raises(ValueError, match="size must be a positive int"):
+        T.RandomCrop(0)
