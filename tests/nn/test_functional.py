@@ -336,6 +336,8 @@ def test_kl_div_batchmean():
     out = F.kl_div(T(x), T(y), reduction="batchmean")
     np.testing.assert_allclose(out.item(), (y * (np.log(y) - x)).sum() / 2, rtol=1e-10)
     assert F.kl_div(T([0.0]), T([0.0]), reduction="sum").item() == 0.0
+    with pytest.warns(UserWarning, match="batchmean"):
+        F.kl_div(T(x), T(y))
 
 
 def test_gaussian_nll_loss():
