@@ -294,6 +294,7 @@ POINTWISE_LOSSES = [
 @pytest.mark.parametrize("name, fn, reference, xs, ys, module", POINTWISE_LOSSES,
                          ids=[r[0] for r in POINTWISE_LOSSES])
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.filterwarnings("ignore:kl_div. reduction 'mean':UserWarning")
 def test_pointwise_loss(name, fn, reference, xs, ys, module, reduction):
     x, y = xs((3, 4), 0), ys((3, 4), 1)
     expected = reference(x, y)
