@@ -264,10 +264,12 @@ POINTWISE_LOSSES = [
     ("l1", F.l1_loss, lambda x, y: np.abs(x - y), _any, _any, nn.L1Loss),
     ("smooth_l1", lambda x, y, **k: F.smooth_l1_loss(x, y, beta=0.5, **k),
      lambda x, y: np.where(np.abs(x - y) < 0.5, 0.5 * (x - y) ** 2 / 0.5,
-                           np.abs(x - y) - 0.25), _any, _any, None),
+                           np.abs(x - y) - 0.25), _any, _any,
+     lambda **k: nn.SmoothL1Loss(beta=0.5, **k)),
     ("huber", lambda x, y, **k: F.huber_loss(x, y, delta=0.7, **k),
      lambda x, y: np.where(np.abs(x - y) <= 0.7, 0.5 * (x - y) ** 2,
-                           0.7 * (np.abs(x - y) - 0.35)), _any, _any, None),
+                           0.7 * (np.abs(x - y) - 0.35)), _any, _any,
+     lambda **k: nn.HuberLoss(delta=0.7, **k)),
     ("bce", F.binary_cross_entropy,
      lambda x, y: -(y * np.log(x) + (1 - y) * np.log(1 - x)), _pos, _pos, nn.BCELoss),
     ("bce_logits", F.binary_cross_entropy_with_logits,
@@ -275,14 +277,15 @@ POINTWISE_LOSSES = [
          -x)))), _any, _pos, nn.BCEWithLogitsLoss),
     ("kl_div", F.kl_div, lambda x, y: y * (np.log(y) - x), _any, _pos, nn.KLDivLoss),
     ("kl_div_log_target", lambda x, y, **k: F.kl_div(x, y, log_target=True, **k),
-     lambda x, y: np.exp(y) * (y - x), _any, _any, None),
+     lambda x, y: np.exp(y) * (y - x), _any, _any, lambda **k: nn.KLDivLoss(log_target=True, **k)),
     ("poisson_nll", F.poisson_nll_loss, lambda x, y: np.exp(x) - y * x, _any, _pos,
      nn.PoissonNLLLoss),
     ("poisson_nll_full", lambda x, y, **k: F.poisson_nll_loss(x, y, log_input=False,
                                                               full=True, **k),
      lambda x, y: x - y * np.log(x + 1e-8) + np.where(
          y > 1, y * np.log(y) - y + 0.5 * np.log(2 * np.pi * y), 0),
-     _pos, lambda s, seed: _pos(s, seed) * 4, None),
+     _pos, lambda s, seed: _pos(s, seed) * 4,
+     lambda **k: nn.PoissonNLLLoss(log_input=False, full=True, **k)),
     ("hinge_embedding", F.hinge_embedding_loss,
      lambda x, y: np.where(y == 1, x, np.maximum(0, 1 - x)), _any, _sign,
      nn.HingeEmbeddingLoss),
@@ -380,6 +383,8 @@ def test_margin_ranking_triplet_and_cosine_embedding():
                                                                          T(n, True)))
     assert gradcheck(lambda u, v: F.cosine_embedding_loss(u, v, T(y)), (T(a, True),
                                                                         T(b, True)))
+    assert gradcheck(lambda u, v: F.margin_ranking_loss(u, v, T(y), margin=0.3),
+                     (T(s1, True), T(s2, True)))
     assert nn.TripletMarginLoss()(T(a), T(b), T(n)).ndim == 0
     assert nn.CosineEmbeddingLoss()(T(a), T(b), T(y)).ndim == 0
     assert nn.MarginRankingLoss()(T(s1), T(s2), T(y)).ndim == 0
@@ -409,6 +414,7 @@ def test_cosine_similarity_pairwise_distance_normalize():
                                a / np.linalg.norm(a, axis=1, keepdims=True), rtol=1e-10)
     assert gradcheck(lambda u, v: F.cosine_similarity(u, v), (T(a, True), T(b, True)))
     assert gradcheck(lambda u: F.normalize(u, p=3.0), (T(a, True),))
+    assert gradcheck(lambda u, v: F.pairwise_distance(u, v), (T(a, True), T(b, True)))
     assert nn.CosineSimilarity()(T(a), T(b)).shape == ember.Size([3])
     assert nn.PairwiseDistance()(T(a), T(b)).shape == ember.Size([3])
 
