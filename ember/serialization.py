@@ -26,6 +26,9 @@ __all__ = ["save", "load"]
 
 _FORMAT = "ember"
 _VERSION = "1"
+# keys that mark an encoded node in the JSON structure; a user dict holding one of them as a key
+# is written in the (key, value) pair form so that it cannot be mistaken for a marker on load
+_MARKERS = frozenset({"__tensor__", "__tuple__", "__dict__", "__dtype__"})
 
 
 # --------------------------------------------------------------------------------- encoding
@@ -65,7 +68,7 @@ class _Encoder:
             return self.encode(_make(obj, backend.cpu), path)
         if isinstance(obj, dict):
             items = list(obj.items())
-            if all(isinstance(k, str) for k, _ in items):
+            if all(isinstance(k, str) for k, _ in items) and not _MARKERS.intersection(obj):
                 return {k: self.encode(v, _join(path, k)) for k, v in items}
             return {"__dict__": [[_encode_key(k), self.encode(v, _join(path, str(k)))]
                                  for k, v in items]}
@@ -250,4 +253,8 @@ def load(f, map_location=None, weights_only: bool = True, **kwargs):
         structure = json.loads(meta["structure"])
     except ValueError as exc:
         raise RuntimeError(f"ember.load: {name} has corrupted ember metadata ({exc})") from None
-    return _decode(structure, arrays, device)
+    try:
+        return _decode(structure, arrays, device)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise RuntimeError(f"ember.load: {name} has corrupted ember metadata (it names a "
+                           f"tensor or an encoding the file does not hold: {exc!r})") from None

@@ -70,6 +70,26 @@ def test_nested_structures_and_plain_values(tmp_path):
     t.add_(1)  # loaded tensors are writable
 
 
+def test_user_keys_that_look_like_the_encoding_markers_round_trip(tmp_path):
+    obj = {"a": {"__tuple__": [1, 2]}, "b": {"__tensor__": "x"}, "c": {"__dtype__": "int64"},
+           "d": {"__dict__": [[1, 2]], "__tensor__": ember.ones(2)}}
+    save(obj, tmp_path / "k.safetensors")
+    got = load(tmp_path / "k.safetensors")
+    assert got["a"] == {"__tuple__": [1, 2]} and got["b"] == {"__tensor__": "x"}
+    assert got["c"] == {"__dtype__": "int64"} and got["d"]["__dict__"] == [[1, 2]]
+    assert got["d"]["__tensor__"].tolist() == [1.0, 1.0]
+
+
+def test_metadata_naming_a_missing_tensor_raises_clearly(tmp_path):
+    from safetensors.numpy import save_file
+
+    structure = json.dumps({"w": {"__tensor__": "nowhere"}})
+    save_file({"w": np.ones(2, np.float32)}, str(tmp_path / "c.safetensors"),
+              metadata={"format": "ember", "version": "1", "structure": structure})
+    with pytest.raises(RuntimeError, match=r"c\.safetensors' has corrupted ember metadata"):
+        load(tmp_path / "c.safetensors")
+
+
 def test_single_tensor_and_file_objects(tmp_path):
     path = tmp_path / "t.safetensors"
     with open(path, "wb") as fh:

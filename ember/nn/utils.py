@@ -48,9 +48,10 @@ def get_total_norm(tensors, norm_type: float = 2.0, error_if_nonfinite: bool = F
 
 def clip_grads_with_norm_(parameters, max_norm: float, total_norm: Tensor,
                           foreach=None) -> None:
-    """Scale every .grad by min(1, max_norm / (total_norm + 1e-6)) in place."""
+    """Scale every .grad by min(1, max_norm / (total_norm + 1e-6)) in place (a NaN total norm
+    makes the gradients NaN, as PyTorch's clamp of a NaN coefficient does)."""
     coef = float(max_norm) / (float(total_norm.item()) + 1e-6)
-    if coef < 1.0:
+    if coef < 1.0 or math.isnan(coef):
         with no_grad():
             for p in _as_list(parameters):
                 if p.grad is not None:

@@ -264,10 +264,12 @@ POINTWISE_LOSSES = [
     ("l1", F.l1_loss, lambda x, y: np.abs(x - y), _any, _any, nn.L1Loss),
     ("smooth_l1", lambda x, y, **k: F.smooth_l1_loss(x, y, beta=0.5, **k),
      lambda x, y: np.where(np.abs(x - y) < 0.5, 0.5 * (x - y) ** 2 / 0.5,
-                           np.abs(x - y) - 0.25), _any, _any, None),
+                           np.abs(x - y) - 0.25), _any, _any,
+     lambda **k: nn.SmoothL1Loss(beta=0.5, **k)),
     ("huber", lambda x, y, **k: F.huber_loss(x, y, delta=0.7, **k),
      lambda x, y: np.where(np.abs(x - y) <= 0.7, 0.5 * (x - y) ** 2,
-                           0.7 * (np.abs(x - y) - 0.35)), _any, _any, None),
+                           0.7 * (np.abs(x - y) - 0.35)), _any, _any,
+     lambda **k: nn.HuberLoss(delta=0.7, **k)),
     ("bce", F.binary_cross_entropy,
      lambda x, y: -(y * np.log(x) + (1 - y) * np.log(1 - x)), _pos, _pos, nn.BCELoss),
     ("bce_logits", F.binary_cross_entropy_with_logits,
@@ -275,14 +277,15 @@ POINTWISE_LOSSES = [
          -x)))), _any, _pos, nn.BCEWithLogitsLoss),
     ("kl_div", F.kl_div, lambda x, y: y * (np.log(y) - x), _any, _pos, nn.KLDivLoss),
     ("kl_div_log_target", lambda x, y, **k: F.kl_div(x, y, log_target=True, **k),
-     lambda x, y: np.exp(y) * (y - x), _any, _any, None),
+     lambda x, y: np.exp(y) * (y - x), _any, _any, lambda **k: nn.KLDivLoss(log_target=True, **k)),
     ("poisson_nll", F.poisson_nll_loss, lambda x, y: np.exp(x) - y * x, _any, _pos,
      nn.PoissonNLLLoss),
     ("poisson_nll_full", lambda x, y, **k: F.poisson_nll_loss(x, y, log_input=False,
                                                               full=True, **k),
      lambda x, y: x - y * np.log(x + 1e-8) + np.where(
          y > 1, y * np.log(y) - y + 0.5 * np.log(2 * np.pi * y), 0),
-     _pos, lambda s, seed: _pos(s, seed) * 4, None),
+     _pos, lambda s, seed: _pos(s, seed) * 4,
+     lambda **k: nn.PoissonNLLLoss(log_input=False, full=True, **k)),
     ("hinge_embedding", F.hinge_embedding_loss,
      lambda x, y: np.where(y == 1, x, np.maximum(0, 1 - x)), _any, _sign,
      nn.HingeEmbeddingLoss),
@@ -294,6 +297,7 @@ POINTWISE_LOSSES = [
 @pytest.mark.parametrize("name, fn, reference, xs, ys, module", POINTWISE_LOSSES,
                          ids=[r[0] for r in POINTWISE_LOSSES])
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.filterwarnings("ignore:kl_div. reduction 'mean':UserWarning")
 def test_pointwise_loss(name, fn, reference, xs, ys, module, reduction):
     x, y = xs((3, 4), 0), ys((3, 4), 1)
     expected = reference(x, y)
@@ -336,6 +340,8 @@ def test_kl_div_batchmean():
     out = F.kl_div(T(x), T(y), reduction="batchmean")
     np.testing.assert_allclose(out.item(), (y * (np.log(y) - x)).sum() / 2, rtol=1e-10)
     assert F.kl_div(T([0.0]), T([0.0]), reduction="sum").item() == 0.0
+    with pytest.warns(UserWarning, match="batchmean"):
+        F.kl_div(T(x), T(y))
 
 
 def test_gaussian_nll_loss():
@@ -377,6 +383,8 @@ def test_margin_ranking_triplet_and_cosine_embedding():
                                                                          T(n, True)))
     assert gradcheck(lambda u, v: F.cosine_embedding_loss(u, v, T(y)), (T(a, True),
                                                                         T(b, True)))
+    assert gradcheck(lambda u, v: F.margin_ranking_loss(u, v, T(y), margin=0.3),
+                     (T(s1, True), T(s2, True)))
     assert nn.TripletMarginLoss()(T(a), T(b), T(n)).ndim == 0
     assert nn.CosineEmbeddingLoss()(T(a), T(b), T(y)).ndim == 0
     assert nn.MarginRankingLoss()(T(s1), T(s2), T(y)).ndim == 0
@@ -406,6 +414,7 @@ def test_cosine_similarity_pairwise_distance_normalize():
                                a / np.linalg.norm(a, axis=1, keepdims=True), rtol=1e-10)
     assert gradcheck(lambda u, v: F.cosine_similarity(u, v), (T(a, True), T(b, True)))
     assert gradcheck(lambda u: F.normalize(u, p=3.0), (T(a, True),))
+    assert gradcheck(lambda u, v: F.pairwise_distance(u, v), (T(a, True), T(b, True)))
     assert nn.CosineSimilarity()(T(a), T(b)).shape == ember.Size([3])
     assert nn.PairwiseDistance()(T(a), T(b)).shape == ember.Size([3])
 
@@ -440,6 +449,102 @@ def test_scaled_dot_product_attention_matches_formula():
                      (T(q, True), T(k, True), T(v, True)))
 
 
+def _mha_inputs(seed=0, e=4, kdim=4, vdim=4):
+    rng = np.random.default_rng(seed)
+    q, k, v = rng.standard_normal((3, 2, e)), rng.standard_normal((5, 2, kdim)), \
+        rng.standard_normal((5, 2, vdim))
+    w_in, b_in = rng.standard_normal((3 * e, e)) * 0.5, rng.standard_normal(3 * e) * 0.1
+    w_out, b_out = rng.standard_normal((e, e)) * 0.5, rng.standard_normal(e) * 0.1
+    return q, k, v, w_in, b_in, w_out, b_out
+
+
+def test_multi_head_attention_forward_matches_the_per_head_formula():
+    q, k, v, w_in, b_in, w_out, b_out = _mha_inputs()
+    mask = np.where(np.triu(np.ones((3, 5), bool), 2), -np.inf, 0.0)
+    out, w = F.multi_head_attention_forward(
+        T(q), T(k), T(v), 4, 2, T(w_in), T(b_in), None, None, False, 0.0, T(w_out), T(b_out),
+        attn_mask=ember.tensor(np.triu(np.ones((3, 5), bool), 2)))
+    ref_out, ref_w = ref.multihead_attention(q, k, v, w_in, b_in, w_out, b_out, 2, mask)
+    np.testing.assert_allclose(out.cpu().numpy(), ref_out, rtol=1e-10)
+    np.testing.assert_allclose(w.cpu().numpy(), ref_w, rtol=1e-10, atol=1e-14)
+    # unbatched input gives batch element 0 of the batched result; need_weights=False gives None
+    single, none = F.multi_head_attention_forward(
+        T(q[:, 0]), T(k[:, 0]), T(v[:, 0]), 4, 2, T(w_in), T(b_in), None, None, False, 0.0,
+        T(w_out), T(b_out), need_weights=False)
+    np.testing.assert_allclose(single.cpu().numpy(),
+                               ref.multihead_attention(q, k, v, w_in, b_in, w_out, b_out, 2)[0]
+                               [:, 0], rtol=1e-10)
+    assert none is None
+    assert gradcheck(
+        lambda a, b, c, wi, wo: F.multi_head_attention_forward(
+            a, b, c, 4, 2, wi, T(b_in), None, None, False, 0.0, wo, T(b_out))[0],
+        (T(q, True), T(k, True), T(v, True), T(w_in, True), T(w_out, True)))
+
+
+def test_multi_head_attention_forward_separate_weights_and_static_kv():
+    q, k, v, w_in, b_in, w_out, b_out = _mha_inputs(1, kdim=3, vdim=6)
+    rng = np.random.default_rng(2)
+    wq, wk, wv = w_in[:4], rng.standard_normal((4, 3)), rng.standard_normal((4, 6))
+    out, w = F.multi_head_attention_forward(
+        T(q), T(k), T(v), 4, 2, None, T(b_in), None, None, False, 0.0, T(w_out), T(b_out),
+        use_separate_proj_weight=True, q_proj_weight=T(wq), k_proj_weight=T(wk),
+        v_proj_weight=T(wv), average_attn_weights=False)
+    qp, kp, vp = q @ wq.T + b_in[:4], k @ wk.T + b_in[4:8], v @ wv.T + b_in[8:]
+    expected = np.zeros((3, 2, 4))
+    for b in range(2):
+        for hh in range(2):
+            sl = slice(2 * hh, 2 * hh + 2)
+            o, wh = ref.attention(qp[:, b, sl], kp[:, b, sl], vp[:, b, sl])
+            expected[:, b, sl] = o
+            np.testing.assert_allclose(w.cpu().numpy()[b, hh], wh, rtol=1e-10)
+    np.testing.assert_allclose(out.cpu().numpy(), expected @ w_out.T + b_out, rtol=1e-10)
+    # static_k / static_v: (N * heads, S, head_dim) used in place of the projected keys/values
+    sk, sv = rng.standard_normal((4, 7, 2)), rng.standard_normal((4, 7, 2))
+    k, v = rng.standard_normal((5, 2, 4)), rng.standard_normal((5, 2, 4))  # projected, unused
+    out, w = F.multi_head_attention_forward(
+        T(q), T(k), T(v), 4, 2, T(w_in), T(b_in), None, None, False, 0.0, T(w_out), T(b_out),
+        static_k=T(sk), static_v=T(sv), average_attn_weights=False)
+    qp = (q @ w_in[:4].T + b_in[:4]).reshape(3, 4, 2).transpose(1, 0, 2)  # (N*H, L, hd)
+    o, wh = ref.attention(qp, sk, sv)
+    np.testing.assert_allclose(w.cpu().numpy().reshape(4, 3, 7), wh, rtol=1e-10)
+    np.testing.assert_allclose(out.cpu().numpy(),
+                               o.transpose(1, 0, 2).reshape(3, 2, 4) @ w_out.T + b_out,
+                               rtol=1e-10)
+    with pytest.raises(RuntimeError, match="static_k"):
+        F.multi_head_attention_forward(T(q), T(k), T(v), 4, 2, T(w_in), T(b_in), None, None,
+                                       False, 0.0, T(w_out), T(b_out), static_k=T(sk[:, :, :1]))
+    with pytest.raises(RuntimeError, match="embedding dimension of 8"):
+        F.multi_head_attention_forward(T(q), T(k), T(v), 8, 2, T(w_in), T(b_in), None, None,
+                                       False, 0.0, T(w_out), T(b_out))
+
+
+def test_multi_head_attention_weights_are_those_after_dropout():
+    """As PyTorch's: with dropout in training, the returned (per-head) weights are the dropped
+    and rescaled ones the values were averaged with; without training there is no dropout."""
+    q, k, v, w_in, b_in, w_out, b_out = _mha_inputs(3)
+    args = (T(q), T(k), T(v), 4, 2, T(w_in), T(b_in), None, None, False, 0.5, T(w_out),
+            T(b_out))
+    ember.manual_seed(0)
+    out, w = F.multi_head_attention_forward(*args, average_attn_weights=False)
+    w = w.cpu().numpy()
+    assert (w == 0).any() and not np.allclose(w.sum(-1), 1.0)
+    vp = (v @ w_in[8:].T + b_in[8:]).reshape(5, 2, 2, 2)  # (S, N, H, hd)
+    heads = np.einsum("nhls,snhd->lnhd", w, vp).reshape(3, 2, 4)
+    np.testing.assert_allclose(out.cpu().numpy(), heads @ w_out.T + b_out, rtol=1e-10)
+    _, w_eval = F.multi_head_attention_forward(*args, training=False)
+    np.testing.assert_allclose(w_eval.cpu().numpy().sum(-1), 1.0, rtol=1e-12)
+    mha = nn.MultiheadAttention(4, 2, dropout=0.5, dtype=F64)
+    x = T(q)
+    mha.eval()
+    np.testing.assert_array_equal(mha(x, x, x)[0].detach().cpu().numpy(),
+                                  mha(x, x, x)[0].detach().cpu().numpy())
+    mha.train()
+    ember.manual_seed(1)
+    a = mha(x, x, x)[0].detach().cpu().numpy()
+    ember.manual_seed(2)
+    assert not np.allclose(a, mha(x, x, x)[0].detach().cpu().numpy())
+
+
 def test_interpolate_nearest_and_linear():
     x = _any((1, 1, 3), 0)
     out = F.interpolate(T(x), size=5, mode="nearest").cpu().numpy()
@@ -465,7 +570,8 @@ def test_functional_covers_the_issue():
                  "l1_loss", "smooth_l1_loss", "huber_loss", "cross_entropy", "nll_loss",
                  "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div",
                  "poisson_nll_loss", "gaussian_nll_loss", "hinge_embedding_loss",
-                 "margin_ranking_loss", "triplet_margin_loss", "cosine_embedding_loss"):
+                 "margin_ranking_loss", "triplet_margin_loss", "cosine_embedding_loss",
+                 "multi_head_attention_forward"):
         assert callable(getattr(F, name)), name
     for name in ("MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "CrossEntropyLoss",
                  "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "KLDivLoss", "PoissonNLLLoss",

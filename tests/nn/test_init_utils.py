@@ -141,6 +141,12 @@ def test_clip_grad_norm_error_if_nonfinite():
     a.grad = ember.tensor([float("inf"), 0.0, 1.0])
     with pytest.raises(RuntimeError, match="non-finite"):
         clip_grad_norm_([a], 1.0, error_if_nonfinite=True)
+    a.grad = ember.tensor([float("nan"), 0.0, 1.0])
+    with pytest.raises(RuntimeError, match="non-finite"):
+        clip_grad_norm_([a], 1.0, error_if_nonfinite=True)
+    # without the check, PyTorch scales by the (NaN) coefficient anyway
+    assert math.isnan(clip_grad_norm_([a], 1.0).item())
+    assert np.isnan(a.grad.cpu().numpy()).all()
 
 
 def test_clip_grad_value_():

@@ -206,6 +206,9 @@ LAYERS = [
      [(1, 1, 4, 4)], _conv_ref),
     ("Conv2d-reflect", lambda: nn.Conv2d(1, 2, 3, padding=1, padding_mode="reflect",
                                          dtype=F64), [(1, 1, 4, 4)], _conv_ref),
+    ("Conv2d-replicate", lambda: nn.Conv2d(2, 2, (3, 2), padding=(1, 2),
+                                           padding_mode="replicate", dtype=F64),
+     [(1, 2, 4, 3)], _conv_ref),
     ("Conv2d-circular", lambda: nn.Conv2d(1, 1, 3, padding=1, padding_mode="circular",
                                           dtype=F64), [(1, 1, 4, 4)], _conv_ref),
     ("Conv1d", lambda: nn.Conv1d(2, 3, 3, stride=2, padding=1, dtype=F64), [(2, 2, 7)],
@@ -503,6 +506,12 @@ def test_max_pool_return_indices_match_pytorch_convention():
     out, idx = nn.functional.max_pool2d(ember.tensor(x), 3, 2, 1, return_indices=True)
     ref_out, ref_idx = ref.pool2d(x, (3, 3), (2, 2), (1, 1), "max")
     np.testing.assert_array_equal(idx.cpu().numpy(), ref_idx)
+    x1 = rng.standard_normal((2, 3, 9))  # MaxPool1d: positions along the length
+    out, idx = nn.MaxPool1d(3, stride=2, padding=1, return_indices=True)(ember.tensor(x1))
+    ref_out, ref_idx = ref.pool2d(x1[:, :, None], (1, 3), (1, 2), (0, 1), "max")
+    np.testing.assert_array_equal(out.cpu().numpy(), ref_out[:, :, 0])
+    np.testing.assert_array_equal(idx.cpu().numpy(), ref_idx[:, :, 0])
+    assert idx.dtype is ember.int64
 
 
 def test_adaptive_max_pool_return_indices():
@@ -604,6 +613,20 @@ def test_transformer_encoder_stacks_independent_copies():
     first = nn.TransformerEncoderLayer(4, 2, 8, dropout=0.0, norm_first=True,
                                        batch_first=True, activation="gelu")
     assert first(ember.randn(2, 3, 4)).shape == ember.Size([2, 3, 4])
+
+
+def test_transformer_encoder_layer_dropout_only_in_training():
+    ember.manual_seed(0)
+    layer = nn.TransformerEncoderLayer(4, 2, 8, dropout=0.5, dtype=F64)
+    x = ember.randn(3, 2, 4, dtype=F64)
+    layer.eval()
+    a = layer(x).detach().cpu().numpy()
+    np.testing.assert_array_equal(a, layer(x).detach().cpu().numpy())
+    no_dropout = nn.TransformerEncoderLayer(4, 2, 8, dropout=0.0, dtype=F64)
+    no_dropout.load_state_dict(layer.state_dict())
+    np.testing.assert_allclose(no_dropout(x).detach().cpu().numpy(), a, rtol=1e-12)
+    layer.train()
+    assert not np.allclose(layer(x).detach().cpu().numpy(), a)
 
 
 def test_stacked_bidirectional_gru_matches_its_equations():

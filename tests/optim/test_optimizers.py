@@ -520,6 +520,26 @@ def test_lbfgs_minimises_quadratic_and_rosenbrock(line_search_fn):
     np.testing.assert_allclose(p.detach().cpu().numpy(), [1.0, 1.0], atol=1e-5)
 
 
+@pytest.mark.parametrize("line_search_fn", [None, "strong_wolfe"])
+def test_lbfgs_state_dict_round_trip_continues_bit_for_bit(line_search_fn, tmp_path):
+    def run(p, opt, n):
+        for _ in range(n):
+            opt.step(_lbfgs_closure(opt, p, rosen_loss))
+
+    kw = {"max_iter": 3, "history_size": 4, "line_search_fn": line_search_fn}
+    p = nn.Parameter(ember.tensor(X0_ROSEN.copy()))
+    opt = optim.LBFGS([p], **kw)
+    run(p, opt, 3)
+    save(opt.state_dict(), tmp_path / "lbfgs.safetensors")
+    p2 = nn.Parameter(p.detach().clone())
+    opt2 = optim.LBFGS([p2], **kw)
+    opt2.load_state_dict(load(tmp_path / "lbfgs.safetensors"))
+    run(p, opt, 4)
+    run(p2, opt2, 4)
+    np.testing.assert_array_equal(p2.detach().cpu().numpy(), p.detach().cpu().numpy())
+    assert not np.allclose(p.detach().cpu().numpy(), X0_ROSEN)
+
+
 def test_lbfgs_requires_a_closure_and_one_group():
     p = nn.Parameter(ember.zeros(2))
     with pytest.raises(RuntimeError, match="closure"):

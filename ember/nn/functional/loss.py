@@ -8,6 +8,7 @@ Everything else is a composite of ember ops.
 from __future__ import annotations
 
 import math
+import warnings
 
 from ...autograd import grad_mode
 from ...linalg.norms import pairwise_distance, pdist
@@ -374,6 +375,11 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
     log-probabilities. 'batchmean' divides the sum by the batch size (the true KL divergence)."""
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction("kl_div", reduction, _REDUCTIONS + ("batchmean",))
+    if reduction == "mean":
+        warnings.warn("kl_div: reduction 'mean' divides the total loss by both the batch size "
+                      "and the support size; 'batchmean' divides only by the batch size, as the "
+                      "definition of the KL divergence does (PyTorch warns the same)",
+                      UserWarning, stacklevel=2)
     x, y = _pair("kl_div", input, target)
     if log_target:
         loss = exp(y) * (y - x)

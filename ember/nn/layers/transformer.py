@@ -4,11 +4,7 @@ names (in_proj_weight, in_proj_bias, out_proj.weight, ...) and its mask conventi
 from __future__ import annotations
 
 import copy
-import math
 
-from ... import backend
-from ...creation import zeros
-from ...ops.shape import cat
 from ...tensor import Tensor, _make
 from .. import functional as F
 from .. import init
@@ -20,20 +16,6 @@ from .normalization import Dropout, LayerNorm
 
 class NonDynamicallyQuantizableLinear(Linear):
     """Linear under the name PyTorch gives MultiheadAttention's out_proj."""
-
-
-def _float_mask(mask: Tensor | None, dtype, what: str) -> Tensor | None:
-    """A mask as an additive float mask: bool True (= may NOT attend) becomes -inf."""
-    if mask is None:
-        return None
-    if mask.dtype is backend.bool_:
-        xp = mask._device.xp
-        data = xp.where(mask._data, -xp.inf, 0.0).astype(dtype.np)
-        return _make(data, mask._device)
-    if mask.dtype.category != 2:
-        raise TypeError(f"MultiheadAttention: only bool and floating types of {what} are "
-                        f"supported, got {mask.dtype}")
-    return mask.to(dtype)
 
 
 class MultiheadAttention(Module):
@@ -103,86 +85,25 @@ class MultiheadAttention(Module):
         if self.bias_v is not None:
             init.xavier_normal_(self.bias_v)
 
-    def _projections(self, query, key, value):
-        e = self.embed_dim
-        b = self.in_proj_bias
-        bq, bk, bv = (None, None, None) if b is None else (b[:e], b[e:2 * e], b[2 * e:])
-        if self._qkv_same_embed_dim:
-            w = self.in_proj_weight
-            if query is key and key is value:
-                q, k, v = F.linear(query, w, b).chunk(3, -1)
-                return q, k, v
-            wq, wk, wv = w[:e], w[e:2 * e], w[2 * e:]
-        else:
-            wq, wk, wv = self.q_proj_weight, self.k_proj_weight, self.v_proj_weight
-        return F.linear(query, wq, bq), F.linear(key, wk, bk), F.linear(value, wv, bv)
-
     def forward(self, query: Tensor, key: Tensor, value: Tensor,
                 key_padding_mask: Tensor | None = None, need_weights: bool = True,
                 attn_mask: Tensor | None = None, average_attn_weights: bool = True,
                 is_causal: bool = False):
-        unbatched = query.ndim == 2
-        if unbatched:
-            query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
-            if key_padding_mask is not None:
-                key_padding_mask = key_padding_mask.unsqueeze(0)
-        elif self.batch_first:
-            query, key, value = (t.transpose(0, 1) for t in (query, key, value))
-        if query.ndim != 3 or query.shape[-1] != self.embed_dim:
-            raise RuntimeError(f"MultiheadAttention: expected query of shape (L, N, "
-                               f"{self.embed_dim}), got {tuple(query.shape)}")
-        tgt, n, e = query.shape
-        h, hd = self.num_heads, self.head_dim
-        q, k, v = self._projections(query, key, value)
-        dtype = q.dtype
-        attn_mask = _float_mask(attn_mask, dtype, "attn_mask")
-        if attn_mask is None and is_causal:
-            xp = q._device.xp
-            s = k.shape[0]
-            causal = xp.triu(xp.full((tgt, s), -xp.inf, dtype=dtype.np), 1)
-            attn_mask = _make(causal, q._device)
-        key_padding_mask = _float_mask(key_padding_mask, dtype, "key_padding_mask")
-        if self.bias_k is not None:
-            k = cat([k, self.bias_k.expand(1, n, e)], 0)
-            v = cat([v, self.bias_v.expand(1, n, e)], 0)
-            if attn_mask is not None:
-                attn_mask = F.pad(attn_mask, (0, 1))
-            if key_padding_mask is not None:
-                key_padding_mask = F.pad(key_padding_mask, (0, 1))
-        q = q.reshape(tgt, n * h, hd).transpose(0, 1)
-        k = k.reshape(k.shape[0], n * h, hd).transpose(0, 1)
-        v = v.reshape(v.shape[0], n * h, hd).transpose(0, 1)
-        if self.add_zero_attn:
-            z = zeros((n * h, 1, hd), dtype=dtype, device=q.device)
-            k = cat([k, z], 1)
-            v = cat([v, z], 1)
-            if attn_mask is not None:
-                attn_mask = F.pad(attn_mask, (0, 1))
-            if key_padding_mask is not None:
-                key_padding_mask = F.pad(key_padding_mask, (0, 1))
-        s = k.shape[1]
-        scores = (q * (1.0 / math.sqrt(hd))) @ k.transpose(1, 2)  # (N*H, L, S)
-        if attn_mask is not None:
-            if attn_mask.ndim == 2:
-                attn_mask = attn_mask.unsqueeze(0)
-            scores = scores + attn_mask
-        if key_padding_mask is not None:
-            scores = (scores.reshape(n, h, tgt, s)
-                      + key_padding_mask.reshape(n, 1, 1, s)).reshape(n * h, tgt, s)
-        attn = F.softmax(scores, -1)
-        if self.dropout > 0.0 and self.training:
-            attn = F.dropout(attn, self.dropout, True)
-        out = (attn @ v).transpose(0, 1).reshape(tgt, n, e)
-        out = self.out_proj(out)
-        weights = None
-        if need_weights:
-            weights = attn.reshape(n, h, tgt, s)
-            if average_attn_weights:
-                weights = weights.mean(1)
-        if unbatched:
-            out = out.squeeze(1)
-            weights = weights.squeeze(0) if weights is not None else None
-        elif self.batch_first:
+        if self.batch_first and query.ndim == 3:
+            if query is key and key is value:  # self-attention: one transpose, one projection
+                query = key = value = query.transpose(0, 1)
+            else:
+                query, key, value = (t.transpose(0, 1) for t in (query, key, value))
+        out, weights = F.multi_head_attention_forward(
+            query, key, value, self.embed_dim, self.num_heads, self.in_proj_weight,
+            self.in_proj_bias, self.bias_k, self.bias_v, self.add_zero_attn, self.dropout,
+            self.out_proj.weight, self.out_proj.bias, training=self.training,
+            key_padding_mask=key_padding_mask, need_weights=need_weights, attn_mask=attn_mask,
+            use_separate_proj_weight=not self._qkv_same_embed_dim,
+            q_proj_weight=self.q_proj_weight, k_proj_weight=self.k_proj_weight,
+            v_proj_weight=self.v_proj_weight, average_attn_weights=average_attn_weights,
+            is_causal=is_causal)
+        if self.batch_first and query.ndim == 3:
             out = out.transpose(0, 1)
         return out, weights
 
