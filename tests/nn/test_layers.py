@@ -544,6 +544,78 @@ def test_max_pool_gradient_goes_to_the_first_of_equal_maxima():
     assert x.grad.cpu().numpy().ravel().tolist() == [1.0, 0.0, 0.0, 0.0]
 
 
+@pytest.mark.parametrize("pool_args", [
+    {"kernel_size": 2},
+    {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True},
+    {"kernel_size": 2, "stride": 1, "dilation": 2},
+])
+@pytest.mark.parametrize("data", ["random", "ties", "nan"])
+def test_sequential_relu_max_pool_is_fused_with_the_same_values_and_gradients(pool_args, data):
+    """Sequential runs ReLU -> MaxPool2d as one op (the ReLU on the pooled output): the output
+    and the input gradient equal those of the two layers run one after the other, also where
+    the ReLU makes ties (windows of values <= 0) and where nan comes after a window's winner."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 3, 7, 8)).astype(np.float32)
+    if data == "ties":
+        x = np.round(x)           # many equal values, zeros and whole non-positive windows
+        x[0, 0, :4, :4] = -1.0
+        x[1, 2, 2:6, 1:5] = 0.0
+    elif data == "nan":
+        x[0, 1, 0, 1] = np.nan    # after a (possibly positive) winner at [0, 0]
+        x[1, 0, 3:5, 3:5] = np.nan
+        x[1, 2, 0, :] = np.nan
+    seq = nn.Sequential(nn.ReLU(), nn.MaxPool2d(**pool_args))
+    xa = ember.tensor(x, requires_grad=True)
+    ya = seq(xa)
+    assert type(ya.grad_fn).__name__ == "MaxPool2dOp"   # one op: the ReLU was fused
+    xb = ember.tensor(x, requires_grad=True)
+    yb = seq[1](seq[0](xb))                              # the layers one by one
+    assert type(yb.grad_fn).__name__ == "MaxPool2dOp"
+    np.testing.assert_array_equal(P(ya), P(yb))
+    g = ember.tensor(rng.standard_normal(tuple(ya.shape)).astype(np.float32))
+    (ya * g).sum().backward()
+    (yb * g).sum().backward()
+    np.testing.assert_array_equal(xa.grad.cpu().numpy(), xb.grad.cpu().numpy())
+    expected = ref.pool2d(np.maximum(np.nan_to_num(x, nan=-7.0), 0).astype(np.float64),
+                          _pair(pool_args["kernel_size"]),
+                          _pair(pool_args.get("stride", pool_args["kernel_size"])),
+                          _pair(pool_args.get("padding", 0)), "max",
+                          dilation=_pair(pool_args.get("dilation", 1)),
+                          ceil_mode=pool_args.get("ceil_mode", False))[0]
+    finite = ~np.isnan(P(ya))
+    np.testing.assert_array_equal(P(ya)[finite], expected[finite])
+
+
+def _pair(v):
+    return (v, v) if isinstance(v, int) else tuple(v)
+
+
+def test_sequential_relu_max_pool_fused_gradcheck():
+    seq = nn.Sequential(nn.ReLU(), nn.MaxPool2d(3, stride=2, padding=1))
+    x = ember.tensor(np.random.default_rng(1).standard_normal((2, 2, 6, 5)), requires_grad=True)
+    assert type(seq(x).grad_fn).__name__ == "MaxPool2dOp"
+    assert gradcheck(seq, (x,))
+
+
+def test_sequential_relu_max_pool_not_fused_when_the_intermediate_is_observable():
+    """A hook on the ReLU sees its output, so the layers run one by one; an in-place ReLU,
+    return_indices and integer input are not fused either."""
+    seen = []
+    relu = nn.ReLU()
+    relu.register_forward_hook(lambda m, i, o: seen.append(o))
+    x = ember.randn(1, 1, 4, 4)
+    out = nn.Sequential(relu, nn.MaxPool2d(2))(x)
+    assert len(seen) == 1 and tuple(seen[0].shape) == (1, 1, 4, 4)
+    np.testing.assert_array_equal(P(out), P(nn.functional.max_pool2d(x.relu(), 2)))
+    out, idx = nn.Sequential(nn.ReLU(), nn.MaxPool2d(2, return_indices=True))(x)
+    assert tuple(idx.shape) == (1, 1, 2, 2)
+    out = nn.Sequential(nn.ReLU(inplace=True), nn.MaxPool2d(2))(x)
+    np.testing.assert_array_equal(P(out), P(nn.functional.max_pool2d(x.relu(), 2)))
+    xs = ember.tensor(np.arange(-8, 8).reshape(1, 1, 4, 4))
+    out = nn.Sequential(nn.ReLU(), nn.MaxPool2d(2))(xs)
+    np.testing.assert_array_equal(P(out), [[[[0, 0], [5, 7]]]])
+
+
 def test_conv_on_a_realistic_size_matches_the_loop_in_float32():
     rng = np.random.default_rng(0)
     x = rng.standard_normal((2, 3, 9, 9)).astype(np.float32)

@@ -339,12 +339,18 @@ class MaxPool2dOp(ArrayOp):
     """out[n, c, y, x] = max over the window of x_pad (padding is -inf), as a running maximum
     over the kernel offsets. ctx keeps, per offset k > 0, where offset k took the lead
     (v_k > the running maximum); an element's winner is the last offset that took the lead,
-    so the first of equal maxima wins, as in PyTorch. nan propagates to the output."""
+    so the first of equal maxima wins, as in PyTorch. nan propagates to the output.
 
-    _arrays = ("leads", "src")
+    With relu=True it is max_pool2d(relu(x)) in one op, computed as relu(max_pool2d(x)) (the
+    same numbers: relu is monotone and keeps nan): the ReLU runs on the pooled output, kh*kw
+    times smaller than its input, and its gradient mask on the pooled output too. The window's
+    winner is the same either way wherever the gradient is not zero (relu only creates ties
+    among values <= 0, whose gradient it zeroes)."""
+
+    _arrays = ("leads", "src", "pos")
 
     @staticmethod
-    def forward(ctx, x, kernel, stride, padding, dilation, ceil_mode):
+    def forward(ctx, x, kernel, stride, padding, dilation, ceil_mode, relu=False):
         xp = ctx.xp
         n, c, h, w = x.shape
         (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
@@ -366,6 +372,18 @@ class MaxPool2dOp(ArrayOp):
         ctx.leads = leads
         ctx.src = src if src is x else None
         ctx.geom = (x.shape, src.shape, kernel, stride, padding, dilation, ho, wo)
+        ctx.pos = None
+        if relu:
+            # relu's gradient mask: where the window's winning value is > 0. That value is the
+            # maximum unless a nan came after the winner (the maximum is then nan)
+            ctx.pos = xp.greater(out, 0)
+            if out.size and xp.isnan(out.max()):
+                val = xp.zeros_like(out)
+                for (_, _, v), mask in zip(_windows(src, kh, kw, sh, sw, dh, dw, ho, wo),
+                                           MaxPool2dOp.winners(xp, leads)):
+                    xp.copyto(val, v, where=True if mask is None else mask)
+                ctx.pos = xp.greater(val, 0)
+            xp.maximum(out, 0, out=out)
         return out
 
     @staticmethod
@@ -388,7 +406,9 @@ class MaxPool2dOp(ArrayOp):
         (n, c, h, w), src_shape, (kh, kw), (sh, sw), (ph, pw), (dh, dw), ho, wo = ctx.geom
         gd = g._data
         leads = ctx.leads
-        if leads and _axis_order(gd) != _axis_order(leads[0]):
+        if ctx.pos is not None:  # the fused relu's gradient, laid out like the output
+            gd = xp.multiply(gd, ctx.pos, out=xp.empty_like(ctx.pos, dtype=gd.dtype))
+        elif leads and _axis_order(gd) != _axis_order(leads[0]):
             gd = _copy_like(xp, gd, leads[0])  # one reordering pass instead of kh*kw
         tiled = (sh == kh * dh and sw == kw * dw and dh == 1 and dw == 1
                  and src_shape == (n, c, ho * kh, wo * kw))
@@ -413,7 +433,7 @@ class MaxPool2dOp(ArrayOp):
                 xp.multiply(gd, mask, out=tmp)
                 v += tmp
         gx = gsrc[:, :, ph:ph + h, pw:pw + w]
-        return _grad(ctx, g, gx, "max_pool2d"), None, None, None, None, None
+        return _grad(ctx, g, gx, "max_pool2d"), None, None, None, None, None, None
 
     @staticmethod
     def indices(ctx, w_in):
