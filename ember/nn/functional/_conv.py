@@ -360,15 +360,15 @@ class MaxPool2dOp(ArrayOp):
         if ph or pw or hi_h or hi_w:
             src = xp.full((n, c, h + ph + hi_h, w + pw + hi_w), -xp.inf, dtype=x.dtype)
             src[:, :, ph:ph + h, pw:pw + w] = x
-        first = next(_windows(src, kh, kw, sh, sw, dh, dw, ho, wo))[2]
-        out = xp.empty_like(first)  # the input's memory layout (channel-major after a conv)
+        views = [v for _, _, v in _windows(src, kh, kw, sh, sw, dh, dw, ho, wo)]
+        out = xp.empty_like(views[0])  # the input's memory layout (channel-major after a conv)
         leads = []
-        for k, (_, _, v) in enumerate(_windows(src, kh, kw, sh, sw, dh, dw, ho, wo)):
-            if k == 0:
-                out[...] = v
-                continue
-            leads.append(xp.greater(v, out))
-            xp.maximum(out, v, out=out)
+        if len(views) == 1:
+            out[...] = views[0]
+        for k, v in enumerate(views[1:]):
+            prev = views[0] if k == 0 else out   # the first step reads both offsets directly
+            leads.append(xp.greater(v, prev))
+            xp.maximum(prev, v, out=out)
         ctx.leads = leads
         ctx.src = src if src is x else None
         ctx.geom = (x.shape, src.shape, kernel, stride, padding, dilation, ho, wo)
