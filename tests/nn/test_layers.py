@@ -626,6 +626,56 @@ def test_conv_on_a_realistic_size_matches_the_loop_in_float32():
     np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-5)
 
 
+def test_skinny_products_in_pieces_equal_the_whole_product():
+    """_conv.matmul cuts a product with one small side into pieces (along N, written into the
+    result, or along K, summed); the result is the product to float32 rounding."""
+    from ember.nn.functional._conv import SMALL_GEMM, matmul
+    rng = np.random.default_rng(0)
+    for a_shape, b_shape in [((32, 10), (10, 50176)),     # along N
+                             ((32, 50176), (50176, 10)),   # along K
+                             ((64, 289), (289, 12544)),    # no side small enough: whole
+                             ((3, 4), (4, 5))]:            # small product: whole
+        a = rng.standard_normal(a_shape).astype(np.float32)
+        b = rng.standard_normal(b_shape).astype(np.float32)
+        out = matmul(np, a, b)
+        assert out.shape == (a_shape[0], b_shape[1]) and out.dtype == np.float32
+        expected = a.astype(np.float64) @ b.astype(np.float64)
+        scale = np.sqrt(a_shape[1])
+        np.testing.assert_allclose(out, expected, rtol=0, atol=1e-5 * scale)
+    assert 32 * 10 * 50176 > SMALL_GEMM
+    g = rng.standard_normal((32, 50176)).astype(np.float32)
+    cols = rng.standard_normal((10, 50176)).astype(np.float32)   # a transposed view, as conv's
+    np.testing.assert_allclose(matmul(np, g, cols.T),             # weight gradient passes it
+                               g.astype(np.float64) @ cols.T.astype(np.float64), atol=1e-5 * 224)
+
+
+def test_first_layer_conv_at_benchmark_size_matches_float64():
+    """A 1-channel conv at the CNN benchmark's size, where the forward and the weight gradient
+    run in pieces (see _conv.matmul): output and gradients against float64 NumPy."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 1, 28, 28)).astype(np.float32)
+    conv = nn.Conv2d(1, 32, 3, padding=1)
+    xt = ember.tensor(x, requires_grad=True)
+    out = conv(xt)
+    g = rng.standard_normal(tuple(out.shape)).astype(np.float32)
+    (out * ember.tensor(g)).sum().backward()
+    w, b = P(conv.weight).astype(np.float64), P(conv.bias).astype(np.float64)
+    xp_ = np.pad(x.astype(np.float64), ((0, 0), (0, 0), (1, 1), (1, 1)))
+    win = np.lib.stride_tricks.sliding_window_view(xp_, (3, 3), axis=(2, 3))  # n,1,28,28,3,3
+    expected = np.einsum("ncyxij,ocij->noyx", win, w) + b[None, :, None, None]
+    np.testing.assert_allclose(P(out), expected, rtol=1e-4, atol=1e-4)
+    gw = np.einsum("ncyxij,noyx->ocij", win, g.astype(np.float64))
+    np.testing.assert_allclose(conv.weight.grad.cpu().numpy(), gw, rtol=1e-4, atol=2e-3)
+    np.testing.assert_allclose(conv.bias.grad.cpu().numpy(), g.sum(axis=(0, 2, 3)),
+                               rtol=1e-4, atol=2e-3)
+    gx = np.zeros_like(xp_)
+    for i in range(3):
+        for j in range(3):
+            gx[:, :, i:i + 28, j:j + 28] += np.einsum("noyx,oc->ncyx", g.astype(np.float64),
+                                                      w[:, :, i, j])
+    np.testing.assert_allclose(xt.grad.cpu().numpy(), gx[:, :, 1:-1, 1:-1], rtol=1e-4, atol=1e-4)
+
+
 def test_conv_output_reshapes_and_views_after_contiguous():
     out = nn.Conv2d(1, 2, 3)(ember.randn(2, 1, 5, 5))
     assert out.reshape(2, -1).shape == ember.Size([2, 18])

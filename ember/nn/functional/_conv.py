@@ -22,6 +22,7 @@ each other's gradient and support any order.
 
 from __future__ import annotations
 
+from ... import backend
 from ...autograd import grad_mode
 from ...autograd.function import Op
 from ...tensor import Tensor, _make
@@ -29,6 +30,42 @@ from ...tensor import Tensor, _make
 
 def _as_strided(xp, a, shape, strides):
     return xp.lib.stride_tricks.as_strided(a, shape=shape, strides=strides)
+
+
+# OpenBLAS runs a float32 product of at most 100^3 multiply-adds with its small-matrix kernels
+# (no packing); on a skinny product (a first layer's few input channels: 32x10 @ 10x50176) those
+# are about twice as fast as the packed path, so such products are cut into pieces under it.
+SMALL_GEMM = 1_000_000
+MIN_PIECE = 256        # narrower pieces would cost more in calls than they save
+
+
+def matmul(xp, a, b):
+    """a (M, K) @ b (K, N). On NumPy, a product with a small side (M*K or M*N) and a long
+    other one is computed in pieces of at most SMALL_GEMM multiply-adds: along N (written into
+    the result's columns) or along K (the partial products summed)."""
+    m, k = a.shape
+    n = b.shape[1]
+    if xp is not backend.cpu.xp or m * k * n <= SMALL_GEMM:
+        return a @ b
+    if SMALL_GEMM // (m * k) >= MIN_PIECE:
+        pieces = -(-n // (SMALL_GEMM // (m * k)))
+        out = xp.empty((m, n), dtype=xp.result_type(a, b))
+        for i in range(pieces):
+            lo, hi = n * i // pieces, n * (i + 1) // pieces
+            xp.matmul(a, b[:, lo:hi], out=out[:, lo:hi])
+        return out
+    if SMALL_GEMM // (m * n) >= MIN_PIECE:
+        pieces = -(-k // (SMALL_GEMM // (m * n)))
+        out = None
+        for i in range(pieces):
+            lo, hi = k * i // pieces, k * (i + 1) // pieces
+            part = a[:, lo:hi] @ b[lo:hi]
+            if out is None:
+                out = part
+            else:
+                out += part
+        return out
+    return a @ b
 
 
 def out_size(size: int, k: int, s: int, pad_lo: int, pad_hi: int, d: int) -> int:
@@ -206,7 +243,7 @@ class Conv2dOp(ArrayOp):
             if ones_row:
                 cols[k] = 1
                 wm = xp.concatenate([wm, b.reshape(o, 1).astype(wm.dtype, copy=False)], axis=1)
-            out = wm @ cols
+            out = matmul(xp, wm, cols)
         else:
             cols = im2col(xp, src, kh, kw, sh, sw, dh, dw, ho, wo)
             out = xp.matmul(w.reshape(groups, o // groups, -1),
@@ -231,7 +268,7 @@ class Conv2dOp(ArrayOp):
         if want_w and groups == 1:
             # [gw | gb] = g @ cols^T; OpenBLAS runs it faster as (cols @ g^T)^T when the
             # columns have more rows than g (the usual case; not for a first layer)
-            gwb = (cols @ g2.T).T if cols.shape[0] > o else g2 @ cols.T
+            gwb = matmul(xp, cols, g2.T).T if cols.shape[0] > o else matmul(xp, g2, cols.T)
             gw = xp.empty(w.shape, dtype=gwb.dtype)
             gw.reshape(o, k)[...] = gwb[:, :k]
             gw = _grad(ctx, g, gw, "conv2d")
@@ -245,7 +282,7 @@ class Conv2dOp(ArrayOp):
             gb = _grad(ctx, g, g2.sum(1), "conv2d")
         if ctx.next[0] is not None:
             if groups == 1:
-                gcols = w.reshape(o, k).T @ g2
+                gcols = matmul(xp, w.reshape(o, k).T, g2)
             else:
                 gcols = xp.matmul(w.reshape(groups, o // groups, -1).transpose(0, 2, 1),
                                   g2.reshape(groups, o // groups, -1))
