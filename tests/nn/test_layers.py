@@ -586,6 +586,27 @@ def test_sequential_relu_max_pool_is_fused_with_the_same_values_and_gradients(po
     np.testing.assert_array_equal(P(ya)[finite], expected[finite])
 
 
+def test_max_pool_of_a_batch_last_input_keeps_its_layout():
+    """After a conv the input is a transposed view of a (C, H, W, N) buffer; the padded copy
+    and the input gradient are laid out the same way, and the numbers equal those of the same
+    values in the usual layout."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3, 7, 6, 2))                   # (C, H, W, N)
+    xt = ember.tensor(x.transpose(3, 0, 1, 2), requires_grad=True)   # (N, C, H, W) view
+    xc = ember.tensor(np.ascontiguousarray(x.transpose(3, 0, 1, 2)), requires_grad=True)
+    seen = []
+    xt.register_hook(lambda g: seen.append(g._data.strides))   # the gradient as the op gave it
+    outs = []
+    for t in (xt, xc):
+        out = nn.functional.max_pool2d(t, 3, stride=2, padding=1, ceil_mode=True)
+        (out * out).sum().backward()
+        outs.append(P(out))
+    np.testing.assert_array_equal(outs[0], outs[1])
+    np.testing.assert_array_equal(xt.grad.cpu().numpy(), xc.grad.cpu().numpy())
+    s = seen[0]
+    assert s[0] < s[3] < s[2] < s[1]                        # batch-last, like the input
+
+
 def _pair(v):
     return (v, v) if isinstance(v, int) else tuple(v)
 

@@ -143,6 +143,13 @@ def _axis_order(a) -> list:
     return sorted(range(a.ndim), key=lambda i: -abs(a.strides[i]))
 
 
+def _empty_in_order(xp, shape, order, dtype):
+    """An uninitialised array of `shape` whose axes lie in memory in `order` (outermost
+    first, as _axis_order gives)."""
+    inverse = [order.index(i) for i in range(len(order))]
+    return xp.empty([shape[i] for i in order], dtype=dtype).transpose(inverse)
+
+
 def _copy_like(xp, a, like):
     """a's values in an array laid out like `like`."""
     out = xp.empty_like(like, dtype=a.dtype)
@@ -384,7 +391,7 @@ class MaxPool2dOp(ArrayOp):
     winner is the same either way wherever the gradient is not zero (relu only creates ties
     among values <= 0, whose gradient it zeroes)."""
 
-    _arrays = ("leads", "src", "pos")
+    _arrays = ("leads", "pos")
 
     @staticmethod
     def forward(ctx, x, kernel, stride, padding, dilation, ceil_mode, relu=False):
@@ -393,9 +400,11 @@ class MaxPool2dOp(ArrayOp):
         (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
         ho, hi_h = pool_geometry(h, kh, sh, ph, dh, ceil_mode)
         wo, hi_w = pool_geometry(w, kw, sw, pw, dw, ceil_mode)
+        order = _axis_order(x)
         src = x
         if ph or pw or hi_h or hi_w:
-            src = xp.full((n, c, h + ph + hi_h, w + pw + hi_w), -xp.inf, dtype=x.dtype)
+            src = _empty_in_order(xp, (n, c, h + ph + hi_h, w + pw + hi_w), order, x.dtype)
+            src[...] = -xp.inf     # laid out like x (batch-last after a conv): no transposing
             src[:, :, ph:ph + h, pw:pw + w] = x
         views = [v for _, _, v in _windows(src, kh, kw, sh, sw, dh, dw, ho, wo)]
         out = xp.empty_like(views[0])  # the input's memory layout (channel-major after a conv)
@@ -407,7 +416,7 @@ class MaxPool2dOp(ArrayOp):
             leads.append(xp.greater(v, prev))
             xp.maximum(prev, v, out=out)
         ctx.leads = leads
-        ctx.src = src if src is x else None
+        ctx.order = order  # the input's layout, for its gradient (not the input itself)
         ctx.geom = (x.shape, src.shape, kernel, stride, padding, dilation, ho, wo)
         ctx.pos = None
         if relu:
@@ -449,10 +458,8 @@ class MaxPool2dOp(ArrayOp):
             gd = _copy_like(xp, gd, leads[0])  # one reordering pass instead of kh*kw
         tiled = (sh == kh * dh and sw == kw * dw and dh == 1 and dw == 1
                  and src_shape == (n, c, ho * kh, wo * kw))
-        if ctx.src is not None:
-            gsrc = xp.empty_like(ctx.src)  # laid out like the input, as conv's backward likes
-        else:
-            gsrc = xp.empty(src_shape, dtype=gd.dtype)
+        # laid out like the input, as conv's backward likes
+        gsrc = _empty_in_order(xp, src_shape, ctx.order, gd.dtype)
 
         masks = MaxPool2dOp.winners(xp, leads)
         if not tiled:  # windows overlap or leave gaps: accumulate into zeros
