@@ -20,39 +20,52 @@ def _check_betas(lr, betas, eps, weight_decay) -> None:
         raise ValueError(f"Invalid weight_decay value: {weight_decay}")
 
 
-def adam_rule(xp, p, g, m, v, vmax, t, *, lr, beta1, beta2, eps, step, weight_decay,
-              decoupled, amsgrad, maximize):
-    """One Adam / AdamW update of arrays in place (t is scratch of the same shape):
+def adam_rule(xp, *, lr, beta1, beta2, eps, step, weight_decay, decoupled, amsgrad, maximize):
+    """One Adam / AdamW update of arrays in place, as rule(p, g, m, v, vmax, t) (t is scratch of
+    the same shape, vmax None without amsgrad):
 
         g = grad (negated with maximize); p *= 1 - lr wd (decoupled, AdamW) or g += wd p
         m = beta1 m + (1 - beta1) g;  v = beta2 v + (1 - beta2) g^2;  vmax = max(vmax, v)
         p -= lr / (1 - beta1^t) * m / (sqrt(v or vmax) / sqrt(1 - beta2^t) + eps)
+
+    The constants are computed once per step and the rule is called once per cache-sized chunk
+    of a large parameter (Optimizer._chunked): twelve ufunc passes with out=, nothing allocated
+    (without weight decay and maximize), m updated as PyTorch's lerp_ and v as its addcmul_.
     """
-    if weight_decay != 0 and decoupled:
-        p *= 1.0 - lr * weight_decay
-    if maximize:
-        g = -g
-    if weight_decay != 0 and not decoupled:
-        g = g + weight_decay * p
-    xp.subtract(g, m, out=t)                 # m += (1 - beta1) (g - m): PyTorch's lerp_
-    t *= 1.0 - beta1
-    m += t
-    xp.multiply(g, g, out=t)
-    t *= 1.0 - beta2
-    v *= beta2
-    v += t
-    bias1 = 1.0 - beta1 ** step
+    c1, c2 = 1.0 - beta1, 1.0 - beta2
     bias2_sqrt = math.sqrt(1.0 - beta2 ** step)
-    if amsgrad:
-        xp.maximum(vmax, v, out=vmax)
-        xp.sqrt(vmax, out=t)
-    else:
-        xp.sqrt(v, out=t)
     # sqrt(v) / sqrt(1 - beta2^t) + eps, with the correction moved into the step size
-    t += eps * bias2_sqrt
-    xp.divide(m, t, out=t)
-    t *= -lr * bias2_sqrt / bias1
-    p += t
+    eps_t = eps * bias2_sqrt
+    neg_step = -lr * bias2_sqrt / (1.0 - beta1 ** step)
+    shrink = 1.0 - lr * weight_decay if weight_decay != 0 and decoupled else None
+    l2 = weight_decay if weight_decay != 0 and not decoupled else None
+    mul, add, sub, sqrt, div = xp.multiply, xp.add, xp.subtract, xp.sqrt, xp.divide
+
+    def rule(p, g, m, v, vmax, t):
+        if shrink is not None:
+            mul(p, shrink, out=p)
+        if maximize:
+            g = -g
+        if l2 is not None:
+            g = g + l2 * p
+        sub(g, m, out=t)                    # m += (1 - beta1) (g - m): PyTorch's lerp_
+        mul(t, c1, out=t)
+        add(m, t, out=m)
+        mul(g, c2, out=t)                   # v = beta2 v + ((1 - beta2) g) g: mul_, addcmul_
+        mul(t, g, out=t)
+        mul(v, beta2, out=v)
+        add(v, t, out=v)
+        if vmax is not None:
+            xp.maximum(vmax, v, out=vmax)
+            sqrt(vmax, out=t)
+        else:
+            sqrt(v, out=t)
+        add(t, eps_t, out=t)
+        div(m, t, out=t)
+        mul(t, neg_step, out=t)
+        add(p, t, out=p)
+
+    return rule
 
 
 class Adam(Optimizer):
@@ -83,15 +96,13 @@ class Adam(Optimizer):
     def _update(self, p, g, state, group):
         state["step"] += 1
         beta1, beta2 = group["betas"]
-        xp = p._device.xp
-        kw = {"lr": group["lr"], "beta1": beta1, "beta2": beta2, "eps": group["eps"],
-              "step": state["step"], "weight_decay": group["weight_decay"],
-              "decoupled": self.decoupled, "amsgrad": group["amsgrad"],
-              "maximize": group["maximize"]}
+        rule = adam_rule(p._device.xp, lr=group["lr"], beta1=beta1, beta2=beta2,
+                         eps=group["eps"], step=state["step"],
+                         weight_decay=group["weight_decay"], decoupled=self.decoupled,
+                         amsgrad=group["amsgrad"], maximize=group["maximize"])
         vmax = state.get("max_exp_avg_sq")
         if vmax is None:
-            self._chunked(lambda pa, ga, m, v, t: adam_rule(xp, pa, ga, m, v, None, t, **kw),
+            self._chunked(lambda pa, ga, m, v, t: rule(pa, ga, m, v, None, t),
                           p, g, state["exp_avg"], state["exp_avg_sq"])
         else:
-            self._chunked(lambda pa, ga, m, v, vm, t: adam_rule(xp, pa, ga, m, v, vm, t, **kw),
-                          p, g, state["exp_avg"], state["exp_avg_sq"], vmax)
+            self._chunked(rule, p, g, state["exp_avg"], state["exp_avg_sq"], vmax)

@@ -553,6 +553,99 @@ def test_max_pool_gradient_goes_to_the_first_of_equal_maxima():
     assert x.grad.cpu().numpy().ravel().tolist() == [1.0, 0.0, 0.0, 0.0]
 
 
+@pytest.mark.parametrize("pool_args", [
+    {"kernel_size": 2},
+    {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True},
+    {"kernel_size": 2, "stride": 1, "dilation": 2},
+])
+@pytest.mark.parametrize("data", ["random", "ties", "nan"])
+def test_sequential_relu_max_pool_is_fused_with_the_same_values_and_gradients(pool_args, data):
+    """Sequential runs ReLU -> MaxPool2d as one op (the ReLU on the pooled output): the output
+    and the input gradient equal those of the two layers run one after the other, also where
+    the ReLU makes ties (windows of values <= 0) and where nan comes after a window's winner."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 3, 7, 8)).astype(np.float32)
+    if data == "ties":
+        x = np.round(x)           # many equal values, zeros and whole non-positive windows
+        x[0, 0, :4, :4] = -1.0
+        x[1, 2, 2:6, 1:5] = 0.0
+    elif data == "nan":
+        x[0, 1, 0, 1] = np.nan    # after a (possibly positive) winner at [0, 0]
+        x[1, 0, 3:5, 3:5] = np.nan
+        x[1, 2, 0, :] = np.nan
+    seq = nn.Sequential(nn.ReLU(), nn.MaxPool2d(**pool_args))
+    xa = ember.tensor(x, requires_grad=True)
+    ya = seq(xa)
+    assert type(ya.grad_fn).__name__ == "MaxPool2dOp"   # one op: the ReLU was fused
+    xb = ember.tensor(x, requires_grad=True)
+    yb = seq[1](seq[0](xb))                              # the layers one by one
+    assert type(yb.grad_fn).__name__ == "MaxPool2dOp"
+    np.testing.assert_array_equal(P(ya), P(yb))
+    g = ember.tensor(rng.standard_normal(tuple(ya.shape)).astype(np.float32))
+    (ya * g).sum().backward()
+    (yb * g).sum().backward()
+    np.testing.assert_array_equal(xa.grad.cpu().numpy(), xb.grad.cpu().numpy())
+    expected = ref.pool2d(np.maximum(np.nan_to_num(x, nan=-7.0), 0).astype(np.float64),
+                          _pair(pool_args["kernel_size"]),
+                          _pair(pool_args.get("stride", pool_args["kernel_size"])),
+                          _pair(pool_args.get("padding", 0)), "max",
+                          dilation=_pair(pool_args.get("dilation", 1)),
+                          ceil_mode=pool_args.get("ceil_mode", False))[0]
+    finite = ~np.isnan(P(ya))
+    np.testing.assert_array_equal(P(ya)[finite], expected[finite])
+
+
+def test_max_pool_of_a_batch_last_input_keeps_its_layout():
+    """After a conv the input is a transposed view of a (C, H, W, N) buffer; the padded copy
+    and the input gradient are laid out the same way, and the numbers equal those of the same
+    values in the usual layout."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3, 7, 6, 2))                   # (C, H, W, N)
+    xt = ember.tensor(x.transpose(3, 0, 1, 2), requires_grad=True)   # (N, C, H, W) view
+    xc = ember.tensor(np.ascontiguousarray(x.transpose(3, 0, 1, 2)), requires_grad=True)
+    seen = []
+    xt.register_hook(lambda g: seen.append(g._data.strides))   # the gradient as the op gave it
+    outs = []
+    for t in (xt, xc):
+        out = nn.functional.max_pool2d(t, 3, stride=2, padding=1, ceil_mode=True)
+        (out * out).sum().backward()
+        outs.append(P(out))
+    np.testing.assert_array_equal(outs[0], outs[1])
+    np.testing.assert_array_equal(xt.grad.cpu().numpy(), xc.grad.cpu().numpy())
+    s = seen[0]
+    assert s[0] < s[3] < s[2] < s[1]                        # batch-last, like the input
+
+
+def _pair(v):
+    return (v, v) if isinstance(v, int) else tuple(v)
+
+
+def test_sequential_relu_max_pool_fused_gradcheck():
+    seq = nn.Sequential(nn.ReLU(), nn.MaxPool2d(3, stride=2, padding=1))
+    x = ember.tensor(np.random.default_rng(1).standard_normal((2, 2, 6, 5)), requires_grad=True)
+    assert type(seq(x).grad_fn).__name__ == "MaxPool2dOp"
+    assert gradcheck(seq, (x,))
+
+
+def test_sequential_relu_max_pool_not_fused_when_the_intermediate_is_observable():
+    """A hook on the ReLU sees its output, so the layers run one by one; an in-place ReLU,
+    return_indices and integer input are not fused either."""
+    seen = []
+    relu = nn.ReLU()
+    relu.register_forward_hook(lambda m, i, o: seen.append(o))
+    x = ember.randn(1, 1, 4, 4)
+    out = nn.Sequential(relu, nn.MaxPool2d(2))(x)
+    assert len(seen) == 1 and tuple(seen[0].shape) == (1, 1, 4, 4)
+    np.testing.assert_array_equal(P(out), P(nn.functional.max_pool2d(x.relu(), 2)))
+    out, idx = nn.Sequential(nn.ReLU(), nn.MaxPool2d(2, return_indices=True))(x)
+    assert tuple(idx.shape) == (1, 1, 2, 2)
+    out = nn.Sequential(nn.ReLU(inplace=True), nn.MaxPool2d(2))(x)
+    np.testing.assert_array_equal(P(out), P(nn.functional.max_pool2d(x.relu(), 2)))
+    xs = ember.tensor(np.arange(-8, 8).reshape(1, 1, 4, 4))
+    out = nn.Sequential(nn.ReLU(), nn.MaxPool2d(2))(xs)
+    np.testing.assert_array_equal(P(out), [[[[0, 0], [5, 7]]]])
+
+
 def test_conv_on_a_realistic_size_matches_the_loop_in_float32():
     rng = np.random.default_rng(0)
     x = rng.standard_normal((2, 3, 9, 9)).astype(np.float32)
@@ -561,6 +654,56 @@ def test_conv_on_a_realistic_size_matches_the_loop_in_float32():
     expected = ref.conv2d(x.astype(np.float64), P(conv.weight).astype(np.float64),
                           P(conv.bias).astype(np.float64), (1, 1), (1, 1, 1, 1))
     np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-5)
+
+
+def test_skinny_products_in_pieces_equal_the_whole_product():
+    """_conv.matmul cuts a product with one small side into pieces (along N, written into the
+    result, or along K, summed); the result is the product to float32 rounding."""
+    from ember.nn.functional._conv import SMALL_GEMM, matmul
+    rng = np.random.default_rng(0)
+    for a_shape, b_shape in [((32, 10), (10, 50176)),     # along N
+                             ((32, 50176), (50176, 10)),   # along K
+                             ((64, 289), (289, 12544)),    # no side small enough: whole
+                             ((3, 4), (4, 5))]:            # small product: whole
+        a = rng.standard_normal(a_shape).astype(np.float32)
+        b = rng.standard_normal(b_shape).astype(np.float32)
+        out = matmul(np, a, b)
+        assert out.shape == (a_shape[0], b_shape[1]) and out.dtype == np.float32
+        expected = a.astype(np.float64) @ b.astype(np.float64)
+        scale = np.sqrt(a_shape[1])
+        np.testing.assert_allclose(out, expected, rtol=0, atol=1e-5 * scale)
+    assert 32 * 10 * 50176 > SMALL_GEMM
+    g = rng.standard_normal((32, 50176)).astype(np.float32)
+    cols = rng.standard_normal((10, 50176)).astype(np.float32)   # a transposed view, as conv's
+    np.testing.assert_allclose(matmul(np, g, cols.T),             # weight gradient passes it
+                               g.astype(np.float64) @ cols.T.astype(np.float64), atol=1e-5 * 224)
+
+
+def test_first_layer_conv_at_benchmark_size_matches_float64():
+    """A 1-channel conv at the CNN benchmark's size, where the forward and the weight gradient
+    run in pieces (see _conv.matmul): output and gradients against float64 NumPy."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 1, 28, 28)).astype(np.float32)
+    conv = nn.Conv2d(1, 32, 3, padding=1)
+    xt = ember.tensor(x, requires_grad=True)
+    out = conv(xt)
+    g = rng.standard_normal(tuple(out.shape)).astype(np.float32)
+    (out * ember.tensor(g)).sum().backward()
+    w, b = P(conv.weight).astype(np.float64), P(conv.bias).astype(np.float64)
+    xp_ = np.pad(x.astype(np.float64), ((0, 0), (0, 0), (1, 1), (1, 1)))
+    win = np.lib.stride_tricks.sliding_window_view(xp_, (3, 3), axis=(2, 3))  # n,1,28,28,3,3
+    expected = np.einsum("ncyxij,ocij->noyx", win, w) + b[None, :, None, None]
+    np.testing.assert_allclose(P(out), expected, rtol=1e-4, atol=1e-4)
+    gw = np.einsum("ncyxij,noyx->ocij", win, g.astype(np.float64))
+    np.testing.assert_allclose(conv.weight.grad.cpu().numpy(), gw, rtol=1e-4, atol=2e-3)
+    np.testing.assert_allclose(conv.bias.grad.cpu().numpy(), g.sum(axis=(0, 2, 3)),
+                               rtol=1e-4, atol=2e-3)
+    gx = np.zeros_like(xp_)
+    for i in range(3):
+        for j in range(3):
+            gx[:, :, i:i + 28, j:j + 28] += np.einsum("noyx,oc->ncyx", g.astype(np.float64),
+                                                      w[:, :, i, j])
+    np.testing.assert_allclose(xt.grad.cpu().numpy(), gx[:, :, 1:-1, 1:-1], rtol=1e-4, atol=1e-4)
 
 
 def test_conv_output_reshapes_and_views_after_contiguous():

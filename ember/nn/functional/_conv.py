@@ -22,6 +22,7 @@ each other's gradient and support any order.
 
 from __future__ import annotations
 
+from ... import backend
 from ...autograd import grad_mode
 from ...autograd.function import Op
 from ...tensor import Tensor, _make
@@ -29,6 +30,42 @@ from ...tensor import Tensor, _make
 
 def _as_strided(xp, a, shape, strides):
     return xp.lib.stride_tricks.as_strided(a, shape=shape, strides=strides)
+
+
+# OpenBLAS runs a float32 product of at most 100^3 multiply-adds with its small-matrix kernels
+# (no packing); on a skinny product (a first layer's few input channels: 32x10 @ 10x50176) those
+# are about twice as fast as the packed path, so such products are cut into pieces under it.
+SMALL_GEMM = 1_000_000
+MIN_PIECE = 256        # narrower pieces would cost more in calls than they save
+
+
+def matmul(xp, a, b):
+    """a (M, K) @ b (K, N). On NumPy, a product with a small side (M*K or M*N) and a long
+    other one is computed in pieces of at most SMALL_GEMM multiply-adds: along N (written into
+    the result's columns) or along K (the partial products summed)."""
+    m, k = a.shape
+    n = b.shape[1]
+    if xp is not backend.cpu.xp or m * k * n <= SMALL_GEMM:
+        return a @ b
+    if SMALL_GEMM // (m * k) >= MIN_PIECE:
+        pieces = -(-n // (SMALL_GEMM // (m * k)))
+        out = xp.empty((m, n), dtype=xp.result_type(a, b))
+        for i in range(pieces):
+            lo, hi = n * i // pieces, n * (i + 1) // pieces
+            xp.matmul(a, b[:, lo:hi], out=out[:, lo:hi])
+        return out
+    if SMALL_GEMM // (m * n) >= MIN_PIECE:
+        pieces = -(-k // (SMALL_GEMM // (m * n)))
+        out = None
+        for i in range(pieces):
+            lo, hi = k * i // pieces, k * (i + 1) // pieces
+            part = a[:, lo:hi] @ b[lo:hi]
+            if out is None:
+                out = part
+            else:
+                out += part
+        return out
+    return a @ b
 
 
 def out_size(size: int, k: int, s: int, pad_lo: int, pad_hi: int, d: int) -> int:
@@ -104,6 +141,13 @@ def col2im_cropped(xp, cols, h, w, pads, sh, sw, dh, dw):
 def _axis_order(a) -> list:
     """The array's axes from the largest stride to the smallest (its memory layout)."""
     return sorted(range(a.ndim), key=lambda i: -abs(a.strides[i]))
+
+
+def _empty_in_order(xp, shape, order, dtype):
+    """An uninitialised array of `shape` whose axes lie in memory in `order` (outermost
+    first, as _axis_order gives)."""
+    inverse = [order.index(i) for i in range(len(order))]
+    return xp.empty([shape[i] for i in order], dtype=dtype).transpose(inverse)
 
 
 def _copy_like(xp, a, like):
@@ -206,7 +250,7 @@ class Conv2dOp(ArrayOp):
             if ones_row:
                 cols[k] = 1
                 wm = xp.concatenate([wm, b.reshape(o, 1).astype(wm.dtype, copy=False)], axis=1)
-            out = wm @ cols
+            out = matmul(xp, wm, cols)
         else:
             cols = im2col(xp, src, kh, kw, sh, sw, dh, dw, ho, wo)
             out = xp.matmul(w.reshape(groups, o // groups, -1),
@@ -231,7 +275,7 @@ class Conv2dOp(ArrayOp):
         if want_w and groups == 1:
             # [gw | gb] = g @ cols^T; OpenBLAS runs it faster as (cols @ g^T)^T when the
             # columns have more rows than g (the usual case; not for a first layer)
-            gwb = (cols @ g2.T).T if cols.shape[0] > o else g2 @ cols.T
+            gwb = matmul(xp, cols, g2.T).T if cols.shape[0] > o else matmul(xp, g2, cols.T)
             gw = xp.empty(w.shape, dtype=gwb.dtype)
             gw.reshape(o, k)[...] = gwb[:, :k]
             gw = _grad(ctx, g, gw, "conv2d")
@@ -245,7 +289,7 @@ class Conv2dOp(ArrayOp):
             gb = _grad(ctx, g, g2.sum(1), "conv2d")
         if ctx.next[0] is not None:
             if groups == 1:
-                gcols = w.reshape(o, k).T @ g2
+                gcols = matmul(xp, w.reshape(o, k).T, g2)
             else:
                 gcols = xp.matmul(w.reshape(groups, o // groups, -1).transpose(0, 2, 1),
                                   g2.reshape(groups, o // groups, -1))
@@ -339,33 +383,53 @@ class MaxPool2dOp(ArrayOp):
     """out[n, c, y, x] = max over the window of x_pad (padding is -inf), as a running maximum
     over the kernel offsets. ctx keeps, per offset k > 0, where offset k took the lead
     (v_k > the running maximum); an element's winner is the last offset that took the lead,
-    so the first of equal maxima wins, as in PyTorch. nan propagates to the output."""
+    so the first of equal maxima wins, as in PyTorch. nan propagates to the output.
 
-    _arrays = ("leads", "src")
+    With relu=True it is max_pool2d(relu(x)) in one op, computed as relu(max_pool2d(x)) (the
+    same numbers: relu is monotone and keeps nan): the ReLU runs on the pooled output, kh*kw
+    times smaller than its input, and its gradient mask on the pooled output too. The window's
+    winner is the same either way wherever the gradient is not zero (relu only creates ties
+    among values <= 0, whose gradient it zeroes)."""
+
+    _arrays = ("leads", "pos")
 
     @staticmethod
-    def forward(ctx, x, kernel, stride, padding, dilation, ceil_mode):
+    def forward(ctx, x, kernel, stride, padding, dilation, ceil_mode, relu=False):
         xp = ctx.xp
         n, c, h, w = x.shape
         (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
         ho, hi_h = pool_geometry(h, kh, sh, ph, dh, ceil_mode)
         wo, hi_w = pool_geometry(w, kw, sw, pw, dw, ceil_mode)
+        order = _axis_order(x)
         src = x
         if ph or pw or hi_h or hi_w:
-            src = xp.full((n, c, h + ph + hi_h, w + pw + hi_w), -xp.inf, dtype=x.dtype)
+            src = _empty_in_order(xp, (n, c, h + ph + hi_h, w + pw + hi_w), order, x.dtype)
+            src[...] = -xp.inf     # laid out like x (batch-last after a conv): no transposing
             src[:, :, ph:ph + h, pw:pw + w] = x
-        first = next(_windows(src, kh, kw, sh, sw, dh, dw, ho, wo))[2]
-        out = xp.empty_like(first)  # the input's memory layout (channel-major after a conv)
+        views = [v for _, _, v in _windows(src, kh, kw, sh, sw, dh, dw, ho, wo)]
+        out = xp.empty_like(views[0])  # the input's memory layout (channel-major after a conv)
         leads = []
-        for k, (_, _, v) in enumerate(_windows(src, kh, kw, sh, sw, dh, dw, ho, wo)):
-            if k == 0:
-                out[...] = v
-                continue
-            leads.append(xp.greater(v, out))
-            xp.maximum(out, v, out=out)
+        if len(views) == 1:
+            out[...] = views[0]
+        for k, v in enumerate(views[1:]):
+            prev = views[0] if k == 0 else out   # the first step reads both offsets directly
+            leads.append(xp.greater(v, prev))
+            xp.maximum(prev, v, out=out)
         ctx.leads = leads
-        ctx.src = src if src is x else None
+        ctx.order = order  # the input's layout, for its gradient (not the input itself)
         ctx.geom = (x.shape, src.shape, kernel, stride, padding, dilation, ho, wo)
+        ctx.pos = None
+        if relu:
+            # relu's gradient mask: where the window's winning value is > 0. That value is the
+            # maximum unless a nan came after the winner (the maximum is then nan)
+            ctx.pos = xp.greater(out, 0)
+            if out.size and xp.isnan(out.max()):
+                val = xp.zeros_like(out)
+                for (_, _, v), mask in zip(_windows(src, kh, kw, sh, sw, dh, dw, ho, wo),
+                                           MaxPool2dOp.winners(xp, leads)):
+                    xp.copyto(val, v, where=True if mask is None else mask)
+                ctx.pos = xp.greater(val, 0)
+            xp.maximum(out, 0, out=out)
         return out
 
     @staticmethod
@@ -388,14 +452,14 @@ class MaxPool2dOp(ArrayOp):
         (n, c, h, w), src_shape, (kh, kw), (sh, sw), (ph, pw), (dh, dw), ho, wo = ctx.geom
         gd = g._data
         leads = ctx.leads
-        if leads and _axis_order(gd) != _axis_order(leads[0]):
+        if ctx.pos is not None:  # the fused relu's gradient, laid out like the output
+            gd = xp.multiply(gd, ctx.pos, out=xp.empty_like(ctx.pos, dtype=gd.dtype))
+        elif leads and _axis_order(gd) != _axis_order(leads[0]):
             gd = _copy_like(xp, gd, leads[0])  # one reordering pass instead of kh*kw
         tiled = (sh == kh * dh and sw == kw * dw and dh == 1 and dw == 1
                  and src_shape == (n, c, ho * kh, wo * kw))
-        if ctx.src is not None:
-            gsrc = xp.empty_like(ctx.src)  # laid out like the input, as conv's backward likes
-        else:
-            gsrc = xp.empty(src_shape, dtype=gd.dtype)
+        # laid out like the input, as conv's backward likes
+        gsrc = _empty_in_order(xp, src_shape, ctx.order, gd.dtype)
 
         masks = MaxPool2dOp.winners(xp, leads)
         if not tiled:  # windows overlap or leave gaps: accumulate into zeros
@@ -413,7 +477,7 @@ class MaxPool2dOp(ArrayOp):
                 xp.multiply(gd, mask, out=tmp)
                 v += tmp
         gx = gsrc[:, :, ph:ph + h, pw:pw + w]
-        return _grad(ctx, g, gx, "max_pool2d"), None, None, None, None, None
+        return _grad(ctx, g, gx, "max_pool2d"), None, None, None, None, None, None
 
     @staticmethod
     def indices(ctx, w_in):

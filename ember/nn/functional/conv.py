@@ -262,6 +262,20 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
                      return_indices, 2)
 
 
+def _relu_max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+                     ceil_mode: bool = False) -> Tensor:
+    """max_pool2d(relu(input)) as one op that runs the ReLU on the pooled output (the same
+    values and gradients; see MaxPool2dOp). nn.Sequential uses it for a ReLU followed by a
+    MaxPool2d; not public API."""
+    if not isinstance(input, Tensor) or input._data.dtype.kind != "f":
+        return max_pool2d(input.relu(), kernel_size, stride, padding, dilation, ceil_mode)
+    op = "max_pool2d"
+    k, s, p, d = _pool_args(op, input, kernel_size, stride, padding, dilation, 2)
+    x, squeeze0 = _as_4d(op, input, 2)
+    out = MaxPool2dOp.apply(x, k, s, p, d, bool(ceil_mode), True)
+    return _undo_4d(out, squeeze0, 2)
+
+
 def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
                ceil_mode: bool = False, return_indices: bool = False):
     """The maximum over each window of k. input: (N, C, L) or (C, L)."""

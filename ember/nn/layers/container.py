@@ -5,8 +5,22 @@ from __future__ import annotations
 import operator
 from collections import OrderedDict
 
+from ..functional.conv import _relu_max_pool2d
 from ..module import Module
 from ..parameter import Parameter
+from .activation import ReLU
+from .conv import MaxPool2d
+
+
+def _no_hooks(m: Module) -> bool:
+    return not (m._forward_pre_hooks or m._forward_hooks or m._backward_hooks)
+
+
+def _relu_then_max_pool(a: Module, b: Module) -> bool:
+    """A plain ReLU followed by a plain MaxPool2d, neither with hooks (which could see or
+    change the intermediate): Sequential may run them as one fused op."""
+    return (type(a) is ReLU and type(b) is MaxPool2d and not a.inplace
+            and not b.return_indices and _no_hooks(a) and _no_hooks(b))
 
 
 def _index(idx: int, n: int, what: str) -> int:
@@ -31,8 +45,20 @@ class Sequential(Module):
                 self.add_module(str(i), m)
 
     def forward(self, input):
-        for m in self._modules.values():
+        modules = list(self._modules.values())
+        i, n = 0, len(modules)
+        while i < n:
+            m = modules[i]
+            if i + 1 < n and _relu_then_max_pool(m, modules[i + 1]):
+                # ReLU -> MaxPool2d as one op (the ReLU runs on the 4x smaller pooled output);
+                # the intermediate is invisible here, so the result is the same
+                p = modules[i + 1]
+                input = _relu_max_pool2d(input, p.kernel_size, p.stride, p.padding, p.dilation,
+                                         p.ceil_mode)
+                i += 2
+                continue
             input = m(input)
+            i += 1
         return input
 
     def __len__(self) -> int:
