@@ -39,6 +39,7 @@ class DeviceArray(abc.ABC):  # noqa: B024 (a registry of virtual subclasses, no 
 
 
 ARRAY_TYPES: tuple[type, ...] = (np.ndarray, DeviceArray)
+NDARRAY = np.ndarray  # the hot paths test `type(x) is NDARRAY` before the isinstance above
 
 
 # ----------------------------------------------------------------------------------------- dtypes

@@ -12,7 +12,7 @@ import os
 from .. import backend
 from ..tensor import Tensor, _make
 from . import grad_mode
-from .function import Node, _check_user_grads, anomaly
+from .function import _FREED, Node, _check_user_grads, anomaly
 
 _state = grad_mode.state
 
@@ -73,6 +73,17 @@ def _dependencies(roots: list) -> dict:
     """For every node reachable from the roots, how many edges of reachable nodes point to it."""
     deps = {}
     stack = list(roots)
+    if len(roots) == 1:  # (the common case: a node is new exactly when it is not in deps yet)
+        while stack:
+            for e in stack.pop().next:
+                if e is not None and e[1] >= 0:
+                    child = e[0]
+                    if child in deps:
+                        deps[child] += 1
+                    else:
+                        deps[child] = 1
+                        stack.append(child)
+        return deps
     seen = set(roots)
     while stack:
         node = stack.pop()
@@ -188,6 +199,9 @@ def run(outputs, grad_outputs, retain_graph, create_graph, inputs=None, accumula
     _state.enabled = bool(create_graph)
     try:
         fast = not anomaly.enabled and arrays and options.use_vjp
+        if fast and needed is None and not node_targets:
+            _run_fast(ready, buffers, deps, leaf_grads, retain_graph, shared)
+            ready = ()
         while ready:
             node = ready.pop()
             buf = buffers.pop(node, None)
@@ -235,6 +249,65 @@ def run(outputs, grad_outputs, retain_graph, create_graph, inputs=None, accumula
         captured = [None if g is None else _make(g, t._device) for g, t in zip(captured, inputs)]
     return _finish_leaves(leaf_grads, leaf_targets, captured, inputs, accumulate, create_graph,
                           shared)
+
+
+def _run_fast(ready: list, buffers: dict, deps: dict, leaf_grads: dict, retain_graph: bool,
+              shared: set) -> None:
+    """The main loop of `run` for the common case (array gradients, every node wanted, no
+    anomaly mode): a node with one output, no hooks and an array-level rule runs inline; any
+    other node goes through _run_node."""
+    pop = buffers.pop
+    get = buffers.get
+    release = Node._release
+    while ready:
+        node = ready.pop()
+        buf = pop(node, None)
+        if buf is None:
+            grads_in = (None,) * len(node.next)
+        else:
+            vjp = type(node).vjp
+            if node._special or vjp is None or buf[0] is None:
+                if node._special and (node._hooks is not None or node._retained is not None):
+                    _tensor_hooks(node, buf, False, shared, True)
+                grads_in = _run_node(node, buf, retain_graph, True)
+                if grads_in is None:
+                    grads_in = (None,) * len(node.next)
+            else:
+                grads_in = vjp(node, buf[0])
+                if len(grads_in) != len(node.next):
+                    grads_in = _check_count(node, grads_in)
+                if not retain_graph:
+                    if type(node)._release is release:
+                        if node._saved is not None or node._out is not None:
+                            node._saved = _FREED
+                            node._out = None
+                    else:
+                        node._release()
+        for e, g in zip(node.next, grads_in):
+            if e is None:
+                continue
+            target, nr = e
+            if nr < 0:
+                if g is not None:
+                    _accumulate_leaf(leaf_grads, target, g)
+                continue
+            if g is not None:
+                tb = get(target)
+                if tb is None:
+                    if nr == 0 and target._n_outputs == 1:
+                        buffers[target] = [g]
+                    else:
+                        tb = buffers[target] = [None] * target._n_outputs
+                        tb[nr] = g
+                elif tb[nr] is None:
+                    tb[nr] = g
+                else:
+                    tb[nr] = tb[nr] + g
+            left = deps[target] - 1
+            if left:
+                deps[target] = left
+            else:
+                ready.append(target)
 
 
 def _tensor_hooks(node: Node, buf: list, create_graph: bool, shared: set, arrays: bool) -> None:

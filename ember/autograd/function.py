@@ -518,7 +518,88 @@ class Op(Function):
         return t
 
 
+    @classmethod
+    def apply1(cls, a):
+        """`apply` for one Tensor argument (the hot unary ops): the same node, fewer steps."""
+        device = a._device
+        ctx = _new(cls)
+        ctx.device = device
+        out = cls.forward(ctx, a._data)
+        if type(out) is not _NDARRAY and not isinstance(out, _ARRAY_TYPES):
+            out = device.xp.asarray(out)
+        t = _new(Tensor)
+        t._data = out
+        t._device = device
+        t._vc = [0]
+        if cls.is_view:
+            _share_version(t, a)
+        fn = a.grad_fn
+        if (fn is not None or a._requires_grad) and _state.enabled and cls.differentiable:
+            ctx.next = [(fn, a._nr) if fn is not None else (a, -1)]
+            if cls.save_inputs:
+                ctx._saved = (a,)
+                ctx._versions = [a._vc[0]]
+            else:
+                ctx._saved = None
+            if cls.save_output:
+                ctx._out = _SavedOutput(out, t._vc, 0)
+            if anomaly.enabled:
+                ctx._trace = _anomaly_trace()
+            t._requires_grad = True
+            t.grad_fn = ctx
+        else:
+            t._requires_grad = False
+            t.grad_fn = None
+        return t
+
+    @classmethod
+    def apply2(cls, a, b):
+        """`apply` for a Tensor and a Tensor or number (the hot binary ops)."""
+        device = a._device
+        if type(b) is Tensor:
+            if b._device is not device:
+                return cls.apply(a, b)
+            bd = b._data
+            fb = b.grad_fn
+            eb = (fb, b._nr) if fb is not None else (b, -1) if b._requires_grad else None
+            vb = b._vc[0]
+        elif isinstance(b, Tensor):  # a subclass (Parameter)
+            return cls.apply(a, b)
+        else:
+            bd = b
+            eb = vb = None
+        ctx = _new(cls)
+        ctx.device = device
+        out = cls.forward(ctx, a._data, bd)
+        if type(out) is not _NDARRAY and not isinstance(out, _ARRAY_TYPES):
+            out = device.xp.asarray(out)
+        t = _new(Tensor)
+        t._data = out
+        t._device = device
+        t._vc = [0]
+        fa = a.grad_fn
+        ea = (fa, a._nr) if fa is not None else (a, -1) if a._requires_grad else None
+        if (ea is not None or eb is not None) and _state.enabled and cls.differentiable:
+            ctx.next = [ea, eb]
+            if cls.save_inputs:
+                ctx._saved = (a, b)
+                ctx._versions = [a._vc[0], vb]
+            else:
+                ctx._saved = None
+            if cls.save_output:
+                ctx._out = _SavedOutput(out, t._vc, 0)
+            if anomaly.enabled:
+                ctx._trace = _anomaly_trace()
+            t._requires_grad = True
+            t.grad_fn = ctx
+        else:
+            t._requires_grad = False
+            t.grad_fn = None
+        return t
+
+
 _new = object.__new__
+_NDARRAY = backend.NDARRAY
 
 
 def _set_edges(cls, ctx: Node, args: tuple, edges: list, versions: list) -> None:

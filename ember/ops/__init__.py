@@ -37,10 +37,16 @@ def _pos(self) -> Tensor:
 
 
 _OPERATORS = {
-    "__add__": arithmetic.add, "__radd__": _reflected(arithmetic.add),
-    "__sub__": arithmetic.sub, "__rsub__": _reflected(arithmetic.sub),
-    "__mul__": arithmetic.mul, "__rmul__": _reflected(arithmetic.mul),
-    "__truediv__": arithmetic.div, "__rtruediv__": _reflected(arithmetic.div),
+    # (a + b == b + a and a * b == b * a exactly, so the reflected forms of these two compute
+    # with the tensor first)
+    "__add__": arithmetic.operator(arithmetic.Add, arithmetic.add, "fciub", "add"),
+    "__radd__": arithmetic.operator(arithmetic.Add, _reflected(arithmetic.add), "fciub", "add"),
+    "__sub__": arithmetic.operator(arithmetic.Sub, arithmetic.sub, "fciu", "sub"),
+    "__rsub__": _reflected(arithmetic.sub),
+    "__mul__": arithmetic.operator(arithmetic.Mul, arithmetic.mul, "fciub", "mul"),
+    "__rmul__": arithmetic.operator(arithmetic.Mul, _reflected(arithmetic.mul), "fciub", "mul"),
+    "__truediv__": arithmetic.operator(arithmetic.Div, arithmetic.div, "fc", "div"),
+    "__rtruediv__": _reflected(arithmetic.div),
     "__floordiv__": arithmetic.floor_divide,
     "__rfloordiv__": _reflected(arithmetic.floor_divide),
     "__mod__": arithmetic.remainder, "__rmod__": _reflected(arithmetic.remainder),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from .. import backend
-from ..autograd.function import Op
+from ..autograd.function import _FREED, Op
 from ..tensor import Tensor, _make
 from ._util import (
     broadcast_shapes_or_raise,
@@ -86,32 +86,59 @@ def xmul_array(xp, g, d):
 # ------------------------------------------------------------------------------------ add, sub
 
 class Add(Op):
-    __slots__ = ("shapes", "alpha")
+    __slots__ = ("shapes",)
     save_inputs = False
 
     @staticmethod
-    def forward(ctx, x, y, alpha):
+    def forward(ctx, x, y):
         ctx.shapes = (x.shape if isinstance(x, _ARRAY) else None,
                       y.shape if isinstance(y, _ARRAY) else None)
-        ctx.alpha = alpha
-        return x + y if alpha == 1 else x + alpha * y
+        return x + y
 
     @staticmethod
     def backward(ctx, g):
         sx, sy = ctx.shapes
         gx = unbroadcast(g, sx) if ctx.next[0] is not None else None
-        gy = None
-        if ctx.next[1] is not None:
-            gy = unbroadcast(g if ctx.alpha == 1 else Mul.apply(g, ctx.alpha), sy)
+        gy = unbroadcast(g, sy) if ctx.next[1] is not None else None
+        return gx, gy
+
+    @staticmethod
+    def vjp(ctx, g):
+        sx, sy = ctx.shapes
+        ex, ey = ctx.next
+        gx = None if ex is None else g if g.shape == sx else unbroadcast_array(g, sx)
+        gy = None if ey is None else g if g.shape == sy else unbroadcast_array(g, sy)
+        return gx, gy
+
+
+class AddScaled(Op):
+    """input + alpha * other (add with alpha != 1)."""
+
+    __slots__ = ("shapes", "alpha")
+    save_inputs = False
+
+    @classmethod
+    def name(cls) -> str:
+        return "AddBackward0"
+
+    @staticmethod
+    def forward(ctx, x, y, alpha):
+        ctx.shapes = (_shape(x), _shape(y))
+        ctx.alpha = alpha
+        return x + alpha * y
+
+    @staticmethod
+    def backward(ctx, g):
+        sx, sy = ctx.shapes
+        gx = unbroadcast(g, sx) if ctx.next[0] is not None else None
+        gy = unbroadcast(Mul.apply(g, ctx.alpha), sy) if ctx.next[1] is not None else None
         return gx, gy, None
 
     @staticmethod
     def vjp(ctx, g):
         sx, sy = ctx.shapes
         gx = unbroadcast_array(g, sx) if ctx.next[0] is not None else None
-        gy = None
-        if ctx.next[1] is not None:
-            gy = unbroadcast_array(g if ctx.alpha == 1 else g * ctx.alpha, sy)
+        gy = unbroadcast_array(g * ctx.alpha, sy) if ctx.next[1] is not None else None
         return gx, gy, None
 
 
@@ -120,7 +147,7 @@ class Sub(Op):
     save_inputs = False
 
     @staticmethod
-    def forward(ctx, x, y, alpha):
+    def forward(ctx, x, y, alpha=1):
         ctx.shapes = (x.shape if isinstance(x, _ARRAY) else None,
                       y.shape if isinstance(y, _ARRAY) else None)
         ctx.alpha = alpha
@@ -131,22 +158,66 @@ class Sub(Op):
         sx, sy = ctx.shapes
         gx = unbroadcast(g, sx) if ctx.next[0] is not None else None
         gy = unbroadcast(Mul.apply(g, -ctx.alpha), sy) if ctx.next[1] is not None else None
-        return gx, gy, None
+        return (gx, gy, None)[:len(ctx.next)]
 
     @staticmethod
     def vjp(ctx, g):
         sx, sy = ctx.shapes
         gx = unbroadcast_array(g, sx) if ctx.next[0] is not None else None
         gy = unbroadcast_array(g * -ctx.alpha, sy) if ctx.next[1] is not None else None
-        return gx, gy, None
+        return (gx, gy, None)[:len(ctx.next)]
+
+
+def _plain(a, b, kinds: str) -> bool:
+    """Whether `a op b` needs no promotion and no other check: a Tensor (of a dtype kind in
+    `kinds`) with a Python float or int it does not promote, or with a Tensor of its dtype. The
+    hot binary ops test this first and go straight to their Op."""
+    if not isinstance(a, Tensor):
+        return False
+    k = a._data.dtype.kind
+    if k not in kinds:
+        return False
+    tb = type(b)
+    if tb is float:
+        return k in "fc"
+    if tb is int:
+        return True
+    return isinstance(b, Tensor) and b._data.dtype == a._data.dtype
+
+
+def operator(cls, slow, kinds: str, name: str):
+    """Tensor's operator method for `slow` (add, mul, ...): _plain's test inlined, straight to
+    the Op when it passes (the operators are the hottest calls of all)."""
+
+    def method(self, other):
+        k = self._data.dtype.kind
+        if k in kinds:
+            tb = type(other)
+            if (tb is float and k in "fc") or tb is int or (
+                    isinstance(other, Tensor) and other._data.dtype == self._data.dtype):
+                try:
+                    return cls.apply2(self, other)
+                except ValueError:
+                    _raise_broadcast(name, self, other)
+                    raise
+        return slow(self, other)
+
+    method.__name__ = method.__qualname__ = f"__{name}__"
+    return method
 
 
 @register()
 def add(input, other, *, alpha=1) -> Tensor:
     """input + alpha * other, elementwise with broadcasting."""
+    if alpha == 1 and _plain(input, other, "fciub"):
+        try:
+            return Add.apply2(input, other)
+        except ValueError:
+            _raise_broadcast("add", input, other)
+            raise
     a, b = promote("add", input, other)
     try:
-        return Add.apply(a, b, alpha)
+        return Add.apply(a, b) if alpha == 1 else AddScaled.apply(a, b, alpha)
     except ValueError:
         _raise_broadcast("add", a, b)
         raise
@@ -155,10 +226,18 @@ def add(input, other, *, alpha=1) -> Tensor:
 @register()
 def sub(input, other, *, alpha=1) -> Tensor:
     """input - alpha * other, elementwise with broadcasting."""
+    if alpha == 1 and _plain(input, other, "fciu"):
+        try:
+            return Sub.apply2(input, other)
+        except ValueError:
+            _raise_broadcast("sub", input, other)
+            raise
     a, b = promote("sub", input, other)
     if isinstance(a, Tensor) and a.dtype is backend.bool_:
         raise RuntimeError("sub: subtraction with two bool tensors is not supported; use "
                            "logical_xor() or the ^ operator instead")
+    if alpha == 1:
+        return _apply_binary("sub", Sub, a, b)
     return _apply_binary("sub", Sub, a, b, alpha)
 
 
@@ -184,6 +263,28 @@ class Mul(Op):
 
     @staticmethod
     def vjp(ctx, g):
+        saved = ctx._saved
+        if saved is _FREED:
+            return Mul._vjp_checked(ctx, g)
+        x, y = saved
+        vx, vy = ctx._versions
+        if (vx is not None and x._vc[0] != vx) or (vy is not None and y._vc[0] != vy):
+            return Mul._vjp_checked(ctx, g)
+        ex, ey = ctx.next
+        gx = gy = None
+        if ex is not None:
+            gx = g * (y._data if isinstance(y, Tensor) else y)
+            sx = x._data.shape
+            if gx.shape != sx:
+                gx = unbroadcast_array(gx, sx)
+        if ey is not None:
+            gy = unbroadcast_array(g * (x._data if isinstance(x, Tensor) else x), y._data.shape)
+        return gx, gy
+
+    @staticmethod
+    def _vjp_checked(ctx, g):
+        """vjp through ctx.saved_tensors: a freed graph, or an operand modified in place since
+        (its stand-in raises only if its values are read)."""
         x, y = ctx.saved_tensors
         gx = gy = None
         if ctx.next[0] is not None:
@@ -196,6 +297,12 @@ class Mul(Op):
 @register()
 def mul(input, other) -> Tensor:
     """input * other, elementwise with broadcasting."""
+    if _plain(input, other, "fciub"):
+        try:
+            return Mul.apply2(input, other)
+        except ValueError:
+            _raise_broadcast("mul", input, other)
+            raise
     a, b = promote("mul", input, other)
     try:
         return Mul.apply(a, b)
@@ -270,6 +377,12 @@ class RoundedDiv(Op):
 def div(input, other, *, rounding_mode: str | None = None) -> Tensor:
     """input / other with broadcasting. Integers divide to the default float dtype unless
     rounding_mode is 'trunc' (towards zero) or 'floor' (down, Python's //)."""
+    if rounding_mode is None and _plain(input, other, "fc"):
+        try:
+            return Div.apply2(input, other)
+        except ValueError:
+            _raise_broadcast("div", input, other)
+            raise
     a, b = promote("div", input, other)
     if rounding_mode is None:
         if result_dtype(a, b).category < 2:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from .. import backend
-from ..autograd.function import Op
+from ..autograd.function import _FREED, Op
 from ..tensor import Tensor, _make
 from ._util import (
     broadcast_shapes_or_raise,
@@ -67,8 +67,16 @@ class _UnaryFast:
 
     @staticmethod
     def vjp(ctx, g):
-        x = ctx.saved_tensors[0]._data if ctx.save_inputs else None
-        y = ctx.saved_output_array() if ctx.save_output else None
+        x = y = None
+        if ctx.save_inputs:
+            saved = ctx._saved
+            if saved is _FREED or saved[0]._vc[0] != ctx._versions[0]:
+                saved = ctx.saved_tensors  # (raises the right error)
+            x = saved[0]._data
+        if ctx.save_output:
+            out = ctx._out
+            y = out.data if out is not None and out.vc[0] == out.version else \
+                ctx.saved_output_array()
         return (ctx.fast(ctx.device.xp, g, x, y),)
 
 
@@ -91,6 +99,8 @@ def unary(name: str, forward, saves: str, rule, *, fast=None, keep_int: bool = F
     cls = type("".join(p.capitalize() for p in name.split("_")), (base,), attrs)
 
     def fn(input) -> Tensor:
+        if isinstance(input, Tensor) and input._data.dtype.kind in "fc":
+            return cls.apply1(input)
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}: input must be a Tensor, got {type(input).__name__}")
         if not keep_int and input._data.dtype.kind in "biu":
@@ -114,15 +124,18 @@ def _identity(g, x, y):
 
 # ------------------------------------------------------------------------------ fused gradients
 
+def _tanh_grad(xp, g, y):
+    out = xp.multiply(y, y, out=xp.empty_like(g))  # one buffer for the three steps
+    xp.subtract(1, out, out=out)
+    return xp.multiply(out, g, out=out)
+
+
 class TanhGrad(Op):
     """g * (1 - y^2), tanh's gradient in one op (one pass over memory instead of three)."""
 
     @staticmethod
     def forward(ctx, g, y):
-        xp = ctx.device.xp
-        out = xp.multiply(y, y, out=xp.empty_like(g))  # one buffer for the three steps
-        xp.subtract(1, out, out=out)
-        return xp.multiply(out, g, out=out)
+        return _tanh_grad(ctx.device.xp, g, y)
 
     @staticmethod
     def backward(ctx, gg):
@@ -160,16 +173,6 @@ class ReluGrad(Op):
         dg = ReluGrad.apply(gg, y) if ctx.next[0] is not None else None
         dy = _zeros_like(y) if ctx.next[1] is not None else None
         return dg, dy
-
-
-class _XpCtx:
-    """A stand-in ctx carrying only `device.xp`, to reuse an Op's array forward as a rule."""
-
-    __slots__ = ("device", "xp")
-
-    def __init__(self, xp):
-        self.device = self
-        self.xp = xp
 
 
 def _sigmoid(d, x):
@@ -225,7 +228,7 @@ atan = unary("atan", "arctan", "x", lambda g, x, y: g * reciprocal(x * x + 1),
 sinh = unary("sinh", "sinh", "x", lambda g, x, y: xmul(g, cosh(x)), doc="The hyperbolic sine.")
 cosh = unary("cosh", "cosh", "x", lambda g, x, y: xmul(g, sinh(x)), doc="The hyperbolic cosine.")
 tanh = unary("tanh", "tanh", "y", lambda g, x, y: TanhGrad.apply(g, y),
-             fast=lambda xp, g, x, y: TanhGrad.forward(_XpCtx(xp), g, y),
+             fast=lambda xp, g, x, y: _tanh_grad(xp, g, y),
              doc="The hyperbolic tangent.")
 asinh = unary("asinh", "arcsinh", "x", lambda g, x, y: g * rsqrt(x * x + 1),
               doc="The inverse hyperbolic sine.")
