@@ -259,6 +259,33 @@ def is_writeable(a) -> bool:
     return not any(st == 0 and n > 1 for st, n in zip(a.strides, a.shape))
 
 
+# NumPy computes `array * 1.01` (a Python float) about twice as slowly as `array * s` with `s` a 0-d
+# array of the array's dtype, and both give the same values: NumPy 2 first casts a Python float
+# to the array's floating dtype (NEP 50). The hot ops and gradient rules on small arrays use such
+# 0-d arrays, cached here (read-only, so that no one changes a shared constant).
+SCALARS: dict = {}  # NumPy dtype -> {float: 0-d array of that dtype}
+
+
+def numpy_scalar(value: float, dtype):
+    """The Python float `value` as a cached read-only 0-d array of the NumPy floating dtype
+    `dtype`; for another dtype kind, a zero (0.0 == -0.0 would share one entry) or a nan, the
+    value itself (uncached)."""
+    cache = SCALARS.get(dtype)
+    if cache is None:
+        cache = SCALARS[dtype] = {}
+    s = cache.get(value)
+    if s is None:
+        if dtype.kind != "f" or value == 0 or value != value:
+            return value
+        with np.errstate(over="ignore"):  # (1e300 as float32 is inf, as NumPy's own cast)
+            s = np.array(value, dtype)
+        s.flags.writeable = False
+        if len(cache) >= 1024:  # many distinct values (a schedule, say): start again
+            cache.clear()
+        cache[value] = s
+    return s
+
+
 # ---------------------------------------------------------------------------------------- devices
 
 class _Special:

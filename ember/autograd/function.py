@@ -439,6 +439,10 @@ class Op(Function):
     n_outputs = 1
     nondiff_outputs: tuple = ()
     is_view = False  # outputs share memory with argument 0 (and its version counter)
+    save_shapes = False  # ctx.shapes: the shapes of arguments 0 and 1 (None for a number)
+    # forward on NumPy arrays as one function of the arrays (np.tanh, operator.mul), for an op
+    # whose forward stashes nothing on ctx: apply1/apply2 call it directly, one Python call less
+    np_forward = None
 
     @classmethod
     def name(cls) -> str:
@@ -506,6 +510,8 @@ class Op(Function):
                 ctx._versions = versions
             else:
                 ctx._saved = None
+            if cls.save_shapes:
+                ctx.shapes = (_shape(arrays[0]), _shape(arrays[1]))
             if cls.save_output:
                 ctx._out = _SavedOutput(out, t._vc, 0)
             if anomaly.enabled:
@@ -522,9 +528,15 @@ class Op(Function):
     def apply1(cls, a):
         """`apply` for one Tensor argument (the hot unary ops): the same node, fewer steps."""
         device = a._device
-        ctx = _new(cls)
-        ctx.device = device
-        out = cls.forward(ctx, a._data)
+        x = a._data
+        fn = cls.np_forward
+        if fn is not None and type(x) is _NDARRAY:
+            ctx = None
+            out = fn(x)
+        else:
+            ctx = _new(cls)
+            ctx.device = device
+            out = cls.forward(ctx, x)
         if type(out) is not _NDARRAY and not isinstance(out, _ARRAY_TYPES):
             out = device.xp.asarray(out)
         t = _new(Tensor)
@@ -533,9 +545,12 @@ class Op(Function):
         t._vc = [0]
         if cls.is_view:
             _share_version(t, a)
-        fn = a.grad_fn
-        if (fn is not None or a._requires_grad) and _state.enabled and cls.differentiable:
-            ctx.next = [(fn, a._nr) if fn is not None else (a, -1)]
+        fa = a.grad_fn
+        if (fa is not None or a._requires_grad) and _state.enabled and cls.differentiable:
+            if ctx is None:
+                ctx = _new(cls)
+                ctx.device = device
+            ctx.next = [(fa, a._nr) if fa is not None else (a, -1)]
             if cls.save_inputs:
                 ctx._saved = (a,)
                 ctx._versions = [a._vc[0]]
@@ -556,21 +571,27 @@ class Op(Function):
     def apply2(cls, a, b):
         """`apply` for a Tensor and a Tensor or number (the hot binary ops)."""
         device = a._device
+        x = a._data
         if type(b) is Tensor:
             if b._device is not device:
                 return cls.apply(a, b)
-            bd = b._data
-            fb = b.grad_fn
-            eb = (fb, b._nr) if fb is not None else (b, -1) if b._requires_grad else None
-            vb = b._vc[0]
+            y = b._data
         elif isinstance(b, Tensor):  # a subclass (Parameter)
             return cls.apply(a, b)
+        elif type(b) is float and type(x) is _NDARRAY:
+            y = _SCALARS.get(x.dtype, _NO_SCALARS).get(b)  # (see backend.numpy_scalar)
+            if y is None:
+                y = numpy_scalar(b, x.dtype)
         else:
-            bd = b
-            eb = vb = None
-        ctx = _new(cls)
-        ctx.device = device
-        out = cls.forward(ctx, a._data, bd)
+            y = b
+        fn = cls.np_forward
+        if fn is not None and type(x) is _NDARRAY:
+            ctx = None
+            out = fn(x, y)
+        else:
+            ctx = _new(cls)
+            ctx.device = device
+            out = cls.forward(ctx, x, y)
         if type(out) is not _NDARRAY and not isinstance(out, _ARRAY_TYPES):
             out = device.xp.asarray(out)
         t = _new(Tensor)
@@ -579,13 +600,23 @@ class Op(Function):
         t._vc = [0]
         fa = a.grad_fn
         ea = (fa, a._nr) if fa is not None else (a, -1) if a._requires_grad else None
+        if type(b) is Tensor:
+            fb = b.grad_fn
+            eb = (fb, b._nr) if fb is not None else (b, -1) if b._requires_grad else None
+        else:
+            eb = None
         if (ea is not None or eb is not None) and _state.enabled and cls.differentiable:
+            if ctx is None:
+                ctx = _new(cls)
+                ctx.device = device
             ctx.next = [ea, eb]
             if cls.save_inputs:
                 ctx._saved = (a, b)
-                ctx._versions = [a._vc[0], vb]
+                ctx._versions = [a._vc[0], b._vc[0] if type(b) is Tensor else None]
             else:
                 ctx._saved = None
+            if cls.save_shapes:
+                ctx.shapes = (x.shape, _shape(y))
             if cls.save_output:
                 ctx._out = _SavedOutput(out, t._vc, 0)
             if anomaly.enabled:
@@ -600,6 +631,14 @@ class Op(Function):
 
 _new = object.__new__
 _NDARRAY = backend.NDARRAY
+_SCALARS = backend.SCALARS
+_NO_SCALARS: dict = {}  # (never filled: the lookup's default)
+numpy_scalar = backend.numpy_scalar
+
+
+def _shape(x):
+    """An argument's shape for ctx.shapes: None for a number."""
+    return x.shape if type(x) is _NDARRAY or isinstance(x, _ARRAY_TYPES) else None
 
 
 def _set_edges(cls, ctx: Node, args: tuple, edges: list, versions: list) -> None:

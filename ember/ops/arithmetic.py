@@ -8,6 +8,7 @@ broadcasting with `unbroadcast`.
 from __future__ import annotations
 
 import math
+import operator as _operator
 
 from .. import backend
 from ..autograd.function import _FREED, Op
@@ -25,10 +26,6 @@ from ._util import (
 from .registry import register
 
 _ARRAY = backend.ARRAY_TYPES
-
-
-def _shape(x):
-    return x.shape if isinstance(x, _ARRAY) else None
 
 
 def _zeros_like(t: Tensor) -> Tensor:
@@ -88,11 +85,11 @@ def xmul_array(xp, g, d):
 class Add(Op):
     __slots__ = ("shapes",)
     save_inputs = False
+    save_shapes = True
+    np_forward = staticmethod(_operator.add)
 
     @staticmethod
     def forward(ctx, x, y):
-        ctx.shapes = (x.shape if isinstance(x, _ARRAY) else None,
-                      y.shape if isinstance(y, _ARRAY) else None)
         return x + y
 
     @staticmethod
@@ -116,6 +113,7 @@ class AddScaled(Op):
 
     __slots__ = ("shapes", "alpha")
     save_inputs = False
+    save_shapes = True
 
     @classmethod
     def name(cls) -> str:
@@ -123,7 +121,6 @@ class AddScaled(Op):
 
     @staticmethod
     def forward(ctx, x, y, alpha):
-        ctx.shapes = (_shape(x), _shape(y))
         ctx.alpha = alpha
         return x + alpha * y
 
@@ -143,15 +140,18 @@ class AddScaled(Op):
 
 
 class Sub(Op):
-    __slots__ = ("shapes", "alpha")
+    __slots__ = ("shapes",)
     save_inputs = False
+    save_shapes = True
+    np_forward = staticmethod(_operator.sub)
+    alpha = 1
 
     @staticmethod
     def forward(ctx, x, y, alpha=1):
-        ctx.shapes = (x.shape if isinstance(x, _ARRAY) else None,
-                      y.shape if isinstance(y, _ARRAY) else None)
+        if alpha == 1:
+            return x - y
         ctx.alpha = alpha
-        return x - y if alpha == 1 else x - alpha * y
+        return x - alpha * y
 
     @staticmethod
     def backward(ctx, g):
@@ -247,6 +247,8 @@ register("subtract")(sub)
 # ----------------------------------------------------------------------------------- mul, div
 
 class Mul(Op):
+    np_forward = staticmethod(_operator.mul)
+
     @staticmethod
     def forward(ctx, x, y):
         return x * y
@@ -315,6 +317,8 @@ register("multiply")(mul)
 
 
 class Div(Op):
+    np_forward = staticmethod(_operator.truediv)
+
     @staticmethod
     def forward(ctx, x, y):
         return x / y
@@ -349,11 +353,11 @@ class RoundedDiv(Op):
     """Division rounded towards zero ('trunc') or down ('floor'); zero gradient, as PyTorch."""
 
     save_inputs = False
+    save_shapes = True
 
     @staticmethod
     def forward(ctx, x, y, mode):
         xp = ctx.xp
-        ctx.shapes = (_shape(x), _shape(y))
         if xp.asarray(x).dtype.kind in "iub" and xp.asarray(y).dtype.kind in "iub":
             if bool(xp.any(xp.asarray(y) == 0)):
                 raise ZeroDivisionError(f"div: integer division by zero (rounding_mode={mode!r})")

@@ -93,6 +93,9 @@ def unary(name: str, forward, saves: str, rule, *, fast=None, keep_int: bool = F
     if isinstance(forward, str):
         base = _UnaryXp
         attrs["fname"] = forward
+        np_fn = getattr(backend.cpu.xp, forward, None)
+        if np_fn is not None:
+            attrs["np_forward"] = staticmethod(np_fn)
     else:
         base = _Unary
         attrs["f"] = staticmethod(forward)
