@@ -286,6 +286,18 @@ def numpy_scalar(value: float, dtype):
     return s
 
 
+def scalar_like(value: float, a):
+    """`value` for arithmetic with the array `a`: numpy_scalar's 0-d array when `a` is a NumPy
+    array, else the value itself."""
+    if type(a) is not np.ndarray:
+        return value
+    s = SCALARS.get(a.dtype, _NO_SCALARS).get(value)
+    return s if s is not None else numpy_scalar(value, a.dtype)
+
+
+_NO_SCALARS: dict = {}  # (never filled: a lookup's default)
+
+
 # ---------------------------------------------------------------------------------------- devices
 
 class _Special:

@@ -26,6 +26,7 @@ from ._util import (
 from .registry import register
 
 _ARRAY = backend.ARRAY_TYPES
+scalar_like = backend.scalar_like
 
 
 def _zeros_like(t: Tensor) -> Tensor:
@@ -275,7 +276,10 @@ class Mul(Op):
         ex, ey = ctx.next
         gx = gy = None
         if ex is not None:
-            gx = g * (y._data if isinstance(y, Tensor) else y)
+            if isinstance(y, Tensor):
+                gx = g * y._data
+            else:  # a number (as a 0-d array where NumPy computes faster with one)
+                gx = g * (scalar_like(y, g) if type(y) is float else y)
             sx = x._data.shape
             if gx.shape != sx:
                 gx = unbroadcast_array(gx, sx)

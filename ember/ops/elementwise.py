@@ -23,6 +23,9 @@ from ._util import (
 from .arithmetic import _apply_binary, _zeros_like, reciprocal, xmul, xmul_array
 from .registry import register
 
+_NDARRAY = backend.NDARRAY
+_ARRAY_TYPES = backend.ARRAY_TYPES
+scalar_like = backend.scalar_like
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -63,7 +66,15 @@ def _special_fn(name: str):
 
 
 class _UnaryFast:
-    """An array-level rule `fast(xp, g, x, y)` as a unary Op's vjp."""
+    """An array-level rule `fast(xp, g, x, y)` as a unary Op's vjp (`vjp_y` for an op that
+    saves only its output, the common case, with fewer steps)."""
+
+    @staticmethod
+    def vjp_y(ctx, g):
+        out = ctx._out
+        y = out.data if out is not None and out.vc[0] == out.version else \
+            ctx.saved_output_array()  # (freed, or modified in place: raises the right error)
+        return (ctx.fast(ctx.device.xp, g, None, y),)
 
     @staticmethod
     def vjp(ctx, g):
@@ -89,7 +100,7 @@ def unary(name: str, forward, saves: str, rule, *, fast=None, keep_int: bool = F
              "save_output": "y" in saves, "__doc__": doc}
     if fast is not None:
         attrs["fast"] = staticmethod(fast)
-        attrs["vjp"] = _UnaryFast.vjp
+        attrs["vjp"] = _UnaryFast.vjp_y if saves == "y" else _UnaryFast.vjp
     if isinstance(forward, str):
         base = _UnaryXp
         attrs["fname"] = forward
@@ -128,9 +139,16 @@ def _identity(g, x, y):
 # ------------------------------------------------------------------------------ fused gradients
 
 def _tanh_grad(xp, g, y):
-    out = xp.multiply(y, y, out=xp.empty_like(g))  # one buffer for the three steps
-    xp.subtract(1, out, out=out)
-    return xp.multiply(out, g, out=out)
+    t = y * y  # a new array, reused for the next two steps
+    if type(t) is not _NDARRAY and not isinstance(t, _ARRAY_TYPES):
+        t = xp.asarray(t)  # (NumPy's 0-d result is a scalar)
+    xp.subtract(scalar_like(1.0, t), t, out=t)
+    t *= g
+    return t
+
+
+def _tanh_fast(xp, g, x, y):
+    return _tanh_grad(xp, g, y)
 
 
 class TanhGrad(Op):
@@ -231,7 +249,7 @@ atan = unary("atan", "arctan", "x", lambda g, x, y: g * reciprocal(x * x + 1),
 sinh = unary("sinh", "sinh", "x", lambda g, x, y: xmul(g, cosh(x)), doc="The hyperbolic sine.")
 cosh = unary("cosh", "cosh", "x", lambda g, x, y: xmul(g, sinh(x)), doc="The hyperbolic cosine.")
 tanh = unary("tanh", "tanh", "y", lambda g, x, y: TanhGrad.apply(g, y),
-             fast=lambda xp, g, x, y: _tanh_grad(xp, g, y),
+             fast=_tanh_fast,
              doc="The hyperbolic tangent.")
 asinh = unary("asinh", "arcsinh", "x", lambda g, x, y: g * rsqrt(x * x + 1),
               doc="The inverse hyperbolic sine.")
