@@ -199,7 +199,7 @@ def run(outputs, grad_outputs, retain_graph, create_graph, inputs=None, accumula
     _state.enabled = bool(create_graph)
     try:
         fast = not anomaly.enabled and arrays and options.use_vjp
-        if fast and needed is None and not node_targets:
+        if fast and needed is None and not node_targets and len(ready) == len(roots):
             _run_fast(ready, buffers, deps, leaf_grads, retain_graph, shared)
             ready = ()
         while ready:
@@ -254,35 +254,47 @@ def run(outputs, grad_outputs, retain_graph, create_graph, inputs=None, accumula
 def _run_fast(ready: list, buffers: dict, deps: dict, leaf_grads: dict, retain_graph: bool,
               shared: set) -> None:
     """The main loop of `run` for the common case (array gradients, every node wanted, no
-    anomaly mode): a node with one output, no hooks and an array-level rule runs inline; any
-    other node goes through _run_node."""
+    anomaly mode, no root reached from another): a node with one output, no hooks and an
+    array-level rule runs inline; any other node goes through _run_node.
+
+    A node with one output that a single edge reaches (most nodes) needs no buffer: its
+    gradient travels with it on the stack of (node, gradient) pairs. For the other nodes the
+    gradients wait in `buffers` (the pair then holds None) while `deps` counts down the edges
+    still to come, stored negated once the first has arrived: a stored 1 always means "one
+    edge in all", so that test needs no other lookup."""
     pop = buffers.pop
     get = buffers.get
     release = Node._release
-    while ready:
-        node = ready.pop()
-        buf = pop(node, None)
-        if buf is None:
+    stack = [(node, None) for node in ready]  # (the roots' gradients are in buffers)
+    while stack:
+        node, g = stack.pop()
+        buf = None
+        if g is None:
+            buf = pop(node, None)
+            if buf is not None:
+                g = buf[0]
+        vjp = type(node).vjp
+        if g is not None and vjp is not None and not node._special:
+            grads_in = vjp(node, g)
+            if len(grads_in) != len(node.next):
+                grads_in = _check_count(node, grads_in)
+            if not retain_graph:
+                if type(node)._release is release:
+                    if node._saved is not None or node._out is not None:
+                        node._saved = _FREED
+                        node._out = None
+                else:
+                    node._release()
+        elif g is None and buf is None:
             grads_in = (None,) * len(node.next)
         else:
-            vjp = type(node).vjp
-            if node._special or vjp is None or buf[0] is None:
-                if node._special and (node._hooks is not None or node._retained is not None):
-                    _tensor_hooks(node, buf, False, shared, True)
-                grads_in = _run_node(node, buf, retain_graph, True)
-                if grads_in is None:
-                    grads_in = (None,) * len(node.next)
-            else:
-                grads_in = vjp(node, buf[0])
-                if len(grads_in) != len(node.next):
-                    grads_in = _check_count(node, grads_in)
-                if not retain_graph:
-                    if type(node)._release is release:
-                        if node._saved is not None or node._out is not None:
-                            node._saved = _FREED
-                            node._out = None
-                    else:
-                        node._release()
+            if buf is None:
+                buf = [g]
+            if node._special and (node._hooks is not None or node._retained is not None):
+                _tensor_hooks(node, buf, False, shared, True)
+            grads_in = _run_node(node, buf, retain_graph, True)
+            if grads_in is None:
+                grads_in = (None,) * len(node.next)
         for e, g in zip(node.next, grads_in):
             if e is None:
                 continue
@@ -291,23 +303,25 @@ def _run_fast(ready: list, buffers: dict, deps: dict, leaf_grads: dict, retain_g
                 if g is not None:
                     _accumulate_leaf(leaf_grads, target, g)
                 continue
+            left = deps[target]
+            if left == 1 and target._n_outputs == 1:
+                stack.append((target, g))  # its one edge: no buffer, no count
+                continue
             if g is not None:
                 tb = get(target)
                 if tb is None:
-                    if nr == 0 and target._n_outputs == 1:
-                        buffers[target] = [g]
-                    else:
-                        tb = buffers[target] = [None] * target._n_outputs
-                        tb[nr] = g
+                    tb = buffers[target] = [None] * target._n_outputs
+                    tb[nr] = g
                 elif tb[nr] is None:
                     tb[nr] = g
                 else:
                     tb[nr] = tb[nr] + g
-            left = deps[target] - 1
+            # edges still to come after this one, negated (see above)
+            left = 1 - left if left > 0 else left + 1
             if left:
                 deps[target] = left
             else:
-                ready.append(target)
+                stack.append((target, None))
 
 
 def _tensor_hooks(node: Node, buf: list, create_graph: bool, shared: set, arrays: bool) -> None:

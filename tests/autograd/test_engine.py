@@ -87,6 +87,63 @@ def test_a_100000_op_chain_backpropagates_without_recursion():
     del y  # freeing a deep graph must not overflow the C stack either
 
 
+class _NoGradient(Function):
+    """The identity, whose backward sends no gradient (None) to its input."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x * 1
+
+    @staticmethod
+    def backward(ctx, g):
+        return None
+
+
+@pytest.mark.parametrize("order", ["none_first", "none_last", "none_only"])
+def test_a_node_reached_by_several_edges_sums_them_and_ignores_none(order):
+    # y's node is reached by three edges; one of them carries no gradient (None), arriving
+    # first, last, or alone
+    x = ember.tensor([0.5, -1.0, 2.0], requires_grad=True)
+    y = x * 2
+    if order == "none_first":
+        loss = (y * 3 + y * y + _NoGradient.apply(y)).sum()
+        expected = 2 * (3 + 2 * y.detach().numpy())
+    elif order == "none_last":
+        loss = (_NoGradient.apply(y) + y * 3 + y * y).sum()
+        expected = 2 * (3 + 2 * y.detach().numpy())
+    else:
+        loss = (_NoGradient.apply(y) * 3).sum() + (x * 0).sum()
+        expected = np.zeros(3)
+    loss.backward()
+    np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-6)
+
+
+def test_backward_of_several_outputs_where_one_depends_on_another():
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    y = x * x
+    z = ember.tanh(y) * 2.5
+    ember.autograd.backward([y.sum(), z.sum(), y], [None, None, ember.ones(2)])
+    t = np.tanh(np.array([1.0, 4.0]))
+    np.testing.assert_allclose(x.grad.numpy(), 2 * x.detach().numpy() * (2 + 2.5 * (1 - t * t)),
+                               rtol=1e-6)
+
+
+def test_python_float_operands_give_numpys_values_in_every_float_dtype():
+    # (the hot ops compute with a cached 0-d array of the tensor's dtype instead of the float)
+    for dtype in (ember.float16, ember.float32, ember.float64):
+        x = ember.tensor([0.3, -1.7, 2.5], dtype=dtype, requires_grad=True)
+        a = x.detach().numpy()
+        y = (x * 1.01 + 0.1 - 0.7) / 3.3
+        np.testing.assert_array_equal(y.detach().numpy(), (a * 1.01 + 0.1 - 0.7) / 3.3)
+        assert y.dtype == dtype
+        y.sum().backward()
+        np.testing.assert_allclose(x.grad.numpy(), np.full(3, 1.01 / 3.3), rtol=1e-3)
+    assert (ember.tensor([1.0], dtype=ember.float32) * 1e300).tolist() == [float("inf")]
+    # 0.0 == -0.0, but they are different operands: -0.0 + -0.0 is -0.0, -0.0 + 0.0 is 0.0
+    z = ember.tensor([-0.0])
+    assert [str((z + b).tolist()) for b in (-0.0, 0.0, -0.0)] == ["[-0.0]", "[0.0]", "[-0.0]"]
+
+
 def test_second_backward_through_freed_graph_names_retain_graph():
     x = ember.ones(2, requires_grad=True)
     y = (x.exp() * x).sum()
