@@ -550,10 +550,10 @@ class Op(Function):
             if ctx is None:
                 ctx = _new(cls)
                 ctx.device = device
-            ctx.next = [(fa, a._nr) if fa is not None else (a, -1)]
+            ctx.next = ((fa, a._nr) if fa is not None else (a, -1),)
             if cls.save_inputs:
                 ctx._saved = (a,)
-                ctx._versions = [a._vc[0]]
+                ctx._versions = (a._vc[0],)
             else:
                 ctx._saved = None
             if cls.save_output:
@@ -609,10 +609,10 @@ class Op(Function):
             if ctx is None:
                 ctx = _new(cls)
                 ctx.device = device
-            ctx.next = [ea, eb]
+            ctx.next = (ea, eb)
             if cls.save_inputs:
                 ctx._saved = (a, b)
-                ctx._versions = [a._vc[0], b._vc[0] if type(b) is Tensor else None]
+                ctx._versions = (a._vc[0], b._vc[0] if type(b) is Tensor else None)
             else:
                 ctx._saved = None
             if cls.save_shapes:
