@@ -441,7 +441,7 @@ class Op(Function):
     is_view = False  # outputs share memory with argument 0 (and its version counter)
     save_shapes = False  # ctx.shapes: the shapes of arguments 0 and 1 (None for a number)
     # forward on NumPy arrays as one function of the arrays (np.tanh, operator.mul), for an op
-    # whose forward stashes nothing on ctx: apply1/apply2 call it directly, one Python call less
+    # whose forward stashes nothing on ctx: binary_path/unary_path call it without making a ctx
     np_forward = None
 
     @classmethod
@@ -524,109 +524,148 @@ class Op(Function):
         return t
 
 
-    @classmethod
-    def apply1(cls, a):
-        """`apply` for one Tensor argument (the hot unary ops): the same node, fewer steps."""
-        device = a._device
-        x = a._data
-        fn = cls.np_forward
-        if fn is not None and type(x) is _NDARRAY:
-            ctx = None
-            out = fn(x)
-        else:
-            ctx = _new(cls)
-            ctx.device = device
-            out = cls.forward(ctx, x)
-        if type(out) is not _NDARRAY and not isinstance(out, _ARRAY_TYPES):
-            out = device.xp.asarray(out)
-        t = _new(Tensor)
-        t._data = out
-        t._device = device
-        t._vc = [0]
-        if cls.is_view:
-            _share_version(t, a)
-        fa = a.grad_fn
-        if (fa is not None or a._requires_grad) and _state.enabled and cls.differentiable:
-            if ctx is None:
-                ctx = _new(cls)
-                ctx.device = device
-            ctx.next = ((fa, a._nr) if fa is not None else (a, -1),)
-            if cls.save_inputs:
-                ctx._saved = (a,)
-                ctx._versions = (a._vc[0],)
-            else:
-                ctx._saved = None
-            if cls.save_output:
-                ctx._out = _SavedOutput(out, t._vc, 0)
-            if anomaly.enabled:
-                ctx._trace = _anomaly_trace()
-            t._requires_grad = True
-            t.grad_fn = ctx
-        else:
-            t._requires_grad = False
-            t.grad_fn = None
-        return t
+    # The hot ops (add, sub, mul, div, the unary elementwise ops) do not go through `apply`: each
+    # is one function made by `binary_path` / `unary_path`, which records the same node in fewer
+    # steps for the common operands and hands anything else to the op's full path. The class's
+    # declarations are read once, when the function is made.
 
     @classmethod
-    def apply2(cls, a, b):
-        """`apply` for a Tensor and a Tensor or number (the hot binary ops)."""
-        device = a._device
-        x = a._data
-        if type(b) is Tensor:
-            if b._device is not device:
-                return cls.apply(a, b)
-            y = b._data
-        elif isinstance(b, Tensor):  # a subclass (Parameter)
-            return cls.apply(a, b)
-        elif type(b) is float and type(x) is _NDARRAY:
-            y = _SCALARS.get(x.dtype, _NO_SCALARS).get(b)  # (see backend.numpy_scalar)
-            if y is None:
-                y = numpy_scalar(b, x.dtype)
-        else:
-            y = b
-        fn = cls.np_forward
-        if fn is not None and type(x) is _NDARRAY:
-            ctx = None
-            out = fn(x, y)
-        else:
-            ctx = _new(cls)
-            ctx.device = device
-            out = cls.forward(ctx, x, y)
-        if type(out) is not _NDARRAY and not isinstance(out, _ARRAY_TYPES):
-            out = device.xp.asarray(out)
-        t = _new(Tensor)
-        t._data = out
-        t._device = device
-        t._vc = [0]
-        fa = a.grad_fn
-        ea = (fa, a._nr) if fa is not None else (a, -1) if a._requires_grad else None
-        if type(b) is Tensor:
-            fb = b.grad_fn
-            eb = (fb, b._nr) if fb is not None else (b, -1) if b._requires_grad else None
-        else:
-            eb = None
-        if (ea is not None or eb is not None) and _state.enabled and cls.differentiable:
-            if ctx is None:
+    def binary_path(cls, kinds: str, slow):
+        """`cls` on (a, b) as one function (a public op's fast path, Tensor's operator method).
+
+        `a` is a Tensor. With a dtype kind in `kinds` and `b` a Python float (when `a` is
+        floating) or int, or a Tensor of `a`'s dtype on its device, nothing needs promoting and
+        the node is recorded right here; anything else goes to `slow(a, b)`, the op's full path
+        (so do operands that do not broadcast: it raises the clear error)."""
+        assert cls.n_outputs == 1 and not cls.is_view
+        forward, np_forward = cls.forward, cls.np_forward
+        save_inputs, save_output, save_shapes = cls.save_inputs, cls.save_output, cls.save_shapes
+        differentiable = cls.differentiable
+
+        def binary(a, b):
+            x = a._data
+            k = x.dtype.kind
+            if k not in kinds:
+                return slow(a, b)
+            tb = type(b)
+            if tb is float:
+                if k not in "fc":
+                    return slow(a, b)
+                y = b
+                if type(x) is _NDARRAY:  # a cached 0-d array, see backend.numpy_scalar
+                    y = _SCALARS.get(x.dtype, _NO_SCALARS).get(b)
+                    if y is None:
+                        y = numpy_scalar(b, x.dtype)
+            elif tb is int:
+                y = b
+            elif (tb is Tensor or isinstance(b, Tensor)) and b._device is a._device:
+                y = b._data
+                if y.dtype != x.dtype:
+                    return slow(a, b)
+            else:
+                return slow(a, b)
+            device = a._device
+            try:
+                if np_forward is not None and type(x) is _NDARRAY:
+                    ctx = None
+                    out = np_forward(x, y)
+                else:
+                    ctx = _new(cls)
+                    ctx.device = device
+                    out = forward(ctx, x, y)
+            except ValueError:
+                return slow(a, b)
+            if type(out) is not _NDARRAY and not isinstance(out, _ARRAY_TYPES):
+                out = device.xp.asarray(out)
+            t = _new(Tensor)
+            t._data = out
+            t._device = device
+            t._vc = [0]
+            fa = a.grad_fn
+            ea = (fa, a._nr) if fa is not None else (a, -1) if a._requires_grad else None
+            if tb is float or tb is int:
+                eb = None
+            else:
+                fb = b.grad_fn
+                eb = (fb, b._nr) if fb is not None else (b, -1) if b._requires_grad else None
+            if (ea is not None or eb is not None) and differentiable and _state.enabled:
+                if ctx is None:
+                    ctx = _new(cls)
+                    ctx.device = device
+                ctx.next = (ea, eb)
+                if save_inputs:
+                    ctx._saved = (a, b)
+                    ctx._versions = (a._vc[0], None if tb is float or tb is int else b._vc[0])
+                else:
+                    ctx._saved = None
+                if save_shapes:
+                    ctx.shapes = (x.shape, _shape(y))
+                if save_output:
+                    ctx._out = _SavedOutput(out, t._vc, 0)
+                if anomaly.enabled:
+                    ctx._trace = _anomaly_trace()
+                t._requires_grad = True
+                t.grad_fn = ctx
+            else:
+                t._requires_grad = False
+                t.grad_fn = None
+            return t
+
+        return binary
+
+    @classmethod
+    def unary_path(cls, slow):
+        """`cls` on one argument as one function (a public unary op): for a floating or complex
+        Tensor the node is recorded right here; anything else goes to `slow(a)`, the op's full
+        path."""
+        assert cls.n_outputs == 1 and not cls.is_view
+        forward, np_forward = cls.forward, cls.np_forward
+        save_inputs, save_output = cls.save_inputs, cls.save_output
+        differentiable = cls.differentiable
+
+        def unary(input):  # (the public op: PyTorch's argument name)
+            if type(input) is not Tensor and not isinstance(input, Tensor):
+                return slow(input)
+            x = input._data
+            if x.dtype.kind not in "fc":
+                return slow(input)
+            device = input._device
+            if np_forward is not None and type(x) is _NDARRAY:
+                ctx = None
+                out = np_forward(x)
+            else:
                 ctx = _new(cls)
                 ctx.device = device
-            ctx.next = (ea, eb)
-            if cls.save_inputs:
-                ctx._saved = (a, b)
-                ctx._versions = (a._vc[0], b._vc[0] if type(b) is Tensor else None)
+                out = forward(ctx, x)
+            if type(out) is not _NDARRAY and not isinstance(out, _ARRAY_TYPES):
+                out = device.xp.asarray(out)
+            t = _new(Tensor)
+            t._data = out
+            t._device = device
+            t._vc = [0]
+            fa = input.grad_fn
+            if (fa is not None or input._requires_grad) and differentiable and _state.enabled:
+                if ctx is None:
+                    ctx = _new(cls)
+                    ctx.device = device
+                ctx.next = ((fa, input._nr) if fa is not None else (input, -1),)
+                if save_inputs:
+                    ctx._saved = (input,)
+                    ctx._versions = (input._vc[0],)
+                else:
+                    ctx._saved = None
+                if save_output:
+                    ctx._out = _SavedOutput(out, t._vc, 0)
+                if anomaly.enabled:
+                    ctx._trace = _anomaly_trace()
+                t._requires_grad = True
+                t.grad_fn = ctx
             else:
-                ctx._saved = None
-            if cls.save_shapes:
-                ctx.shapes = (x.shape, _shape(y))
-            if cls.save_output:
-                ctx._out = _SavedOutput(out, t._vc, 0)
-            if anomaly.enabled:
-                ctx._trace = _anomaly_trace()
-            t._requires_grad = True
-            t.grad_fn = ctx
-        else:
-            t._requires_grad = False
-            t.grad_fn = None
-        return t
+                t._requires_grad = False
+                t.grad_fn = None
+            return t
+
+        return unary
 
 
 _new = object.__new__

@@ -37,15 +37,15 @@ def _pos(self) -> Tensor:
 
 
 _OPERATORS = {
-    # (a + b == b + a and a * b == b * a exactly, so the reflected forms of these two compute
-    # with the tensor first)
-    "__add__": arithmetic.operator(arithmetic.Add, arithmetic.add, "fciub", "add"),
-    "__radd__": arithmetic.operator(arithmetic.Add, _reflected(arithmetic.add), "fciub", "add"),
-    "__sub__": arithmetic.operator(arithmetic.Sub, arithmetic.sub, "fciu", "sub"),
+    # + - * / go straight to the ops' hot paths (Op.binary_path). a + b == b + a and
+    # a * b == b * a exactly, so the reflected forms of these two compute with the tensor first.
+    "__add__": arithmetic._add,
+    "__radd__": arithmetic.Add.binary_path("fciub", _reflected(arithmetic.add)),
+    "__sub__": arithmetic._sub,
     "__rsub__": _reflected(arithmetic.sub),
-    "__mul__": arithmetic.operator(arithmetic.Mul, arithmetic.mul, "fciub", "mul"),
-    "__rmul__": arithmetic.operator(arithmetic.Mul, _reflected(arithmetic.mul), "fciub", "mul"),
-    "__truediv__": arithmetic.operator(arithmetic.Div, arithmetic.div, "fc", "div"),
+    "__mul__": arithmetic._mul,
+    "__rmul__": arithmetic.Mul.binary_path("fciub", _reflected(arithmetic.mul)),
+    "__truediv__": arithmetic._div,
     "__rtruediv__": _reflected(arithmetic.div),
     "__floordiv__": arithmetic.floor_divide,
     "__rfloordiv__": _reflected(arithmetic.floor_divide),

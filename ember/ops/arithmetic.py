@@ -169,53 +169,15 @@ class Sub(Op):
         return (gx, gy, None)[:len(ctx.next)]
 
 
-def _plain(a, b, kinds: str) -> bool:
-    """Whether `a op b` needs no promotion and no other check: a Tensor (of a dtype kind in
-    `kinds`) with a Python float or int it does not promote, or with a Tensor of its dtype. The
-    hot binary ops test this first and go straight to their Op."""
-    if not isinstance(a, Tensor):
-        return False
-    k = a._data.dtype.kind
-    if k not in kinds:
-        return False
-    tb = type(b)
-    if tb is float:
-        return k in "fc"
-    if tb is int:
-        return True
-    return isinstance(b, Tensor) and b._data.dtype == a._data.dtype
-
-
-def operator(cls, slow, kinds: str, name: str):
-    """Tensor's operator method for `slow` (add, mul, ...): _plain's test inlined, straight to
-    the Op when it passes (the operators are the hottest calls of all)."""
-
-    def method(self, other):
-        k = self._data.dtype.kind
-        if k in kinds:
-            tb = type(other)
-            if (tb is float and k in "fc") or tb is int or (
-                    isinstance(other, Tensor) and other._data.dtype == self._data.dtype):
-                try:
-                    return cls.apply2(self, other)
-                except ValueError:
-                    _raise_broadcast(name, self, other)
-                    raise
-        return slow(self, other)
-
-    method.__name__ = method.__qualname__ = f"__{name}__"
-    return method
-
-
 @register()
 def add(input, other, *, alpha=1) -> Tensor:
     """input + alpha * other, elementwise with broadcasting."""
-    if alpha == 1 and _plain(input, other, "fciub"):
-        try:
-            return Add.apply2(input, other)
-        except ValueError:
-            _raise_broadcast("add", input, other)
-            raise
+    if alpha == 1 and isinstance(input, Tensor):
+        return _add(input, other)
+    return _add_promoted(input, other, alpha)
+
+
+def _add_promoted(input, other, alpha=1) -> Tensor:
     a, b = promote("add", input, other)
     try:
         return Add.apply(a, b) if alpha == 1 else AddScaled.apply(a, b, alpha)
@@ -227,12 +189,12 @@ def add(input, other, *, alpha=1) -> Tensor:
 @register()
 def sub(input, other, *, alpha=1) -> Tensor:
     """input - alpha * other, elementwise with broadcasting."""
-    if alpha == 1 and _plain(input, other, "fciu"):
-        try:
-            return Sub.apply2(input, other)
-        except ValueError:
-            _raise_broadcast("sub", input, other)
-            raise
+    if alpha == 1 and isinstance(input, Tensor):
+        return _sub(input, other)
+    return _sub_promoted(input, other, alpha)
+
+
+def _sub_promoted(input, other, alpha=1) -> Tensor:
     a, b = promote("sub", input, other)
     if isinstance(a, Tensor) and a.dtype is backend.bool_:
         raise RuntimeError("sub: subtraction with two bool tensors is not supported; use "
@@ -240,6 +202,11 @@ def sub(input, other, *, alpha=1) -> Tensor:
     if alpha == 1:
         return _apply_binary("sub", Sub, a, b)
     return _apply_binary("sub", Sub, a, b, alpha)
+
+
+# The hot path of each (Tensor's + - operators too): no promotion needed, see Op.binary_path.
+_add = Add.binary_path("fciub", _add_promoted)
+_sub = Sub.binary_path("fciu", _sub_promoted)
 
 
 register("subtract")(sub)
@@ -303,18 +270,17 @@ class Mul(Op):
 @register()
 def mul(input, other) -> Tensor:
     """input * other, elementwise with broadcasting."""
-    if _plain(input, other, "fciub"):
-        try:
-            return Mul.apply2(input, other)
-        except ValueError:
-            _raise_broadcast("mul", input, other)
-            raise
+    if isinstance(input, Tensor):
+        return _mul(input, other)
+    return _mul_promoted(input, other)
+
+
+def _mul_promoted(input, other) -> Tensor:
     a, b = promote("mul", input, other)
-    try:
-        return Mul.apply(a, b)
-    except ValueError:
-        _raise_broadcast("mul", a, b)
-        raise
+    return _apply_binary("mul", Mul, a, b)
+
+
+_mul = Mul.binary_path("fciub", _mul_promoted)  # (and Tensor's * operator)
 
 
 register("multiply")(mul)
@@ -385,12 +351,12 @@ class RoundedDiv(Op):
 def div(input, other, *, rounding_mode: str | None = None) -> Tensor:
     """input / other with broadcasting. Integers divide to the default float dtype unless
     rounding_mode is 'trunc' (towards zero) or 'floor' (down, Python's //)."""
-    if rounding_mode is None and _plain(input, other, "fc"):
-        try:
-            return Div.apply2(input, other)
-        except ValueError:
-            _raise_broadcast("div", input, other)
-            raise
+    if rounding_mode is None and isinstance(input, Tensor):
+        return _div(input, other)
+    return _div_promoted(input, other, rounding_mode)
+
+
+def _div_promoted(input, other, rounding_mode: str | None = None) -> Tensor:
     a, b = promote("div", input, other)
     if rounding_mode is None:
         if result_dtype(a, b).category < 2:
@@ -401,6 +367,9 @@ def div(input, other, *, rounding_mode: str | None = None) -> Tensor:
         raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got "
                          f"{rounding_mode!r}")
     return _apply_binary("div", RoundedDiv, a, b, rounding_mode)
+
+
+_div = Div.binary_path("fc", _div_promoted)  # (and Tensor's / operator)
 
 
 register("divide")(div)

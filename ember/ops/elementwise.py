@@ -112,15 +112,14 @@ def unary(name: str, forward, saves: str, rule, *, fast=None, keep_int: bool = F
         attrs["f"] = staticmethod(forward)
     cls = type("".join(p.capitalize() for p in name.split("_")), (base,), attrs)
 
-    def fn(input) -> Tensor:
-        if isinstance(input, Tensor) and input._data.dtype.kind in "fc":
-            return cls.apply1(input)
+    def slow(input) -> Tensor:  # (a floating or complex Tensor never comes here)
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}: input must be a Tensor, got {type(input).__name__}")
         if not keep_int and input._data.dtype.kind in "biu":
             input = input.to(backend.get_default_dtype())
         return cls.apply(input)
 
+    fn = cls.unary_path(slow)
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = doc
     fn.op = cls
