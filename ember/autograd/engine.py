@@ -279,10 +279,12 @@ def _run_fast(ready: list, buffers: dict, deps: dict, leaf_grads: dict, retain_g
             if len(grads_in) != len(node.next):
                 grads_in = _check_count(node, grads_in)
             if not retain_graph:
-                if type(node)._release is release:
-                    if node._saved is not None or node._out is not None:
+                if type(node)._release is release:  # (Node._release, inline)
+                    if node._out is not None:
                         node._saved = _FREED
                         node._out = None
+                    elif node._saved is not None:
+                        node._saved = _FREED
                 else:
                     node._release()
         elif g is None and buf is None:

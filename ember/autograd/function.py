@@ -152,9 +152,11 @@ class Node:
         return t
 
     def _release(self) -> None:
-        if self._saved is not None or self._out is not None:
+        if self._out is not None:
             self._saved = _FREED
-            self._out = None
+            self._out = None  # (only where set: setting it would give the node a __dict__)
+        elif self._saved is not None:
+            self._saved = _FREED
 
     # ------------------------------------------------------------------------------- hooks
     def _register_tensor_hook(self, nr: int, hook) -> _HookHandle:
