@@ -258,7 +258,8 @@ def _run_fast(ready: list, buffers: dict, deps: dict, leaf_grads: dict, retain_g
     array-level rule runs inline; any other node goes through _run_node.
 
     A node with one output that a single edge reaches (most nodes) needs no buffer: its
-    gradient travels with it on the stack of (node, gradient) pairs. For the other nodes the
+    gradient travels with it on the stack of (node, gradient) pairs (or, for the first such
+    node a node reaches, straight to the next turn of the loop). For the other nodes the
     gradients wait in `buffers` (the pair then holds None) while `deps` counts down the edges
     still to come, stored negated once the first has arrived: a stored 1 always means "one
     edge in all", so that test needs no other lookup."""
@@ -266,8 +267,16 @@ def _run_fast(ready: list, buffers: dict, deps: dict, leaf_grads: dict, retain_g
     get = buffers.get
     release = Node._release
     stack = [(node, None) for node in ready]  # (the roots' gradients are in buffers)
-    while stack:
-        node, g = stack.pop()
+    # the first such node that a node's edges reach runs next, without the stack
+    follow = follow_g = None
+    while True:
+        if follow is not None:
+            node, g = follow, follow_g
+            follow = None
+        elif stack:
+            node, g = stack.pop()
+        else:
+            break
         buf = None
         if g is None:
             buf = pop(node, None)
@@ -306,8 +315,11 @@ def _run_fast(ready: list, buffers: dict, deps: dict, leaf_grads: dict, retain_g
                     _accumulate_leaf(leaf_grads, target, g)
                 continue
             left = deps[target]
-            if left == 1 and target._n_outputs == 1:
-                stack.append((target, g))  # its one edge: no buffer, no count
+            if left == 1 and target._n_outputs == 1:  # its one edge: no buffer, no count
+                if follow is None:
+                    follow, follow_g = target, g
+                else:
+                    stack.append((target, g))
                 continue
             if g is not None:
                 tb = get(target)
