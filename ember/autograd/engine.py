@@ -15,6 +15,7 @@ from . import grad_mode
 from .function import _FREED, Node, _check_user_grads, anomaly
 
 _state = grad_mode.state
+_ARRAY_TYPES = backend.ARRAY_TYPES
 
 
 class _Options:
@@ -246,7 +247,7 @@ def run(outputs, grad_outputs, retain_graph, create_graph, inputs=None, accumula
         _state.enabled = prev_mode
 
     if arrays:
-        captured = [None if g is None else _make(g, t._device) for g, t in zip(captured, inputs)]
+        captured = [None if g is None else _wrap(g, t._device) for g, t in zip(captured, inputs)]
     return _finish_leaves(leaf_grads, leaf_targets, captured, inputs, accumulate, create_graph,
                           shared)
 
@@ -340,7 +341,7 @@ def _run_fast(ready: list, buffers: dict, deps: dict, leaf_grads: dict, retain_g
 
 def _tensor_hooks(node: Node, buf: list, create_graph: bool, shared: set, arrays: bool) -> None:
     if arrays:
-        buf[:] = [None if g is None else _make(g, node.device) for g in buf]
+        buf[:] = [None if g is None else _wrap(g, node.device) for g in buf]
     if node._hooks:
         for nr, hooks in node._hooks.items():
             if hooks and buf[nr] is not None:
@@ -376,7 +377,7 @@ def _run_node(node: Node, buf: list, retain_graph: bool, arrays: bool):
                     grads_out[i] = zeros if arrays else _make(zeros, node.device)
     use_vjp = arrays and type(node).vjp is not None and options.use_vjp
     if arrays and not use_vjp:
-        grads_out = [None if g is None else _make(g, node.device) for g in grads_out]
+        grads_out = [None if g is None else _wrap(g, node.device) for g in grads_out]
     if node._node_prehooks:
         wrapped = [_as_tensor(g, node) for g in grads_out]
         for hook in list(node._node_prehooks.values()):
@@ -414,7 +415,16 @@ def _run_node(node: Node, buf: list, retain_graph: bool, arrays: bool):
 
 
 def _as_tensor(g, node: Node):
-    return g if g is None or isinstance(g, Tensor) else _make(g, node.device)
+    return g if g is None or isinstance(g, Tensor) else _wrap(g, node.device)
+
+
+def _wrap(g, device) -> Tensor:
+    """An array-level gradient as a Tensor. NumPy's arithmetic on 0-d arrays gives NumPy scalars
+    (np.float32), which a Tensor must not hold: its in-place methods (a .grad's zero_()) need an
+    array."""
+    if not isinstance(g, _ARRAY_TYPES):
+        g = device.xp.asarray(g)
+    return _make(g, device)
 
 
 def _unwrap(g):
@@ -441,7 +451,7 @@ def _accumulate_leaf(leaf_grads: dict, leaf: Tensor, g: Tensor) -> None:
 def _finish_leaves(leaf_grads, leaf_targets, captured, inputs, accumulate, create_graph, shared):
     for key, (leaf, g) in leaf_grads.items():
         if not isinstance(g, Tensor):
-            g = _make(g, leaf._device)
+            g = _wrap(g, leaf._device)
         if g._data.shape != leaf._data.shape:
             raise RuntimeError(f"backward: the gradient computed for a leaf of shape "
                                f"{tuple(leaf._data.shape)} has shape {tuple(g._data.shape)} "

@@ -313,7 +313,11 @@ class Div(Op):
         yd = data(y)
         gx = gy = None
         if ctx.next[0] is not None:
-            gx = unbroadcast_array(xmul_array(xp, g, 1 / yd), x.shape)
+            if isinstance(y, Tensor):
+                d = 1 / yd
+            else:  # a number divisor: as the ember-op rule, +-inf at 0 (no ZeroDivisionError)
+                d = 1 / yd if yd != 0 else math.copysign(math.inf, yd)
+            gx = unbroadcast_array(xmul_array(xp, g, d), x.shape)
         if ctx.next[1] is not None:
             gy = unbroadcast_array(xmul_array(xp, g, -data(x) / (yd * yd)), y.shape)
         return gx, gy

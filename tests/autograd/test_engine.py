@@ -144,6 +144,47 @@ def test_python_float_operands_give_numpys_values_in_every_float_dtype():
     assert [str((z + b).tolist()) for b in (-0.0, 0.0, -0.0)] == ["[-0.0]", "[0.0]", "[-0.0]"]
 
 
+def test_division_by_a_zero_number_has_the_ember_op_rules_gradient():
+    # the array-level rule computed 1 / 0 in Python (ZeroDivisionError); the ember-op rule
+    # gives +-inf where the gradient is nonzero and 0 where it is 0 (xmul, by design)
+    from ember.autograd import engine
+
+    for divisor, inf in ((0.0, np.inf), (-0.0, -np.inf), (0, np.inf)):
+        grads = []
+        for use_vjp in (True, False):
+            engine.options.use_vjp = use_vjp
+            try:
+                x = ember.tensor([1.0, -2.0, 3.0], requires_grad=True)
+                (x / divisor).backward(ember.tensor([1.0, 0.0, -2.0]))
+            finally:
+                engine.options.use_vjp = True
+            grads.append(to_numpy(x.grad))
+        np.testing.assert_array_equal(grads[0], [inf, 0.0, -inf])
+        np.testing.assert_array_equal(grads[0], grads[1])
+
+
+def test_gradients_of_0d_tensors_are_writable_arrays():
+    # NumPy's arithmetic on 0-d arrays gives NumPy scalars: a 0-d .grad held one, and its
+    # in-place methods (optimizer.zero_grad(set_to_none=False)) raised a broadcast-view error
+    x = ember.nn.Parameter(ember.tensor(3.0))
+    for f in (lambda x: x * 2.0, lambda x: x + x, lambda x: (x * x) * x):
+        x.grad = None
+        f(x).backward()
+        expected = x.grad.item()
+        x.grad.add_(1.0)
+        assert x.grad.item() == expected + 1.0
+    opt = ember.optim.SGD([x], lr=0.1)
+    opt.zero_grad(set_to_none=False)
+    assert x.grad.item() == 0.0
+    h = x * 2.0
+    h.retain_grad()
+    (h * h).backward()
+    h.grad.zero_()
+    g, = ember.autograd.grad(x * 5.0, x)
+    g.mul_(2.0)
+    assert (h.grad.item(), g.item()) == (0.0, 10.0)
+
+
 def test_second_backward_through_freed_graph_names_retain_graph():
     x = ember.ones(2, requires_grad=True)
     y = (x.exp() * x).sum()
