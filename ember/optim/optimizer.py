@@ -20,7 +20,7 @@ from ..nn._parallel import parallel_for
 from ..tensor import Tensor, _make
 
 CHUNK = 1 << 16          # elements per chunk of a large parameter's update (256 KiB of float32)
-CHUNK_MIN = 1 << 20      # parameters smaller than this are updated whole, on one thread
+CHUNK_MIN = 1 << 20      # parameters smaller than this are updated on the calling thread only
 
 
 class _RequiredParameter:
@@ -146,13 +146,18 @@ class Optimizer:
     @staticmethod
     def _chunked(fn, *tensors) -> None:
         """Call fn(*arrays, scratch) on the (same-shaped) tensors' data, scratch being an empty
-        array of the same shape. A parameter of CHUNK_MIN elements or more is split into
-        cache-sized chunks, so that the dozen passes of an update rule run over data that stays
-        in the CPU cache, and the chunks are shared among the cores (ember.nn._parallel)."""
+        array of the same shape. A parameter of more than two CHUNKs is split into cache-sized
+        chunks, so that the dozen passes of an update rule run over data that stays in the CPU
+        cache (a 784x512 weight's Adam update: 0.86 ms instead of 1.27 ms, whole arrays being
+        streamed from memory twelve times); from CHUNK_MIN elements on, the chunks are shared
+        among the cores (ember.nn._parallel). Below that, handing chunks to another thread costs
+        more than it saves, all the more right after a matrix product, while OpenBLAS's worker
+        still spins on the other core."""
         arrays = [t._data if isinstance(t, Tensor) else t for t in tensors]
         xp = tensors[0]._device.xp
         n = arrays[0].size
-        if n < CHUNK_MIN or not all(a.flags.c_contiguous for a in arrays):
+        if n <= 2 * CHUNK or not all(a.flags.c_contiguous for a in arrays) \
+                or xp is not backend.cpu.xp:
             fn(*arrays, xp.empty(arrays[0].shape, dtype=arrays[0].dtype))
             return
         flats = [a.reshape(-1) for a in arrays]
@@ -164,7 +169,10 @@ class Optimizer:
                 start, stop = k * CHUNK, min((k + 1) * CHUNK, n)
                 fn(*(f[start:stop] for f in flats), scratch[:stop - start])
 
-        parallel_for(run, n_chunks, n)
+        if n < CHUNK_MIN:
+            run(0, n_chunks)
+        else:
+            parallel_for(run, n_chunks, n)
 
     # ------------------------------------------------------------------------ state_dict
     def state_dict(self) -> dict:

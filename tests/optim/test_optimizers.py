@@ -426,9 +426,12 @@ def test_step_with_closure_returns_the_loss():
     assert a.tolist() == [1.0]
 
 
-def test_large_parameters_are_updated_in_chunks_identically():
+@pytest.mark.parametrize("n", [
+    optim.optimizer.CHUNK_MIN + 3 * optim.optimizer.CHUNK + 17,  # chunks on all cores
+    5 * optim.optimizer.CHUNK + 17,                              # chunks on the calling thread
+])
+def test_large_parameters_are_updated_in_chunks_identically(n):
     rng = np.random.default_rng(0)
-    n = optim.optimizer.CHUNK_MIN + 3 * optim.optimizer.CHUNK + 17
     x0 = rng.standard_normal(n)
     g = rng.standard_normal(n)
     p = nn.Parameter(ember.tensor(x0.copy()))
