@@ -120,6 +120,24 @@ def on_fake(t):
     (lambda: ember.einsum(ember.ones(2), [0, 99]), RuntimeError,
      r"einsum: a subscript in a sublist must be Ellipsis or an int in \[0, 52\), got 99"),
     (lambda: ember.flip(ember.ones(2)), TypeError, r"flip: missing the argument dims"),
+    # a float alpha would silently turn an integer result into a float one: PyTorch refuses
+    (lambda: ember.add(ember.arange(3), 1, alpha=0.5), RuntimeError,
+     r"add: for integral input tensors, argument alpha must not be a floating point number"),
+    (lambda: ember.sub(ember.arange(3), ember.arange(3), alpha=2.0), RuntimeError,
+     r"sub: for integral input tensors, argument alpha must not be a floating point number"),
+    (lambda: ember.arange(3).add_(1, alpha=0.5), RuntimeError,
+     r"add_: for integral input tensors, argument alpha must not be a floating point number"),
+    (lambda: ember.arange(3).sub_(1, alpha=0.5), RuntimeError,
+     r"sub_: for integral input tensors, argument alpha must not be a floating point number"),
+    (lambda: ember.add(2, 3), TypeError, r"add: expected at least one Tensor argument, got int "
+                                         r"and int"),
+    (lambda: ember.mul(2.0, 3), TypeError, r"mul: expected at least one Tensor argument"),
+    (lambda: ember.zeros(0).max(), RuntimeError,
+     r"max\(\): expected reduction dim to be specified for an empty input \(shape \(0,\)\)"),
+    (lambda: ember.zeros(0, 3).amax(0), RuntimeError,
+     r"amax\(\): expected reduction dim 0 to have non-zero size \(shape \(0, 3\)\)"),
+    (lambda: ember.zeros(2, 0).amin(), RuntimeError,
+     r"amin\(\): expected reduction dim 1 to have non-zero size"),
 ])
 def test_errors_name_the_op_and_the_problem(call, error, message):
     with pytest.raises(error, match=message):

@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 import pytest
+import scipy.special
 
 import ember
 
@@ -78,6 +79,17 @@ def test_zero_times_log_zero_is_zero_with_xlogy():
     assert h.item() == pytest.approx(math.log(2))
     h.backward()
     assert bool(ember.isfinite(p.grad[1:]).all())
+
+
+def test_xlogy_of_zero_and_nan_is_nan_as_pytorch_and_scipy():
+    nan = math.nan
+    x = ember.tensor([0.0, 0.0, 1.0, 0.0], dtype=ember.float64)
+    y = ember.tensor([nan, 0.0, nan, 2.0], dtype=ember.float64)
+    np.testing.assert_array_equal(to_numpy(ember.xlogy(x, y)),
+                                  scipy.special.xlogy(to_numpy(x), to_numpy(y)))
+    assert math.isnan(ember.xlogy(x, nan)[0].item())
+    assert ember.xlogy(x, 0.0)[0].item() == 0.0
+    assert math.isnan(ember.xlogy(0.0, y)[0].item())
 
 
 def test_logaddexp_of_two_minus_infinities():

@@ -85,8 +85,11 @@ def promote(op: str, a, b):
         elif isinstance(b, Tensor) and a._data.dtype == b._data.dtype:
             return a, b
         b = as_operand(op, b, a)
-    else:
+    elif isinstance(b, Tensor):
         a = as_operand(op, a, b)
+    else:
+        raise TypeError(f"{op}: expected at least one Tensor argument, got {type(a).__name__} "
+                        f"and {type(b).__name__}")
     if isinstance(a, Tensor) and isinstance(b, Tensor):
         if a._data.dtype == b._data.dtype:
             return a, b

@@ -177,8 +177,21 @@ def add(input, other, *, alpha=1) -> Tensor:
     return _add_promoted(input, other, alpha)
 
 
+def _check_alpha(op: str, a, b, alpha) -> None:
+    """PyTorch's rule: a floating alpha needs a floating result (an integer tensor would
+    silently become a float one)."""
+    if isinstance(alpha, (float, complex)) or backend.is_numpy_scalar(alpha) and \
+            not isinstance(alpha.item(), int):
+        t = a if isinstance(a, Tensor) else b
+        if t.dtype.category < 2:
+            raise RuntimeError(f"{op}: for integral input tensors, argument alpha must not be a "
+                               f"floating point number (got alpha={alpha} and {t.dtype} tensors)")
+
+
 def _add_promoted(input, other, alpha=1) -> Tensor:
     a, b = promote("add", input, other)
+    if alpha != 1:
+        _check_alpha("add", a, b, alpha)
     try:
         return Add.apply(a, b) if alpha == 1 else AddScaled.apply(a, b, alpha)
     except ValueError:
@@ -201,6 +214,7 @@ def _sub_promoted(input, other, alpha=1) -> Tensor:
                            "logical_xor() or the ^ operator instead")
     if alpha == 1:
         return _apply_binary("sub", Sub, a, b)
+    _check_alpha("sub", a, b, alpha)
     return _apply_binary("sub", Sub, a, b, alpha)
 
 

@@ -629,7 +629,9 @@ class Xlogy(Op):
     def forward(ctx, x, y):
         xp = ctx.xp
         log_y = xp.log(y) if isinstance(y, backend.ARRAY_TYPES) else float(xp.log(y))
-        return xp.where(xp.asarray(x) == 0, 0, x * log_y)  # a number stays weakly typed
+        # 0 where x is 0, unless y is nan (PyTorch's and SciPy's rule); a number stays weakly
+        # typed
+        return xp.where((xp.asarray(x) == 0) & ~xp.isnan(y), 0, x * log_y)
 
     @staticmethod
     def backward(ctx, g):
@@ -651,8 +653,8 @@ def _log_number(v: float) -> float:
 
 @register()
 def xlogy(input, other) -> Tensor:
-    """input * log(other), and 0 wherever input is 0 (even where other is 0): the x log x of
-    entropy without nan."""
+    """input * log(other), and 0 wherever input is 0 (even where other is 0; nan where other
+    is nan, as PyTorch): the x log x of entropy without nan."""
     a, b = _float_pair("xlogy", input, other)
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):
         raise TypeError("xlogy: at least one argument must be a Tensor")

@@ -14,7 +14,7 @@ from ..autograd import grad_mode
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 from ._util import as_operand, broadcast_shapes_or_raise, check_tensor, result_dtype
-from .arithmetic import add, div, mul, sub
+from .arithmetic import _check_alpha, add, div, mul, sub
 from .elementwise import clamp, lerp, sqrt
 from .index import _writable, check_inplace, commit_inplace
 
@@ -84,12 +84,16 @@ def _fast_binary(op: str, self: Tensor, other, ufunc: str, alpha=1) -> Tensor:
 def add_(self, other, *, alpha=1) -> Tensor:
     if _recording(self, other):
         return _via_out_of_place("add_", self, add, other, alpha=alpha)
+    if alpha != 1:
+        _check_alpha("add_", self, other, alpha)
     return _fast_binary("add_", self, other, "add", alpha)
 
 
 def sub_(self, other, *, alpha=1) -> Tensor:
     if _recording(self, other):
         return _via_out_of_place("sub_", self, sub, other, alpha=alpha)
+    if alpha != 1:
+        _check_alpha("sub_", self, other, alpha)
     return _fast_binary("sub_", self, other, "subtract", alpha)
 
 

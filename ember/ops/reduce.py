@@ -274,9 +274,11 @@ class _Extreme(Op):
 
     @staticmethod
     def forward(ctx, x, dims, keepdim):
-        if x.size == 0:
-            raise RuntimeError(f"{ctx.fn}(): expected a non-empty tensor to reduce over "
-                               f"dims {dims} (shape {tuple(x.shape)})")
+        if x.size == 0:  # an empty tensor reduces over non-empty dims only (PyTorch's rule)
+            for d in range(x.ndim) if dims is None else dims:
+                if x.shape[d] == 0:
+                    raise RuntimeError(f"{ctx.fn}(): expected reduction dim {d} to have "
+                                       f"non-zero size (shape {tuple(x.shape)})")
         return getattr(ctx.xp, ctx.fn)(x, axis=dims, keepdims=keepdim)
 
     @staticmethod
@@ -320,6 +322,10 @@ def _max_min(op: str, input, dim, keepdim, other, dim_cls, all_fn, pair_fn, resu
     if other is not None:
         return pair_fn(input, other)
     if dim is None:
+        if input.numel() == 0:
+            raise RuntimeError(f"{op}(): expected reduction dim to be specified for an empty "
+                               f"input (shape {tuple(input.shape)}); specify the reduction dim "
+                               f"with the 'dim' argument")
         return all_fn(input)
     d = wrap_dim(dim, input.ndim, op)
     if not input.ndim:  # a 0-d tensor along dim 0 or -1: its one element, index 0

@@ -393,6 +393,10 @@ ROWS = [
     Row("cumsum", lambda x: ember.cumsum(x, 0), lambda x: x, [((),)]),
     Row("flip", lambda x: ember.flip(x, 0), lambda x: x, [((),)]),
     Row("movedim", lambda x: ember.movedim(x, 0, -1), lambda x: x, [((),)]),
+    # an empty tensor reduces over its non-empty dims (PyTorch's rule): an empty result
+    Row("amax", lambda x: ember.amax(x, 1), lambda x: np.amax(x, 1), [((0, 3),)]),
+    Row("amin", lambda x: ember.amin(x, 0, keepdim=True), lambda x: np.amin(x, 0, keepdims=True),
+        [((3, 0),)]),
     # an empty dim tuple reduces every dim, as PyTorch
     Row("sum", lambda x: ember.sum(x, ()), np.sum, [((3, 4),)]),
     Row("mean", lambda x: x.mean([]), np.mean, [((3, 4),)]),
