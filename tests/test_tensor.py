@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import ember
+from ember.autograd import gradcheck
 
 from .conftest import requires_no_cuda, to_numpy
 
@@ -386,6 +387,36 @@ def test_inplace_with_autograd_records_the_op():
     h.add_(w)
     h.sum().backward()
     assert w.grad.tolist() == [7.0, 7.0, 7.0]
+
+
+INPLACE_ON_NON_LEAVES = [
+    ("mul_", lambda h, x: h.mul_(x)), ("div_", lambda h, x: h.div_(x + 3)),
+    ("imul", lambda h, x: h.__imul__(x)), ("pow_", lambda h, x: h.pow_(2)),
+    ("clamp_", lambda h, x: h.clamp_(-0.5, 0.5)), ("abs_", lambda h, x: h.abs_()),
+    ("lerp_", lambda h, x: h.lerp_(x, x / 8)), ("addcmul_", lambda h, x: h.addcmul_(x, x)),
+    ("sub_", lambda h, x: h.sub_(x, alpha=2)), ("copy_", lambda h, x: h.copy_(x * 3)),
+    ("zero_", lambda h, x: h.zero_()), ("fill_", lambda h, x: h.fill_(x[1])),
+    ("masked_fill_", lambda h, x: h.masked_fill_(x > 0, 0.5)),
+]
+
+
+@pytest.mark.parametrize("name, op", INPLACE_ON_NON_LEAVES, ids=[r[0] for r in
+                                                                 INPLACE_ON_NON_LEAVES])
+def test_inplace_ops_on_non_leaves_have_pytorchs_gradients(name, op):
+    """The op reads self's old values (PyTorch's original_self): mul_, div_, pow_, clamp_, ...
+    once raised that a saved tensor was modified; zero_ and fill_ keep the result in the
+    graph with a zero gradient to the old values."""
+    def fn(x):
+        h = x * x
+        assert op(h, x) is h
+        return h
+    x = ember.tensor([0.7, -1.3, 0.2], dtype=ember.float64, requires_grad=True)
+    assert fn(x).requires_grad
+    assert gradcheck(fn, [x])
+    c = ember.ones(3, dtype=ember.float64)  # a constant modified by an op on a grad tensor
+    c.mul_(x)
+    c.sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0, 1.0]
 
 
 def test_operator_inplace_forms():

@@ -15,7 +15,7 @@ from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 from ._util import as_operand, broadcast_shapes_or_raise, check_tensor, result_dtype
 from .arithmetic import _check_alpha, add, div, mul, sub
-from .elementwise import clamp, lerp, sqrt
+from .elementwise import clamp, lerp, sqrt, where
 from .index import _writable, check_inplace, commit_inplace
 
 _state = grad_mode.state
@@ -57,11 +57,22 @@ def _via_out_of_place(op: str, self: Tensor, fn, *args, **kwargs) -> Tensor:
     recording = _recording(self, *args, *kwargs.values())
     if recording:
         check_inplace(op, self, True)
-        result = fn(self, *args, **kwargs)
+        # the op reads a snapshot of self where its backward may need self's old values (mul_,
+        # div_, clamp_, pow_, ...): the result overwrites self's memory (PyTorch's original_self)
+        result = fn(self if fn in _READS_ONLY_OTHERS else _snapshot(self), *args, **kwargs)
     else:
         with no_grad():
             result = fn(self, *args, **kwargs)
     return _write_back(op, self, result, recording)
+
+
+def _snapshot(self: Tensor) -> Tensor:
+    """A copy of self's values at self's place in the graph (no node of its own)."""
+    t = _wrap_like(self, self._data.copy())
+    t.grad_fn = self.grad_fn
+    t._nr = self._nr
+    t._requires_grad = self._requires_grad
+    return t
 
 
 def _fast_binary(op: str, self: Tensor, other, ufunc: str, alpha=1) -> Tensor:
@@ -171,10 +182,16 @@ def fill_(self, value) -> Tensor:
 
 
 def _filled(self: Tensor, value) -> Tensor:
-    """A tensor shaped like self holding value (the gradient flows to a tensor value)."""
+    """A tensor shaped like self holding value (the gradient flows to a tensor value; self, in
+    the graph, gets a zero gradient and its result still requires grad, as PyTorch's
+    zero_/fill_)."""
     if isinstance(value, Tensor):
-        return value.to(self.dtype).expand(tuple(self.shape)) * 1
-    return _wrap_like(self, self._device.xp.full(self._data.shape, value, self._data.dtype))
+        out = value.to(self.dtype).expand(tuple(self.shape)) * 1
+    else:
+        out = _wrap_like(self, self._device.xp.full(self._data.shape, value, self._data.dtype))
+    if _state.enabled and self._requires_grad:
+        out = where(_wrap_like(self, self._device.xp.zeros(self._data.shape, bool)), self, out)
+    return out
 
 
 def copy_(self, src, non_blocking: bool = False) -> Tensor:
@@ -223,6 +240,9 @@ def generic(op: str, fn):
     method.__doc__ = f"In-place {fn.__name__}: the result is written into this tensor."
     return method
 
+
+# out-of-place ops whose gradient never reads their first argument's values (no snapshot)
+_READS_ONLY_OTHERS = frozenset((add, sub, addcmul, addcdiv, _filled, _copied))
 
 METHODS = {
     "add_": add_, "sub_": sub_, "mul_": mul_, "div_": div_, "addcmul_": addcmul_,
