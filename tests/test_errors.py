@@ -129,6 +129,13 @@ def on_fake(t):
      r"add_: for integral input tensors, argument alpha must not be a floating point number"),
     (lambda: ember.arange(3).sub_(1, alpha=0.5), RuntimeError,
      r"sub_: for integral input tensors, argument alpha must not be a floating point number"),
+    # a Python int that does not fit an integer tensor's dtype (was NumPy's OverflowError)
+    (lambda: ember.tensor([1, 2], dtype=ember.int8) + 1000, RuntimeError,
+     r"add: value 1000 cannot be converted to type int8 without overflow"),
+    (lambda: 300 * ember.tensor([1], dtype=ember.uint8), RuntimeError,
+     r"mul: value 300 cannot be converted to type uint8 without overflow"),
+    (lambda: ember.tensor([1], dtype=ember.int16) // 40000, RuntimeError,
+     r"div: value 40000 cannot be converted to type int16 without overflow"),
     (lambda: ember.add(2, 3), TypeError, r"add: expected at least one Tensor argument, got int "
                                          r"and int"),
     (lambda: ember.mul(2.0, 3), TypeError, r"mul: expected at least one Tensor argument"),

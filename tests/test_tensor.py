@@ -419,6 +419,14 @@ def test_inplace_ops_on_non_leaves_have_pytorchs_gradients(name, op):
     assert x.grad.tolist() == [1.0, 1.0, 1.0]
 
 
+def test_integer_tensors_with_python_ints_out_of_their_range():
+    x8 = ember.tensor([100, -100], dtype=ember.int8)
+    assert (x8 + 27).tolist() == [127, -73] and (x8 * 2).dtype is ember.int8  # wraps, as PyTorch
+    assert (x8 == 1000).tolist() == [False, False]  # comparisons: NumPy's exact answer
+    assert (x8 < 1000).all()
+    assert (ember.tensor([1, 2]) + 2 ** 40).tolist() == [2 ** 40 + 1, 2 ** 40 + 2]
+
+
 def test_operator_inplace_forms():
     x = ember.ones(2)
     x += 1

@@ -575,7 +575,7 @@ class Op(Function):
                     ctx = _new(cls)
                     ctx.device = device
                     out = forward(ctx, x, y)
-            except ValueError:
+            except (ValueError, OverflowError):  # (the full path raises the clear error)
                 return slow(a, b)
             if type(out) is not _NDARRAY and not isinstance(out, _ARRAY_TYPES):
                 out = device.xp.asarray(out)

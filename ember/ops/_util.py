@@ -80,7 +80,11 @@ def promote(op: str, a, b):
             if a._data.dtype.kind in "fc":
                 return a, b
         elif tb is int:
-            if a._data.dtype.kind in "fciu":
+            k = a._data.dtype.kind
+            if k in "fc":
+                return a, b
+            if k in "iu":
+                _check_int_range(op, b, a._data.dtype)
                 return a, b
         elif isinstance(b, Tensor) and a._data.dtype == b._data.dtype:
             return a, b
@@ -106,10 +110,24 @@ def promote(op: str, a, b):
         cat = 3
     td = t.dtype
     if cat <= td.category:
+        if cat == 1 and td.category == 1:
+            _check_int_range(op, s, t._data.dtype)
         return a, b
     dt = result_dtype(t, s)
     t = t.to(dt)
     return (t, s) if isinstance(a, Tensor) else (s, t)
+
+
+_COMPARISONS = frozenset(("eq", "ne", "lt", "le", "gt", "ge"))
+
+
+def _check_int_range(op: str, value: int, dtype) -> None:
+    """A Python int beside an integer tensor must fit its dtype (PyTorch refuses, NumPy would
+    raise an OverflowError from inside). Comparisons keep NumPy's exact answer."""
+    info = backend.np.iinfo(dtype)
+    if not info.min <= value <= info.max and op not in _COMPARISONS:
+        raise RuntimeError(f"{op}: value {value} cannot be converted to type {dtype.name} "
+                           f"without overflow")
 
 
 def to_float(x: Tensor) -> Tensor:
