@@ -177,6 +177,39 @@ def test_repr_is_pytorchs_tree():
         "Conv2d(1, 2, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1), bias=False)")
 
 
+def test_modulelist_repr_collapses_runs_of_equal_children_as_pytorch():
+    layers = nn.ModuleList([nn.Linear(4, 4) for _ in range(3)])
+    layers.append(nn.ReLU())
+    layers.extend([nn.Sequential(nn.Linear(1, 1)), nn.Sequential(nn.Linear(1, 1))])
+    layers.append(nn.Linear(4, 4))  # equal to the first run but not next to it: its own line
+    assert repr(layers) == (
+        "ModuleList(\n"
+        "  (0-2): 3 x Linear(in_features=4, out_features=4, bias=True)\n"
+        "  (3): ReLU()\n"
+        "  (4-5): 2 x Sequential(\n"
+        "    (0): Linear(in_features=1, out_features=1, bias=True)\n"
+        "  )\n"
+        "  (6): Linear(in_features=4, out_features=4, bias=True)\n"
+        ")")
+    assert repr(nn.ModuleList()) == "ModuleList()"
+    assert repr(nn.ModuleList([nn.ReLU()])) == "ModuleList(\n  (0): ReLU()\n)"
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layers = nn.ModuleList([nn.Tanh(), nn.Tanh()])
+
+    # nested in a module, indented as PyTorch's tree; Sequential does not collapse
+    assert repr(Block()) == (
+        "Block(\n"
+        "  (layers): ModuleList(\n"
+        "    (0-1): 2 x Tanh()\n"
+        "  )\n"
+        ")")
+    assert repr(nn.Sequential(nn.ReLU(), nn.ReLU())) == (
+        "Sequential(\n  (0): ReLU()\n  (1): ReLU()\n)")
+
+
 def test_forward_pre_hook_and_forward_hook():
     lin = nn.Linear(2, 2)
     calls = []

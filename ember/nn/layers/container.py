@@ -6,7 +6,7 @@ import operator
 from collections import OrderedDict
 
 from ..functional.conv import _relu_max_pool2d
-from ..module import Module
+from ..module import Module, _addindent
 from ..parameter import Parameter
 from .activation import ReLU
 from .conv import MaxPool2d
@@ -195,6 +195,24 @@ class ModuleList(Module):
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError("ModuleList is a container and has no forward; iterate over it")
+
+    def __repr__(self) -> str:
+        """PyTorch's ModuleList repr: a run of consecutive children with the same repr is one
+        line, `(start-end): n x <repr>`; an empty list is `ModuleList()`."""
+        reprs = [repr(m) for m in self]
+        if not reprs:
+            return self._get_name() + "()"
+        runs = []  # [start, end, repr]
+        for i, r in enumerate(reprs):
+            if runs and runs[-1][2] == r:
+                runs[-1][1] = i
+            else:
+                runs.append([i, i, r])
+        lines = []
+        for start, end, r in runs:
+            head = f"({start}): " if start == end else f"({start}-{end}): {end - start + 1} x "
+            lines.append(_addindent(head + r, 2))
+        return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
 
 
 class ModuleDict(Module):
