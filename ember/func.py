@@ -126,9 +126,56 @@ def _split_aux(out, has_aux: bool, fn: str):
     return out, None
 
 
+def _detach_tree(x):
+    """`x` with every Tensor in it (through tuples, lists and dicts) detached, other values as
+    they are: the aux of a transform that no outer transform watches, as torch.func returns it
+    (not connected to the transform's own variables)."""
+    if isinstance(x, Tensor):
+        return x.detach()
+    if isinstance(x, (tuple, list)):
+        items = [_detach_tree(v) for v in x]
+        return type(x)(*items) if hasattr(x, "_fields") else type(x)(items)
+    if isinstance(x, dict):
+        return {k: _detach_tree(v) for k, v in x.items()}
+    return x
+
+
+def _outputs(out, fn: str):
+    """The tensors of a function's output (a Tensor, or tuples, lists and dicts of them, as
+    torch.func's pytree outputs) in order, and a function rebuilding that structure from an
+    iterator of values (one per tensor)."""
+    try:
+        tensors, rebuild = _flatten(out, "output", fn)
+    except TypeError:
+        raise TypeError(f"{fn}: func must return a Tensor, or a tuple, list or dict of Tensors, "
+                        f"got {_describe_tree(out)}") from None
+    if not tensors:
+        raise RuntimeError(f"{fn}: func must return at least one Tensor, got "
+                           f"{_describe_tree(out)}")
+    return tensors, rebuild
+
+
+def _structure(x):
+    """The nesting of tuples, lists and dicts in `x` with Tensor (or other) leaves, to compare
+    a cotangent's structure with the output's (a tuple and a list are the same sequence)."""
+    if isinstance(x, Tensor):
+        return "Tensor"
+    if isinstance(x, (tuple, list)):
+        return tuple(_structure(v) for v in x)
+    if isinstance(x, dict):
+        return {k: _structure(v) for k, v in x.items()}
+    return type(x).__name__
+
+
+def _describe_tree(x) -> str:
+    s = _structure(x)
+    return s if isinstance(s, str) else f"{type(x).__name__} {s}".replace("'", "")
+
+
 def grad_and_value(func, argnums=0, has_aux: bool = False):
     """A function returning (gradient, value) of `func` (which must return a one-element
-    tensor, or (that, aux) with has_aux=True: then ((gradient), (value, aux)))."""
+    tensor, or (that, aux) with has_aux=True: then ((gradient), (value, aux)); aux may be
+    anything, its tensors come back detached unless an outer transform watches)."""
 
     def wrapper(*args, **kwargs):
         single, nums = _argnums(argnums, len(args), "grad")
@@ -148,7 +195,7 @@ def grad_and_value(func, argnums=0, has_aux: bool = False):
                       for x, g in zip(inputs, grads))
         if not nested:
             grads = tuple(g.detach() for g in grads)
-            out = out.detach()
+            out, aux = out.detach(), _detach_tree(aux)
         grads = tuple(_rebuild(specs, grads))
         g = grads[0] if single else grads
         return (g, (out, aux)) if has_aux else (g, out)
@@ -177,28 +224,21 @@ def _describe(x) -> str:
 
 def vjp(func, *primals, has_aux: bool = False):
     """(func(*primals), vjp_fn): vjp_fn(cotangents) returns one gradient per primal (in the
-    primal's structure, for a tuple, list or dict of tensors): the vector-Jacobian products."""
+    primal's structure, for a tuple, list or dict of tensors): the vector-Jacobian products.
+    func may return a Tensor, or a tuple, list or dict of Tensors (nested, as torch.func's
+    pytrees); the cotangents then have the output's structure (for a tuple output they may also
+    be passed as separate arguments)."""
     with enable_grad():
         traced, nested, specs = _trace(primals, tuple(range(len(primals))), "vjp")
         out, aux = _split_aux(func(*traced), has_aux, "vjp")
-    outs = (out,) if isinstance(out, Tensor) else tuple(out)
-    for i, o in enumerate(outs):
-        if not isinstance(o, Tensor):
-            raise TypeError(f"vjp: func must return a Tensor or a tuple of Tensors, got "
-                            f"{type(o).__name__} as output {i}")
+    outs, _ = _outputs(out, "vjp")
     leaves = _leaves_of(specs)
     nested = nested or _watched(outs, leaves)
 
     def vjp_fn(*cotangents):
-        if len(cotangents) == 1 and isinstance(cotangents[0], (tuple, list)):
-            cotangents = tuple(cotangents[0])
-        if len(cotangents) != len(outs):
-            raise RuntimeError(f"vjp_fn: expected {len(outs)} cotangents, got {len(cotangents)}")
-        for i, (o, c) in enumerate(zip(outs, cotangents)):
-            if not isinstance(c, Tensor) or tuple(c.shape) != tuple(o.shape):
-                raise RuntimeError(f"vjp_fn: cotangent {i} must be a Tensor of the output's "
-                                   f"shape {tuple(o.shape)}, got {_describe(c)}")
-        pairs = [(o, c) for o, c in zip(outs, cotangents) if o.requires_grad]
+        cts = []
+        _match_cotangents(out, cotangents[0] if len(cotangents) == 1 else cotangents, cts)
+        pairs = [(o, c) for o, c in zip(outs, cts) if o.requires_grad]
         with enable_grad():
             if pairs:
                 grads = engine.grad([o for o, _ in pairs], leaves, [c for _, c in pairs],
@@ -209,9 +249,37 @@ def vjp(func, *primals, has_aux: bool = False):
                                       if g is None else (g if nested else g.detach())
                                       for x, g in zip(leaves, grads))))
 
-    result = out if nested else (out.detach() if isinstance(out, Tensor) else
-                                 tuple(o.detach() for o in outs))
-    return (result, vjp_fn, aux) if has_aux else (result, vjp_fn)
+    result = out if nested else _detach_tree(out)
+    if has_aux:
+        return result, vjp_fn, (aux if nested else _detach_tree(aux))
+    return result, vjp_fn
+
+
+def _match_cotangents(out, ct, cts: list) -> None:
+    """Append to `cts` the cotangents in `ct` for the output `out`, checking that `ct` has the
+    output's structure (a tuple and a list are the same sequence) and each tensor its shape."""
+    if isinstance(out, Tensor):
+        if not isinstance(ct, Tensor) or tuple(ct.shape) != tuple(out.shape):
+            raise RuntimeError(f"vjp_fn: cotangent {len(cts)} must be a Tensor of the output's "
+                               f"shape {tuple(out.shape)}, got {_describe(ct)}")
+        cts.append(ct)
+    elif isinstance(out, (tuple, list)):
+        if isinstance(ct, Tensor):
+            ct = (ct,)  # a lone cotangent (the output a one-tuple, or one missing)
+        if not isinstance(ct, (tuple, list)):
+            raise RuntimeError(f"vjp_fn: expected a tuple of {len(out)} cotangents, got "
+                               f"{type(ct).__name__}")
+        if len(ct) != len(out):
+            raise RuntimeError(f"vjp_fn: expected {len(out)} cotangents, got {len(ct)}")
+        for o, c in zip(out, ct):
+            _match_cotangents(o, c, cts)
+    else:
+        if not isinstance(ct, dict) or set(ct) != set(out):
+            keys = sorted(map(str, ct)) if isinstance(ct, dict) else type(ct).__name__
+            raise RuntimeError(f"vjp_fn: expected a dict of cotangents with the output's keys "
+                               f"{sorted(map(str, out))}, got {keys}")
+        for k in out:
+            _match_cotangents(out[k], ct[k], cts)
 
 
 def _jacobian(func, argnums, has_aux, strategy: str, fn: str):
@@ -222,19 +290,19 @@ def _jacobian(func, argnums, has_aux, strategy: str, fn: str):
         with enable_grad():
             traced, nested, specs = _trace(args, nums, fn)
             out, aux = _split_aux(func(*traced, **kwargs), has_aux, fn)
-            out_tuple, outs = functional._check_outputs(out, fn)
+            outs, rebuild_out = _outputs(out, fn)
             xs = tuple(_leaves_of(specs))
             nested = nested or _watched(outs, xs)
             if strategy == "forward-mode":
                 jac = functional._jacobian_columns(outs, xs, nested, False)
             else:
                 jac = functional._jacobian_rows(outs, xs, nested, False)
-        jac = tuple(tuple(_rebuild(specs, (j if nested else j.detach() for j in row)))
-                    for row in jac)
-        jac = tuple(row[0] if single else row for row in jac)
-        if not out_tuple:
-            jac = jac[0]
-        return (jac, aux) if has_aux else jac
+        jac = [tuple(_rebuild(specs, (j if nested else j.detach() for j in row)))
+               for row in jac]
+        jac = rebuild_out(iter(row[0] if single else row for row in jac))
+        if has_aux:
+            return jac, (aux if nested else _detach_tree(aux))
+        return jac
 
     return wrapper
 

@@ -543,3 +543,87 @@ def test_transforms_refuse_what_they_cannot_differentiate():
         jacrev(lambda d: d["a"])({"a": t([1.0]), "b": ember.tensor([1])})
     with pytest.raises(ValueError, match="argnums 2 out of range"):
         grad(lambda a: a.sum(), argnums=2)(t([1.0]))
+
+
+# ------------------------------------------------------------ pytrees of outputs
+
+
+def test_jacobians_of_a_function_returning_a_dict_keep_its_structure():
+    a, b = t([0.3, -1.2, 2.0]), t([0.5, 1.5, -0.7])
+    av, bv = to_numpy(a), to_numpy(b)
+
+    def f(u, v):
+        return {"prod": u * v, "more": (ember.sin(u).sum(), [u @ v])}
+
+    for transform in (jacrev, jacfwd):
+        j = transform(f)(a, b)  # argnums=0: the output's structure, a Jacobian per tensor
+        assert set(j) == {"prod", "more"} and isinstance(j["more"], tuple)
+        assert isinstance(j["more"][1], list) and not j["prod"].requires_grad
+        np.testing.assert_allclose(to_numpy(j["prod"]), np.diag(bv), atol=1e-15)
+        np.testing.assert_allclose(to_numpy(j["more"][0]), np.cos(av), atol=1e-15)
+        np.testing.assert_allclose(to_numpy(j["more"][1][0]), bv, atol=1e-15)
+        # a tuple of argnums: each output tensor holds a tuple of Jacobians, one per argument
+        j = transform(f, argnums=(0, 1))(a, b)
+        np.testing.assert_allclose(to_numpy(j["prod"][1]), np.diag(av), atol=1e-15)
+        np.testing.assert_allclose(to_numpy(j["more"][0][1]), np.zeros(3), atol=1e-15)
+        np.testing.assert_allclose(to_numpy(j["more"][1][0][1]), av, atol=1e-15)
+        # the dict output with has_aux: its tensors come back detached, as torch.func's
+        j, aux = transform(lambda u: ({"sq": u * u}, {"u2": u * 2, "tag": "x"}), has_aux=True)(a)
+        np.testing.assert_allclose(to_numpy(j["sq"]), np.diag(2 * av), atol=1e-15)
+        assert aux["tag"] == "x" and not aux["u2"].requires_grad
+        np.testing.assert_allclose(to_numpy(aux["u2"]), 2 * av)
+    # hessian (jacfwd of jacrev) of a dict of one-element outputs: a Hessian per key
+    h = hessian(lambda u: {"cube": (u ** 3).sum(), "sq": (u * u).sum()})(a)
+    np.testing.assert_allclose(to_numpy(h["cube"]), np.diag(6 * av), atol=1e-14)
+    np.testing.assert_allclose(to_numpy(h["sq"]), 2 * np.eye(3), atol=1e-14)
+
+
+def test_func_vjp_of_a_dict_output_takes_cotangents_of_its_structure():
+    a, b = t([1.0, 2.0]), t([3.0, 4.0])
+    out, fn = vjp(lambda u, v: {"p": u * v, "s": [u.sum(), v * 3]}, a, b)
+    assert set(out) == {"p", "s"} and isinstance(out["s"], list)
+    assert not out["p"].requires_grad
+    np.testing.assert_allclose(to_numpy(out["p"]), [3.0, 8.0])
+    ga, gb = fn({"p": t([1.0, -1.0]), "s": [t(2.0), t([0.5, 1.0])]})
+    # d/du: v * cp + cs0 ; d/dv: u * cp + 3 cs1
+    np.testing.assert_allclose(to_numpy(ga), [3.0 + 2.0, -4.0 + 2.0])
+    np.testing.assert_allclose(to_numpy(gb), [1.0 + 1.5, -2.0 + 3.0])
+    # the same products as jacrev's Jacobians contracted with the cotangents
+    j = jacrev(lambda u, v: {"p": u * v, "s": [u.sum(), v * 3]}, argnums=(0, 1))(a, b)
+    cp, cs0, cs1 = to_numpy(t([1.0, -1.0])), 2.0, to_numpy(t([0.5, 1.0]))
+    np.testing.assert_allclose(to_numpy(ga), cp @ to_numpy(j["p"][0])
+                               + cs0 * to_numpy(j["s"][0][0]) + cs1 @ to_numpy(j["s"][1][0]))
+    np.testing.assert_allclose(to_numpy(gb), cp @ to_numpy(j["p"][1])
+                               + cs0 * to_numpy(j["s"][0][1]) + cs1 @ to_numpy(j["s"][1][1]))
+    with pytest.raises(RuntimeError, match=r"expected a dict of cotangents with the output's "
+                                           r"keys \['p', 's'\], got \['p'\]"):
+        fn({"p": t([1.0, -1.0])})
+    with pytest.raises(RuntimeError, match=r"expected 2 cotangents, got 1"):
+        fn({"p": t([1.0, -1.0]), "s": [t(2.0)]})
+    with pytest.raises(RuntimeError, match=r"cotangent 1 must be a Tensor of the output's "
+                                           r"shape \(\), got shape \(2,\)"):
+        fn({"p": t([1.0, -1.0]), "s": [t([1.0, 1.0]), t([0.5, 1.0])]})
+    # a one-tuple output takes its cotangent bare or in a tuple
+    _, fn1 = vjp(lambda u: (u * 2,), a)
+    np.testing.assert_allclose(to_numpy(fn1(t([1.0, 1.0]))[0]), [2.0, 2.0])
+    np.testing.assert_allclose(to_numpy(fn1((t([1.0, 1.0]),))[0]), [2.0, 2.0])
+
+
+def test_transforms_refuse_outputs_that_are_not_tensors():
+    a = t([1.0, 2.0])
+    with pytest.raises(TypeError, match=r"jacrev: func must return a Tensor, or a tuple, list "
+                                        r"or dict of Tensors, got dict \{a: Tensor, n: int\}"):
+        jacrev(lambda u: {"a": u, "n": 3})(a)
+    with pytest.raises(TypeError, match=r"vjp: func must return a Tensor, or a tuple, list or "
+                                        r"dict of Tensors, got float"):
+        vjp(lambda u: 1.0, a)
+    with pytest.raises(RuntimeError, match="jacfwd: func must return at least one Tensor"):
+        jacfwd(lambda u: {})(a)
+    # grad needs one element: a dict is refused unless it rides along as has_aux's aux
+    with pytest.raises(RuntimeError, match="grad: the function must return a tensor with a "
+                                           "single element, got dict"):
+        grad(lambda u: {"loss": u.sum()})(a)
+    g, aux = grad(lambda u: ((u * u).sum(), {"sq": u * u}), has_aux=True)(a)
+    np.testing.assert_allclose(to_numpy(g), [2.0, 4.0])
+    assert not aux["sq"].requires_grad
+    np.testing.assert_allclose(to_numpy(aux["sq"]), [1.0, 4.0])
