@@ -62,7 +62,50 @@ def _refuse(fn: str, **checks) -> None:
     for name, wanted in checks.items():
         if wanted:
             raise NotImplementedError(f"{fn}: {name}=True is not supported (ember has no "
-                                      "forward-mode AD or batched gradients)")
+                                      "forward-mode AD)")
+
+
+def _batched_grad_error(outputs, inputs, diff_pos, out_index, seed: int = 0):
+    """PyTorch's check_batched_grad: per differentiable output, the gradients for a batch of two
+    random grad_outputs in one grad(..., is_grads_batched=True) call must equal (allclose, as
+    PyTorch: rtol 1e-5, atol 1e-8) the gradients of the two computed one by one. The message
+    naming the output and input that differ, or None."""
+    from ..ops.shape import stack
+
+    diff_inputs = [inputs[p] for p in diff_pos]
+    rng = backend.Generator().manual_seed(seed).rng
+    for o in out_index:
+        out = outputs[o]
+        if not out.requires_grad:
+            continue
+        xp = out._device.xp
+        vs = [_make(xp.asarray(rng.standard_normal(tuple(out.shape)).astype(out._data.dtype)),
+                    out._device) for _ in range(2)]
+        one_by_one = [_vjp(out, diff_inputs, v, ()) for v in vs]
+        expected = [stack([a, b]) for a, b in zip(*one_by_one)]
+        try:
+            result = _vjp(out, diff_inputs, stack(vs), (len(vs),))
+        except RuntimeError as e:
+            return f"while computing batched gradients for output {o}, got: {e}"
+        for col, (r, e) in enumerate(zip(result, expected)):
+            if tuple(r.shape) != tuple(e.shape) or not bool(
+                    xp.allclose(r._data, e._data, rtol=1e-5, atol=1e-8)):
+                diff = (float(xp.abs(r._data - e._data).max())
+                        if tuple(r.shape) == tuple(e.shape) else f"shape {tuple(r.shape)} vs "
+                        f"{tuple(e.shape)}")
+                return (f"batched gradients for output {o} with respect to input "
+                        f"{diff_pos[col]} (grad with is_grads_batched=True) differ from the "
+                        f"gradients computed one grad_output at a time (max |diff| {diff})")
+    return None
+
+
+def _vjp(out: Tensor, inputs: list, v: Tensor, batch: tuple) -> list:
+    """The gradients of `out` for the grad_output `v` (a batch of them with is_grads_batched
+    when `batch` is (n,)), zeros for an input `out` does not depend on."""
+    grads = engine.grad(out, inputs, v, retain_graph=True, allow_unused=True,
+                        is_grads_batched=bool(batch))
+    return [_make(x._device.xp.zeros(batch + tuple(x.shape), dtype=x._data.dtype), x._device)
+            if g is None else g for g, x in zip(grads, inputs)]
 
 
 def _analytical_jacobians(outputs, inputs, diff_pos, out_index):
@@ -103,11 +146,12 @@ def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: floa
     Returns True, or raises GradcheckError naming the output, the input and the worst element
     (raise_exception=False returns False instead). torch.autograd.gradcheck's keywords are
     accepted (check_grad_dtypes holds by construction: the engine casts every gradient to its
-    input's dtype, as PyTorch's does); ember has no forward-mode AD or batched gradients, so
-    asking for those checks raises.
+    input's dtype, as PyTorch's does). check_batched_grad=True also checks, per output, that
+    the gradients for a batch of two random grad_outputs computed at once (grad with
+    is_grads_batched=True) equal those computed one at a time. ember has no forward-mode AD, so
+    asking for the forward checks raises.
     """
-    _refuse("gradcheck", check_batched_grad=check_batched_grad,
-            check_batched_forward_grad=check_batched_forward_grad,
+    _refuse("gradcheck", check_batched_forward_grad=check_batched_forward_grad,
             check_forward_ad=check_forward_ad)
     if not check_backward_ad:
         return True
@@ -149,6 +193,12 @@ def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: floa
                 if raise_exception:
                     raise GradcheckError(msg)
                 return False
+    if check_batched_grad:
+        msg = _batched_grad_error(outputs, inputs, diff_pos, out_index)
+        if msg is not None:
+            if raise_exception:
+                raise GradcheckError(msg)
+            return False
     return True
 
 
@@ -171,8 +221,7 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: f
     first derivatives computed with create_graph=True."""
     from .. import backend
 
-    _refuse("gradgradcheck", check_batched_grad=check_batched_grad,
-            check_fwd_over_rev=check_fwd_over_rev)
+    _refuse("gradgradcheck", check_fwd_over_rev=check_fwd_over_rev)
     if not check_rev_over_rev:
         return True
     inputs = _as_tuple(inputs)
@@ -204,4 +253,5 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: f
         return tuple(g if g is not None else xs[p] * 0 for g, p in zip(grads, diff_pos))
 
     return gradcheck(first_derivatives, tuple(inputs) + tuple(grad_outputs), eps=eps, atol=atol,
-                     rtol=rtol, raise_exception=raise_exception)
+                     rtol=rtol, raise_exception=raise_exception,
+                     check_batched_grad=check_batched_grad)

@@ -935,5 +935,57 @@ def test_gradcheck_takes_torchs_keywords_and_refuses_checks_it_cannot_make():
     assert g.dtype == ember.float64
     with pytest.raises(NotImplementedError, match="check_forward_ad=True is not supported"):
         gradcheck(lambda t: t, [x], check_forward_ad=True)
-    with pytest.raises(NotImplementedError, match="check_batched_grad=True"):
-        ember.autograd.gradgradcheck(lambda t: t, [x], check_batched_grad=True)
+    with pytest.raises(NotImplementedError, match="check_batched_forward_grad=True"):
+        gradcheck(lambda t: t, [x], check_batched_forward_grad=True)
+    with pytest.raises(NotImplementedError, match="check_fwd_over_rev=True"):
+        ember.autograd.gradgradcheck(lambda t: t, [x], check_fwd_over_rev=True)
+
+
+def test_gradcheck_check_batched_grad_compares_is_grads_batched_with_one_by_one():
+    x = ember.tensor(np.array([0.5, -1.5, 2.0]), requires_grad=True)
+    m = ember.tensor(np.array([[0.5, 1.5, -1.0], [1.0, 2.0, 0.3]]), requires_grad=True)
+    # several outputs (one that needs no gradient), one input unused by an output
+    const = ember.ones(2, dtype=ember.float64)
+    assert gradcheck(lambda a, b: (b @ a, ember.tanh(a).sum(), const, a * 3), [x, m],
+                     check_batched_grad=True)
+    assert ember.autograd.gradgradcheck(lambda a, b: ember.sin(b @ a), [x, m],
+                                        check_batched_grad=True)
+
+    # ember's batched gradients run one backward per batch element (grad with
+    # is_grads_batched=True), so no backward can be wrong only when batched; what the check
+    # catches is a backward that does not give the same gradients when called again on the
+    # same graph, as the batched call does after the one-by-one calls
+    class Stale(Function):
+        @staticmethod
+        def forward(ctx, t):
+            ctx.save_for_backward(t)
+            ctx.calls = 0
+            return (t * t).sum()
+
+        @staticmethod
+        def backward(ctx, g):
+            ctx.calls += 1
+            (t,) = ctx.saved_tensors
+            return g * 2 * t * ctx.calls  # right on the first call only
+
+    # a one-element output: the Jacobian check makes one backward call, which is right
+    assert gradcheck(Stale.apply, [x])
+    with pytest.raises(GradcheckError, match=r"batched gradients for output 0 with respect to "
+                                             r"input 0 \(grad with is_grads_batched=True\) "
+                                             r"differ from the gradients computed one "
+                                             r"grad_output at a time \(max \|diff\| "):
+        gradcheck(Stale.apply, [x], check_batched_grad=True)
+    assert gradcheck(Stale.apply, [x], check_batched_grad=True, raise_exception=False) is False
+
+    class Once(Stale):
+        @staticmethod
+        def backward(ctx, g):
+            ctx.calls += 1
+            if ctx.calls > 3:  # the Jacobian row and the two one-by-one gradients
+                raise RuntimeError("Once: saved state used up")
+            (t,) = ctx.saved_tensors
+            return g * 2 * t
+
+    with pytest.raises(GradcheckError, match="while computing batched gradients for output 0, "
+                                             "got: Once: saved state used up"):
+        gradcheck(Once.apply, [x], check_batched_grad=True)
