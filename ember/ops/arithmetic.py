@@ -15,6 +15,7 @@ from ..autograd.function import _FREED, Op
 from ..tensor import Tensor, _make
 from ._util import (
     broadcast_shapes_or_raise,
+    check_int_scalar,
     check_tensor,
     data,
     promote,
@@ -22,6 +23,7 @@ from ._util import (
     shape_str,
     unbroadcast,
     unbroadcast_array,
+    wrap_int,
 )
 from .registry import register
 
@@ -186,12 +188,23 @@ def _check_alpha(op: str, a, b, alpha) -> None:
         if t.dtype.category < 2:
             raise RuntimeError(f"{op}: for integral input tensors, argument alpha must not be a "
                                f"floating point number (got alpha={alpha} and {t.dtype} tensors)")
+    t = a if isinstance(a, Tensor) else b
+    check_int_scalar(op, alpha, t._data.dtype)
+
+
+def _scaled_int(a, b, alpha):
+    """alpha * b as one wrapped Python int where b is a Python int beside an integer tensor
+    (PyTorch's integer arithmetic wraps; NumPy would raise an OverflowError), alpha then 1."""
+    if type(b) is int and isinstance(a, Tensor) and a._data.dtype.kind in "iu":
+        return wrap_int(alpha * b, a._data.dtype), 1
+    return b, alpha
 
 
 def _add_promoted(input, other, alpha=1) -> Tensor:
     a, b = promote("add", input, other)
     if alpha != 1:
         _check_alpha("add", a, b, alpha)
+        b, alpha = _scaled_int(a, b, alpha)
     try:
         return Add.apply(a, b) if alpha == 1 else AddScaled.apply(a, b, alpha)
     except ValueError:
@@ -215,6 +228,9 @@ def _sub_promoted(input, other, alpha=1) -> Tensor:
     if alpha == 1:
         return _apply_binary("sub", Sub, a, b)
     _check_alpha("sub", a, b, alpha)
+    b, alpha = _scaled_int(a, b, alpha)
+    if alpha == 1:
+        return _apply_binary("sub", Sub, a, b)
     return _apply_binary("sub", Sub, a, b, alpha)
 
 

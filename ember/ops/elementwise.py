@@ -14,6 +14,7 @@ from ..autograd.function import _FREED, Op
 from ..tensor import Tensor, _make
 from ._util import (
     broadcast_shapes_or_raise,
+    check_int_scalar,
     check_tensor,
     promote,
     result_dtype,
@@ -813,6 +814,8 @@ def clamp(input, min=None, max=None) -> Tensor:
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
     dt = result_dtype(input, min, max)
+    check_int_scalar("clamp", min, dt.np)
+    check_int_scalar("clamp", max, dt.np)
     x = input.to(dt) if dt != input.dtype else input
     lo = min.to(dt) if isinstance(min, Tensor) and min.dtype != dt else min
     hi = max.to(dt) if isinstance(max, Tensor) and max.dtype != dt else max
