@@ -639,8 +639,12 @@ class Xlogy(Op):
         x, y = ctx.saved_tensors
         gx = gy = None
         if ctx.next[0] is not None:
-            log_y = log(y) if isinstance(y, Tensor) else _log_number(y)
-            gx = unbroadcast(xmul(g, where(x == 0, 0.0, log_y)), x.shape)
+            # log y, but 0 where x is 0 unless y is nan (PyTorch's xlogy(x != 0, y))
+            if isinstance(y, Tensor):
+                local = where((x == 0) & ~isnan(y), 0.0, log(y))
+            else:
+                local = _log_number(y) if math.isnan(y) else where(x == 0, 0.0, _log_number(y))
+            gx = unbroadcast(xmul(g, local), x.shape)
         if ctx.next[1] is not None:  # x log y is 0 along x = 0, so d/dy is 0 there
             local = where(x == 0, 0.0, x / y) if isinstance(x, Tensor) else \
                 (0.0 if x == 0 else x / y)
