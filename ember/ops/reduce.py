@@ -526,8 +526,7 @@ class VectorNorm(Op):
         xp = ctx.xp
         a = xp.abs(x)
         if ord == math.inf:
-            return xp.amax(a, axis=dims, keepdims=keepdim) if a.size else \
-                xp.zeros(_kept_shape(x.shape, dims, keepdim), a.dtype)
+            return xp.amax(a, axis=dims, keepdims=keepdim)
         if ord == -math.inf:
             return xp.amin(a, axis=dims, keepdims=keepdim)
         if ord == 0:
@@ -563,10 +562,6 @@ class VectorNorm(Op):
         return gx, None, None, None
 
 
-def _kept_shape(shape, dims, keepdim):
-    return tuple(1 if i in dims else n for i, n in enumerate(shape) if keepdim or i not in dims)
-
-
 def vector_norm(input, ord=2, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """The p-norm (sum |x|^p)^(1/p) over `dim`; ord may be any real, inf (max |x|), -inf (min |x|)
     or 0 (the number of non-zeros). The gradient at a zero vector is 0."""
@@ -579,9 +574,17 @@ def vector_norm(input, ord=2, dim=None, keepdim: bool = False, *, dtype=None) ->
     if isinstance(ord, str) or not isinstance(ord, (int, float)):
         raise RuntimeError(f"linalg.vector_norm: ord must be a number, got {ord!r}")
     dims = normalize_dims(dim, input.ndim, "vector_norm")
-    if input.numel() == 0 and ord < 0:
-        raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on an empty tensor "
-                           "because the operation does not have an identity")
+    if input.numel() == 0 and (ord < 0 or ord == math.inf):
+        # a max / min (or a sum of infinities for ord < 0) over an empty dim has no identity
+        # (PyTorch's rule); over non-empty dims of an empty tensor the result is empty
+        if dim is None or dim == () or dim == []:
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on an empty "
+                               f"tensor because the operation does not have an identity")
+        for d in dims:
+            if input.shape[d] == 0:
+                raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on the "
+                                   f"dimension {d} because this dimension is empty and the "
+                                   f"operation does not have an identity")
     return VectorNorm.apply(input, float(ord), dims, keepdim)
 
 
