@@ -234,6 +234,25 @@ def _sub_promoted(input, other, alpha=1) -> Tensor:
     return _apply_binary("sub", Sub, a, b, alpha)
 
 
+class Rsub(Sub):
+    """number - tensor written `number - t` (Tensor.__rsub__): PyTorch records rsub there."""
+
+    __slots__ = ()
+
+    @classmethod
+    def name(cls) -> str:
+        return "RsubBackward1"
+
+
+def _rsub(self, other) -> Tensor:
+    """other - self for Tensor.__rsub__ (other a number): sub with PyTorch's rsub node name."""
+    a, b = promote("sub", other, self)
+    if isinstance(b, Tensor) and b.dtype is backend.bool_:
+        raise RuntimeError("sub: subtraction with two bool tensors is not supported; use "
+                           "logical_xor() or the ^ operator instead")
+    return _apply_binary("sub", Rsub, a, b)
+
+
 # The hot path of each (Tensor's + - operators too): no promotion needed, see Op.binary_path.
 _add = Add.binary_path("fciub", _add_promoted)
 _sub = Sub.binary_path("fciu", _sub_promoted)
@@ -509,11 +528,29 @@ class Pow(Op):
         return gx, gy
 
 
+class PowTensor(Pow):
+    """tensor ** tensor (PyTorch's pow.Tensor_Tensor node)."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "PowBackward1"
+
+
+class PowScalarBase(Pow):
+    """number ** tensor (PyTorch's pow.Scalar node)."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "PowBackward2"
+
+
 @register()
 def pow(input, exponent) -> Tensor:
     """input ** exponent elementwise; either may be a number."""
     a, b = promote("pow", input, exponent)
-    return _apply_binary("pow", Pow, a, b)
+    cls = Pow if not isinstance(b, Tensor) else PowTensor if isinstance(a, Tensor) else \
+        PowScalarBase
+    return _apply_binary("pow", cls, a, b)
 
 
 @register()

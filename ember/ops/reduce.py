@@ -253,6 +253,10 @@ class _SelectAlongDim(Op):
 
 
 class MaxDim(_SelectAlongDim):
+    @classmethod
+    def name(cls) -> str:
+        return "MaxBackward0"  # PyTorch's max.dim node
+
     @staticmethod
     def forward(ctx, x, dim, keepdim):
         idx = ctx.xp.expand_dims(ctx.xp.argmax(x, axis=dim), dim)
@@ -260,6 +264,10 @@ class MaxDim(_SelectAlongDim):
 
 
 class MinDim(_SelectAlongDim):
+    @classmethod
+    def name(cls) -> str:
+        return "MinBackward0"
+
     @staticmethod
     def forward(ctx, x, dim, keepdim):
         idx = ctx.xp.expand_dims(ctx.xp.argmin(x, axis=dim), dim)
@@ -299,6 +307,20 @@ class Amin(_Extreme):
     fn = "amin"
 
 
+class MaxAll(Amax):
+    """max(x) of every element: amax's rule, under PyTorch's max() node name."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "MaxBackward1"
+
+
+class MinAll(Amin):
+    @classmethod
+    def name(cls) -> str:
+        return "MinBackward1"
+
+
 @register()
 def amax(input, dim=(), keepdim: bool = False) -> Tensor:
     """The maximum over `dim` (all dims for () or None); ties share the gradient evenly."""
@@ -315,7 +337,7 @@ def amin(input, dim=(), keepdim: bool = False) -> Tensor:
     return Amin.apply(input, dims, keepdim)
 
 
-def _max_min(op: str, input, dim, keepdim, other, dim_cls, all_fn, pair_fn, result):
+def _max_min(op: str, input, dim, keepdim, other, dim_cls, all_cls, pair_fn, result):
     check_tensor(op, input)
     if isinstance(dim, Tensor):
         return pair_fn(input, dim)
@@ -326,7 +348,7 @@ def _max_min(op: str, input, dim, keepdim, other, dim_cls, all_fn, pair_fn, resu
             raise RuntimeError(f"{op}(): expected reduction dim to be specified for an empty "
                                f"input (shape {tuple(input.shape)}); specify the reduction dim "
                                f"with the 'dim' argument")
-        return all_fn(input)
+        return all_cls.apply(input, tuple(range(input.ndim)), False)
     d = wrap_dim(dim, input.ndim, op)
     if not input.ndim:  # a 0-d tensor along dim 0 or -1: its one element, index 0
         return result(*dim_cls.apply(input.reshape(1), 0, False))
@@ -340,7 +362,7 @@ def max(input, dim=None, keepdim: bool = False, *, other=None):
     """max(x): the largest element. max(x, dim): (values, indices) along dim.
     max(x, y): the elementwise maximum."""
     from .elementwise import maximum
-    return _max_min("max", input, dim, keepdim, other, MaxDim, amax, maximum, max_result)
+    return _max_min("max", input, dim, keepdim, other, MaxDim, MaxAll, maximum, max_result)
 
 
 @register()
@@ -348,7 +370,7 @@ def min(input, dim=None, keepdim: bool = False, *, other=None):
     """min(x): the smallest element. min(x, dim): (values, indices) along dim.
     min(x, y): the elementwise minimum."""
     from .elementwise import minimum
-    return _max_min("min", input, dim, keepdim, other, MinDim, amin, minimum, min_result)
+    return _max_min("min", input, dim, keepdim, other, MinDim, MinAll, minimum, min_result)
 
 
 class _ArgExtreme(Op):

@@ -592,6 +592,25 @@ def test_next_functions_show_the_graph():
     assert leaf.name() == "AccumulateGrad" and leaf.variable is w and none is None
 
 
+@pytest.mark.parametrize("make,name", [
+    (lambda x: 1.0 - x, "RsubBackward1"),  # Tensor.__rsub__ is PyTorch's rsub.Scalar
+    (lambda x: x - 1.0, "SubBackward0"),
+    (lambda x: ember.sub(1.0, x), "SubBackward0"),
+    (lambda x: x.max(), "MaxBackward1"),  # max() of every element, not amax
+    (lambda x: x.min(), "MinBackward1"),
+    (lambda x: x.max(0)[0], "MaxBackward0"),  # max.dim
+    (lambda x: x.min(0)[0], "MinBackward0"),
+    (lambda x: x.amax(), "AmaxBackward0"),
+    (lambda x: x ** 2, "PowBackward0"),  # pow.Tensor_Scalar
+    (lambda x: x ** x, "PowBackward1"),  # pow.Tensor_Tensor
+    (lambda x: 2 ** x, "PowBackward2"),  # pow.Scalar
+])
+def test_grad_fn_names_follow_pytorchs_overloads(make, name):
+    x = ember.tensor([0.5, 1.5, 1.0], dtype=ember.float64, requires_grad=True)
+    assert make(x).grad_fn.name() == name
+    assert gradcheck(lambda t: make(t).sum(), (x,))  # the renamed nodes keep their gradients
+
+
 # ------------------------------------------------------------------------------------- hooks
 
 
