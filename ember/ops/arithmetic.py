@@ -132,14 +132,14 @@ class AddScaled(Op):
         sx, sy = ctx.shapes
         gx = unbroadcast(g, sx) if ctx.next[0] is not None else None
         gy = unbroadcast(Mul.apply(g, ctx.alpha), sy) if ctx.next[1] is not None else None
-        return gx, gy, None
+        return gx, gy
 
     @staticmethod
     def vjp(ctx, g):
         sx, sy = ctx.shapes
         gx = unbroadcast_array(g, sx) if ctx.next[0] is not None else None
         gy = unbroadcast_array(g * ctx.alpha, sy) if ctx.next[1] is not None else None
-        return gx, gy, None
+        return gx, gy
 
 
 class Sub(Op):
@@ -161,14 +161,14 @@ class Sub(Op):
         sx, sy = ctx.shapes
         gx = unbroadcast(g, sx) if ctx.next[0] is not None else None
         gy = unbroadcast(Mul.apply(g, -ctx.alpha), sy) if ctx.next[1] is not None else None
-        return (gx, gy, None)[:len(ctx.next)]
+        return gx, gy
 
     @staticmethod
     def vjp(ctx, g):
         sx, sy = ctx.shapes
         gx = unbroadcast_array(g, sx) if ctx.next[0] is not None else None
         gy = unbroadcast_array(g * -ctx.alpha, sy) if ctx.next[1] is not None else None
-        return (gx, gy, None)[:len(ctx.next)]
+        return gx, gy
 
 
 @register()
@@ -200,13 +200,22 @@ def _scaled_int(a, b, alpha):
     return b, alpha
 
 
+def _two_edges(out: Tensor) -> Tensor:
+    """out, its node keeping the edges of input and other only: alpha, passed to apply as a
+    third argument, is no graph input (PyTorch's AddBackward0/SubBackward0 have two)."""
+    fn = out.grad_fn
+    if fn is not None:
+        fn.next = fn.next[:2]
+    return out
+
+
 def _add_promoted(input, other, alpha=1) -> Tensor:
     a, b = promote("add", input, other)
     if alpha != 1:
         _check_alpha("add", a, b, alpha)
         b, alpha = _scaled_int(a, b, alpha)
     try:
-        return Add.apply(a, b) if alpha == 1 else AddScaled.apply(a, b, alpha)
+        return Add.apply(a, b) if alpha == 1 else _two_edges(AddScaled.apply(a, b, alpha))
     except ValueError:
         _raise_broadcast("add", a, b)
         raise
@@ -231,7 +240,7 @@ def _sub_promoted(input, other, alpha=1) -> Tensor:
     b, alpha = _scaled_int(a, b, alpha)
     if alpha == 1:
         return _apply_binary("sub", Sub, a, b)
-    return _apply_binary("sub", Sub, a, b, alpha)
+    return _two_edges(_apply_binary("sub", Sub, a, b, alpha))
 
 
 class Rsub(Sub):

@@ -592,6 +592,22 @@ def test_next_functions_show_the_graph():
     assert leaf.name() == "AccumulateGrad" and leaf.variable is w and none is None
 
 
+@pytest.mark.parametrize("op", [ember.add, ember.sub])
+def test_add_and_sub_with_alpha_record_two_edges_as_pytorch(op):
+    x = ember.tensor([1.0, 3.0], dtype=ember.float64, requires_grad=True)
+    y = ember.tensor([0.5, -1.0], dtype=ember.float64, requires_grad=True)
+    out = op(x, y, alpha=2)
+    (fx, _), (fy, _) = out.grad_fn.next_functions  # input and other, no entry for alpha
+    assert fx.variable is x and fy.variable is y
+    assert len(op(x, 1.0, alpha=2).grad_fn.next_functions) == 2
+    assert len(x.clone().add_(y, alpha=-2).grad_fn.next_functions) == 2
+    out.sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0] and y.grad.tolist() == ([2.0] * 2 if op is ember.add
+                                                                 else [-2.0] * 2)
+    assert gradcheck(lambda a, b: op(a, b, alpha=-1.5), (x, y))
+    assert ember.autograd.gradgradcheck(lambda a, b: op(a, b, alpha=2.5) ** 2, (x, y))
+
+
 @pytest.mark.parametrize("make,name", [
     (lambda x: 1.0 - x, "RsubBackward1"),  # Tensor.__rsub__ is PyTorch's rsub.Scalar
     (lambda x: x - 1.0, "SubBackward0"),
