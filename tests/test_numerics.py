@@ -92,6 +92,27 @@ def test_xlogy_of_zero_and_nan_is_nan_as_pytorch_and_scipy():
     assert math.isnan(ember.xlogy(0.0, y)[0].item())
 
 
+def test_xlogy_gradient_in_x_at_zero_and_nan_is_nan_as_pytorch():
+    nan = math.nan
+    x = ember.tensor([0.0, 0.0, 1.0, 2.0], dtype=ember.float64, requires_grad=True)
+    y = ember.tensor([nan, 2.0, nan, 3.0], dtype=ember.float64)
+    ember.xlogy(x, y).sum().backward()
+    g = to_numpy(x.grad)
+    assert math.isnan(g[0]) and g[1] == 0.0 and math.isnan(g[2])
+    assert g[3] == pytest.approx(math.log(3.0))
+    x.grad = None
+    ember.xlogy(x, nan).sum().backward()  # a nan number: nan everywhere, x = 0 included
+    assert bool(ember.isnan(x.grad).all())
+    x.grad = None
+    ember.xlogy(x, 2.0).sum().backward()  # an ordinary number: 0 at x = 0, log 2 elsewhere
+    np.testing.assert_allclose(to_numpy(x.grad), [0.0, 0.0, math.log(2), math.log(2)])
+    # away from the special points the rule still matches finite differences
+    a = ember.tensor([0.3, 1.2], dtype=ember.float64, requires_grad=True)
+    b = ember.tensor([0.7, 2.5], dtype=ember.float64, requires_grad=True)
+    assert ember.autograd.gradcheck(ember.xlogy, (a, b))
+    assert ember.autograd.gradgradcheck(ember.xlogy, (a, b))
+
+
 def test_logaddexp_of_two_minus_infinities():
     a = ember.tensor([-math.inf], requires_grad=True)
     b = ember.tensor([-math.inf], requires_grad=True)

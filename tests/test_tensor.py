@@ -425,6 +425,18 @@ def test_integer_tensors_with_python_ints_out_of_their_range():
     assert (x8 == 1000).tolist() == [False, False]  # comparisons: NumPy's exact answer
     assert (x8 < 1000).all()
     assert (ember.tensor([1, 2]) + 2 ** 40).tolist() == [2 ** 40 + 1, 2 ** 40 + 2]
+    # alpha and other fit int8, their product does not: it wraps, as PyTorch's integer arithmetic
+    x = ember.tensor([1, 2], dtype=ember.int8)
+    assert ember.add(x, 100, alpha=2).tolist() == [-55, -54]  # 1 + 200 = 201 -> -55
+    assert ember.sub(x, 100, alpha=2).tolist() == [57, 58]
+    assert x.clone().add_(100, alpha=2).tolist() == [-55, -54]
+    assert x.clone().sub_(100, alpha=2).tolist() == [57, 58]
+    assert ember.add(x, x, alpha=3).tolist() == [4, 8]
+    assert ember.add(5, x, alpha=2).tolist() == [7, 9]
+    # values at the ends of the range are fine
+    assert ember.full((2,), -128, dtype=ember.int8).tolist() == [-128, -128]
+    assert x.clamp(-128, 127).tolist() == [1, 2] and x.clone().fill_(255 - 256).tolist() == [-1, -1]
+    assert x.masked_fill(ember.tensor([True, False]), 127).tolist() == [127, 2]
 
 
 def test_operator_inplace_forms():

@@ -42,7 +42,7 @@ _OPERATORS = {
     "__add__": arithmetic._add,
     "__radd__": arithmetic.Add.binary_path("fciub", _reflected(arithmetic.add)),
     "__sub__": arithmetic._sub,
-    "__rsub__": _reflected(arithmetic.sub),
+    "__rsub__": arithmetic._rsub,
     "__mul__": arithmetic._mul,
     "__rmul__": arithmetic.Mul.binary_path("fciub", _reflected(arithmetic.mul)),
     "__truediv__": arithmetic._div,

@@ -130,6 +130,21 @@ def _check_int_range(op: str, value: int, dtype) -> None:
                            f"without overflow")
 
 
+def check_int_scalar(op: str, value, dtype) -> None:
+    """`value` must fit `dtype` (a NumPy dtype) where it is a Python int and `dtype` an integer
+    one: PyTorch's RuntimeError for full, fill_, masked_fill, clamp, alpha, ... (NumPy would
+    raise an OverflowError from inside)."""
+    if type(value) is int and dtype.kind in "iu":
+        _check_int_range(op, value, dtype)
+
+
+def wrap_int(value: int, dtype) -> int:
+    """A Python int wrapped into an integer NumPy dtype's range, as PyTorch's integer arithmetic
+    wraps (alpha * other in add/sub)."""
+    info = backend.np.iinfo(dtype)
+    return (value - info.min) % (info.max - info.min + 1) + info.min
+
+
 def to_float(x: Tensor) -> Tensor:
     """`x` itself if floating or complex, else cast to the default float dtype."""
     return x if x.dtype.category >= 2 else x.to(backend.get_default_dtype())

@@ -15,6 +15,7 @@ from ..autograd.function import _FREED, Op
 from ..tensor import Tensor, _make
 from ._util import (
     broadcast_shapes_or_raise,
+    check_int_scalar,
     check_tensor,
     data,
     promote,
@@ -22,6 +23,7 @@ from ._util import (
     shape_str,
     unbroadcast,
     unbroadcast_array,
+    wrap_int,
 )
 from .registry import register
 
@@ -130,14 +132,14 @@ class AddScaled(Op):
         sx, sy = ctx.shapes
         gx = unbroadcast(g, sx) if ctx.next[0] is not None else None
         gy = unbroadcast(Mul.apply(g, ctx.alpha), sy) if ctx.next[1] is not None else None
-        return gx, gy, None
+        return gx, gy
 
     @staticmethod
     def vjp(ctx, g):
         sx, sy = ctx.shapes
         gx = unbroadcast_array(g, sx) if ctx.next[0] is not None else None
         gy = unbroadcast_array(g * ctx.alpha, sy) if ctx.next[1] is not None else None
-        return gx, gy, None
+        return gx, gy
 
 
 class Sub(Op):
@@ -159,14 +161,14 @@ class Sub(Op):
         sx, sy = ctx.shapes
         gx = unbroadcast(g, sx) if ctx.next[0] is not None else None
         gy = unbroadcast(Mul.apply(g, -ctx.alpha), sy) if ctx.next[1] is not None else None
-        return (gx, gy, None)[:len(ctx.next)]
+        return gx, gy
 
     @staticmethod
     def vjp(ctx, g):
         sx, sy = ctx.shapes
         gx = unbroadcast_array(g, sx) if ctx.next[0] is not None else None
         gy = unbroadcast_array(g * -ctx.alpha, sy) if ctx.next[1] is not None else None
-        return (gx, gy, None)[:len(ctx.next)]
+        return gx, gy
 
 
 @register()
@@ -186,14 +188,34 @@ def _check_alpha(op: str, a, b, alpha) -> None:
         if t.dtype.category < 2:
             raise RuntimeError(f"{op}: for integral input tensors, argument alpha must not be a "
                                f"floating point number (got alpha={alpha} and {t.dtype} tensors)")
+    t = a if isinstance(a, Tensor) else b
+    check_int_scalar(op, alpha, t._data.dtype)
+
+
+def _scaled_int(a, b, alpha):
+    """alpha * b as one wrapped Python int where b is a Python int beside an integer tensor
+    (PyTorch's integer arithmetic wraps; NumPy would raise an OverflowError), alpha then 1."""
+    if type(b) is int and isinstance(a, Tensor) and a._data.dtype.kind in "iu":
+        return wrap_int(alpha * b, a._data.dtype), 1
+    return b, alpha
+
+
+def _two_edges(out: Tensor) -> Tensor:
+    """out, its node keeping the edges of input and other only: alpha, passed to apply as a
+    third argument, is no graph input (PyTorch's AddBackward0/SubBackward0 have two)."""
+    fn = out.grad_fn
+    if fn is not None:
+        fn.next = fn.next[:2]
+    return out
 
 
 def _add_promoted(input, other, alpha=1) -> Tensor:
     a, b = promote("add", input, other)
     if alpha != 1:
         _check_alpha("add", a, b, alpha)
+        b, alpha = _scaled_int(a, b, alpha)
     try:
-        return Add.apply(a, b) if alpha == 1 else AddScaled.apply(a, b, alpha)
+        return Add.apply(a, b) if alpha == 1 else _two_edges(AddScaled.apply(a, b, alpha))
     except ValueError:
         _raise_broadcast("add", a, b)
         raise
@@ -215,7 +237,29 @@ def _sub_promoted(input, other, alpha=1) -> Tensor:
     if alpha == 1:
         return _apply_binary("sub", Sub, a, b)
     _check_alpha("sub", a, b, alpha)
-    return _apply_binary("sub", Sub, a, b, alpha)
+    b, alpha = _scaled_int(a, b, alpha)
+    if alpha == 1:
+        return _apply_binary("sub", Sub, a, b)
+    return _two_edges(_apply_binary("sub", Sub, a, b, alpha))
+
+
+class Rsub(Sub):
+    """number - tensor written `number - t` (Tensor.__rsub__): PyTorch records rsub there."""
+
+    __slots__ = ()
+
+    @classmethod
+    def name(cls) -> str:
+        return "RsubBackward1"
+
+
+def _rsub(self, other) -> Tensor:
+    """other - self for Tensor.__rsub__ (other a number): sub with PyTorch's rsub node name."""
+    a, b = promote("sub", other, self)
+    if isinstance(b, Tensor) and b.dtype is backend.bool_:
+        raise RuntimeError("sub: subtraction with two bool tensors is not supported; use "
+                           "logical_xor() or the ^ operator instead")
+    return _apply_binary("sub", Rsub, a, b)
 
 
 # The hot path of each (Tensor's + - operators too): no promotion needed, see Op.binary_path.
@@ -493,11 +537,29 @@ class Pow(Op):
         return gx, gy
 
 
+class PowTensor(Pow):
+    """tensor ** tensor (PyTorch's pow.Tensor_Tensor node)."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "PowBackward1"
+
+
+class PowScalarBase(Pow):
+    """number ** tensor (PyTorch's pow.Scalar node)."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "PowBackward2"
+
+
 @register()
 def pow(input, exponent) -> Tensor:
     """input ** exponent elementwise; either may be a number."""
     a, b = promote("pow", input, exponent)
-    return _apply_binary("pow", Pow, a, b)
+    cls = Pow if not isinstance(b, Tensor) else PowTensor if isinstance(a, Tensor) else \
+        PowScalarBase
+    return _apply_binary("pow", cls, a, b)
 
 
 @register()

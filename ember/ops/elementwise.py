@@ -14,6 +14,7 @@ from ..autograd.function import _FREED, Op
 from ..tensor import Tensor, _make
 from ._util import (
     broadcast_shapes_or_raise,
+    check_int_scalar,
     check_tensor,
     promote,
     result_dtype,
@@ -638,8 +639,12 @@ class Xlogy(Op):
         x, y = ctx.saved_tensors
         gx = gy = None
         if ctx.next[0] is not None:
-            log_y = log(y) if isinstance(y, Tensor) else _log_number(y)
-            gx = unbroadcast(xmul(g, where(x == 0, 0.0, log_y)), x.shape)
+            # log y, but 0 where x is 0 unless y is nan (PyTorch's xlogy(x != 0, y))
+            if isinstance(y, Tensor):
+                local = where((x == 0) & ~isnan(y), 0.0, log(y))
+            else:
+                local = _log_number(y) if math.isnan(y) else where(x == 0, 0.0, _log_number(y))
+            gx = unbroadcast(xmul(g, local), x.shape)
         if ctx.next[1] is not None:  # x log y is 0 along x = 0, so d/dy is 0 there
             local = where(x == 0, 0.0, x / y) if isinstance(x, Tensor) else \
                 (0.0 if x == 0 else x / y)
@@ -813,6 +818,8 @@ def clamp(input, min=None, max=None) -> Tensor:
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
     dt = result_dtype(input, min, max)
+    check_int_scalar("clamp", min, dt.np)
+    check_int_scalar("clamp", max, dt.np)
     x = input.to(dt) if dt != input.dtype else input
     lo = min.to(dt) if isinstance(min, Tensor) and min.dtype != dt else min
     hi = max.to(dt) if isinstance(max, Tensor) and max.dtype != dt else max

@@ -12,7 +12,14 @@ from .. import backend
 from ..autograd import grad_mode
 from ..autograd.function import Op
 from ..tensor import Tensor, _make
-from ._util import as_tensor_arg, broadcast_shapes_or_raise, check_tensor, unbroadcast, wrap_dim
+from ._util import (
+    as_tensor_arg,
+    broadcast_shapes_or_raise,
+    check_int_scalar,
+    check_tensor,
+    unbroadcast,
+    wrap_dim,
+)
 from .reduce import _SelectAlongDim, kthvalue_result, sort_result, topk_result
 from .registry import register
 
@@ -631,6 +638,7 @@ def masked_fill(input, mask, value) -> Tensor:
                                f"tensor with {value.ndim} dimension(s).")
         value = value.to(input.dtype) if value._data.dtype != input._data.dtype else value
     else:
+        check_int_scalar("masked_fill", value, input._data.dtype)
         value = _make(input._device.asarray(value, input.dtype), input._device)
     from .elementwise import where
     return where(mask, value, input)

@@ -13,7 +13,14 @@ from .. import backend
 from ..autograd import grad_mode
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
-from ._util import as_operand, broadcast_shapes_or_raise, check_tensor, result_dtype
+from ._util import (
+    as_operand,
+    broadcast_shapes_or_raise,
+    check_int_scalar,
+    check_tensor,
+    result_dtype,
+    wrap_int,
+)
 from .arithmetic import _check_alpha, add, div, mul, sub
 from .elementwise import clamp, lerp, sqrt, where
 from .index import _writable, check_inplace, commit_inplace
@@ -84,8 +91,11 @@ def _fast_binary(op: str, self: Tensor, other, ufunc: str, alpha=1) -> Tensor:
                                             if isinstance(other, Tensor) else ()))
     _writable(op, self)
     o = other._data if isinstance(other, Tensor) else other
+    check_int_scalar(op, o, self._data.dtype)
     if alpha != 1:
         o = o * alpha
+        if type(o) is int and self._data.dtype.kind in "iu":
+            o = wrap_int(o, self._data.dtype)  # alpha * other wraps, as PyTorch's
     xp = self._device.xp
     getattr(xp, ufunc)(self._data, o, out=self._data, casting="unsafe")
     self._vc[0] += 1
@@ -172,6 +182,7 @@ def fill_(self, value) -> Tensor:
         if _recording(self, value):
             return _via_out_of_place("fill_", self, _filled, value)
         value = value.item()
+    check_int_scalar("fill_", value, self._data.dtype)
     if _state.enabled and self._requires_grad:
         check_inplace("fill_", self, True)
         return _via_out_of_place("fill_", self, _filled, value)

@@ -253,6 +253,10 @@ class _SelectAlongDim(Op):
 
 
 class MaxDim(_SelectAlongDim):
+    @classmethod
+    def name(cls) -> str:
+        return "MaxBackward0"  # PyTorch's max.dim node
+
     @staticmethod
     def forward(ctx, x, dim, keepdim):
         idx = ctx.xp.expand_dims(ctx.xp.argmax(x, axis=dim), dim)
@@ -260,6 +264,10 @@ class MaxDim(_SelectAlongDim):
 
 
 class MinDim(_SelectAlongDim):
+    @classmethod
+    def name(cls) -> str:
+        return "MinBackward0"
+
     @staticmethod
     def forward(ctx, x, dim, keepdim):
         idx = ctx.xp.expand_dims(ctx.xp.argmin(x, axis=dim), dim)
@@ -299,6 +307,20 @@ class Amin(_Extreme):
     fn = "amin"
 
 
+class MaxAll(Amax):
+    """max(x) of every element: amax's rule, under PyTorch's max() node name."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "MaxBackward1"
+
+
+class MinAll(Amin):
+    @classmethod
+    def name(cls) -> str:
+        return "MinBackward1"
+
+
 @register()
 def amax(input, dim=(), keepdim: bool = False) -> Tensor:
     """The maximum over `dim` (all dims for () or None); ties share the gradient evenly."""
@@ -315,7 +337,7 @@ def amin(input, dim=(), keepdim: bool = False) -> Tensor:
     return Amin.apply(input, dims, keepdim)
 
 
-def _max_min(op: str, input, dim, keepdim, other, dim_cls, all_fn, pair_fn, result):
+def _max_min(op: str, input, dim, keepdim, other, dim_cls, all_cls, pair_fn, result):
     check_tensor(op, input)
     if isinstance(dim, Tensor):
         return pair_fn(input, dim)
@@ -326,7 +348,7 @@ def _max_min(op: str, input, dim, keepdim, other, dim_cls, all_fn, pair_fn, resu
             raise RuntimeError(f"{op}(): expected reduction dim to be specified for an empty "
                                f"input (shape {tuple(input.shape)}); specify the reduction dim "
                                f"with the 'dim' argument")
-        return all_fn(input)
+        return all_cls.apply(input, tuple(range(input.ndim)), False)
     d = wrap_dim(dim, input.ndim, op)
     if not input.ndim:  # a 0-d tensor along dim 0 or -1: its one element, index 0
         return result(*dim_cls.apply(input.reshape(1), 0, False))
@@ -340,7 +362,7 @@ def max(input, dim=None, keepdim: bool = False, *, other=None):
     """max(x): the largest element. max(x, dim): (values, indices) along dim.
     max(x, y): the elementwise maximum."""
     from .elementwise import maximum
-    return _max_min("max", input, dim, keepdim, other, MaxDim, amax, maximum, max_result)
+    return _max_min("max", input, dim, keepdim, other, MaxDim, MaxAll, maximum, max_result)
 
 
 @register()
@@ -348,7 +370,7 @@ def min(input, dim=None, keepdim: bool = False, *, other=None):
     """min(x): the smallest element. min(x, dim): (values, indices) along dim.
     min(x, y): the elementwise minimum."""
     from .elementwise import minimum
-    return _max_min("min", input, dim, keepdim, other, MinDim, amin, minimum, min_result)
+    return _max_min("min", input, dim, keepdim, other, MinDim, MinAll, minimum, min_result)
 
 
 class _ArgExtreme(Op):
@@ -526,8 +548,7 @@ class VectorNorm(Op):
         xp = ctx.xp
         a = xp.abs(x)
         if ord == math.inf:
-            return xp.amax(a, axis=dims, keepdims=keepdim) if a.size else \
-                xp.zeros(_kept_shape(x.shape, dims, keepdim), a.dtype)
+            return xp.amax(a, axis=dims, keepdims=keepdim)
         if ord == -math.inf:
             return xp.amin(a, axis=dims, keepdims=keepdim)
         if ord == 0:
@@ -563,10 +584,6 @@ class VectorNorm(Op):
         return gx, None, None, None
 
 
-def _kept_shape(shape, dims, keepdim):
-    return tuple(1 if i in dims else n for i, n in enumerate(shape) if keepdim or i not in dims)
-
-
 def vector_norm(input, ord=2, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """The p-norm (sum |x|^p)^(1/p) over `dim`; ord may be any real, inf (max |x|), -inf (min |x|)
     or 0 (the number of non-zeros). The gradient at a zero vector is 0."""
@@ -579,9 +596,17 @@ def vector_norm(input, ord=2, dim=None, keepdim: bool = False, *, dtype=None) ->
     if isinstance(ord, str) or not isinstance(ord, (int, float)):
         raise RuntimeError(f"linalg.vector_norm: ord must be a number, got {ord!r}")
     dims = normalize_dims(dim, input.ndim, "vector_norm")
-    if input.numel() == 0 and ord < 0:
-        raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on an empty tensor "
-                           "because the operation does not have an identity")
+    if input.numel() == 0 and (ord < 0 or ord == math.inf):
+        # a max / min (or a sum of infinities for ord < 0) over an empty dim has no identity
+        # (PyTorch's rule); over non-empty dims of an empty tensor the result is empty
+        if dim is None or dim == () or dim == []:
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on an empty "
+                               f"tensor because the operation does not have an identity")
+        for d in dims:
+            if input.shape[d] == 0:
+                raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on the "
+                                   f"dimension {d} because this dimension is empty and the "
+                                   f"operation does not have an identity")
     return VectorNorm.apply(input, float(ord), dims, keepdim)
 
 

@@ -592,6 +592,41 @@ def test_next_functions_show_the_graph():
     assert leaf.name() == "AccumulateGrad" and leaf.variable is w and none is None
 
 
+@pytest.mark.parametrize("op", [ember.add, ember.sub])
+def test_add_and_sub_with_alpha_record_two_edges_as_pytorch(op):
+    x = ember.tensor([1.0, 3.0], dtype=ember.float64, requires_grad=True)
+    y = ember.tensor([0.5, -1.0], dtype=ember.float64, requires_grad=True)
+    out = op(x, y, alpha=2)
+    (fx, _), (fy, _) = out.grad_fn.next_functions  # input and other, no entry for alpha
+    assert fx.variable is x and fy.variable is y
+    assert len(op(x, 1.0, alpha=2).grad_fn.next_functions) == 2
+    assert len(x.clone().add_(y, alpha=-2).grad_fn.next_functions) == 2
+    out.sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0] and y.grad.tolist() == ([2.0] * 2 if op is ember.add
+                                                                 else [-2.0] * 2)
+    assert gradcheck(lambda a, b: op(a, b, alpha=-1.5), (x, y))
+    assert ember.autograd.gradgradcheck(lambda a, b: op(a, b, alpha=2.5) ** 2, (x, y))
+
+
+@pytest.mark.parametrize("make,name", [
+    (lambda x: 1.0 - x, "RsubBackward1"),  # Tensor.__rsub__ is PyTorch's rsub.Scalar
+    (lambda x: x - 1.0, "SubBackward0"),
+    (lambda x: ember.sub(1.0, x), "SubBackward0"),
+    (lambda x: x.max(), "MaxBackward1"),  # max() of every element, not amax
+    (lambda x: x.min(), "MinBackward1"),
+    (lambda x: x.max(0)[0], "MaxBackward0"),  # max.dim
+    (lambda x: x.min(0)[0], "MinBackward0"),
+    (lambda x: x.amax(), "AmaxBackward0"),
+    (lambda x: x ** 2, "PowBackward0"),  # pow.Tensor_Scalar
+    (lambda x: x ** x, "PowBackward1"),  # pow.Tensor_Tensor
+    (lambda x: 2 ** x, "PowBackward2"),  # pow.Scalar
+])
+def test_grad_fn_names_follow_pytorchs_overloads(make, name):
+    x = ember.tensor([0.5, 1.5, 1.0], dtype=ember.float64, requires_grad=True)
+    assert make(x).grad_fn.name() == name
+    assert gradcheck(lambda t: make(t).sum(), (x,))  # the renamed nodes keep their gradients
+
+
 # ------------------------------------------------------------------------------------- hooks
 
 

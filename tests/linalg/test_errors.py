@@ -176,6 +176,19 @@ CHECKS = [
     (lambda: LA.vector_norm(ember.ones(3, dtype=ember.int64)),
      r"linalg.vector_norm: expected a floating point or complex tensor as input. Got int64 "
      r"\(shape \(3,\)\)"),
+    # inf / -inf / negative norms of an empty dim: a max or min has no identity (PyTorch raises)
+    (lambda: ember.zeros(0).norm(float("inf")),
+     r"linalg.vector_norm cannot compute the inf norm on an empty tensor because the operation "
+     r"does not have an identity"),
+    (lambda: LA.vector_norm(ember.zeros(0), -math.inf),
+     r"linalg.vector_norm cannot compute the -inf norm on an empty tensor"),
+    (lambda: LA.norm(ember.zeros(0), math.inf),
+     r"linalg.vector_norm cannot compute the inf norm on an empty tensor"),
+    (lambda: LA.vector_norm(ember.zeros(2, 0), math.inf, dim=1),
+     r"linalg.vector_norm cannot compute the inf norm on the dimension 1 because this dimension "
+     r"is empty and the operation does not have an identity"),
+    (lambda: LA.vector_norm(ember.zeros(0, 3), -1, dim=(0, 1)),
+     r"linalg.vector_norm cannot compute the -1 norm on the dimension 0"),
     (lambda: LA.dist(ember.ones(3, dtype=ember.int64), V3),
      r"dist: expected floating point or complex tensors, got int64 and float64 \(shapes \(3,\) "
      r"and \(3,\)\)"),

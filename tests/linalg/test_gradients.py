@@ -88,6 +88,16 @@ def test_vector_norm_gradient_at_zero_is_zero():
     np.testing.assert_array_equal(to_numpy(x.grad), 0)
 
 
+def test_inf_norms_over_non_empty_dims_of_an_empty_tensor_are_empty():
+    x = ember.zeros(0, 3, dtype=ember.float64, requires_grad=True)
+    out = LA.vector_norm(x, math.inf, dim=1)
+    assert tuple(out.shape) == (0,)
+    assert tuple(LA.vector_norm(x, -math.inf, dim=-1, keepdim=True).shape) == (0, 1)
+    out.sum().backward()
+    assert tuple(x.grad.shape) == (0, 3)
+    assert ember.zeros(0).norm(2).item() == 0.0 and ember.zeros(0).norm(1).item() == 0.0
+
+
 def test_matrix_power_zero_has_no_gradient_path_and_is_the_identity():
     a = T(wellcond(np.random.default_rng(2), 2, 3, 3))
     out = LA.matrix_power(a.requires_grad_(True), 0)
