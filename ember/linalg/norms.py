@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 
 from .. import backend
-from ..ops._util import to_float, wrap_dim
+from ..ops._util import broadcast_shapes_or_raise, to_float, wrap_dim
 from ..ops.elementwise import where
 from ..ops.reduce import vector_norm
 from ..tensor import Tensor, _make
@@ -138,17 +138,8 @@ def dist(input, other, p=2) -> Tensor:
             raise RuntimeError(f"{fn}: expected floating point or complex tensors, got "
                                f"{input.dtype.name} and {other.dtype.name} (shapes "
                                f"{shape_str(input.shape)} and {shape_str(other.shape)})")
-    _check_broadcast(fn, input, other)
+    broadcast_shapes_or_raise(fn, tuple(input.shape), tuple(other.shape))
     return vector_norm(input - other, p)
-
-
-def _check_broadcast(fn: str, x: Tensor, y: Tensor) -> None:
-    """A RuntimeError naming `fn` and both shapes when x and y do not broadcast."""
-    for i in range(1, min(x.ndim, y.ndim) + 1):
-        a, b = x.shape[-i], y.shape[-i]
-        if a != b and a != 1 and b != 1:
-            raise RuntimeError(f"{fn}: the shapes {shape_str(x.shape)} and {shape_str(y.shape)} "
-                               f"cannot be broadcast together (dim {-i}: {a} vs {b})")
 
 
 def cdist(x1, x2, p: float = 2.0, compute_mode=None) -> Tensor:
@@ -187,7 +178,7 @@ def pairwise_distance(x1, x2, p: float = 2.0, eps: float = 1e-6, keepdim: bool =
     if not isinstance(x1, Tensor) or not isinstance(x2, Tensor):
         raise TypeError(f"{fn}: expected Tensors, got {type(x1).__name__} and "
                         f"{type(x2).__name__}")
-    _check_broadcast(fn, x1, x2)
+    broadcast_shapes_or_raise(fn, tuple(x1.shape), tuple(x2.shape))
     diff = to_float(x1) - to_float(x2) + eps
     if diff.ndim == 0:
         return vector_norm(diff, p, None, keepdim)
