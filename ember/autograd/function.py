@@ -441,6 +441,9 @@ class Op(Function):
     n_outputs = 1
     nondiff_outputs: tuple = ()
     is_view = False  # outputs share memory with argument 0 (and its version counter)
+    # only the first n arguments are graph inputs (the rest are options, such as add's alpha:
+    # next_functions has an entry for each graph input, as PyTorch's); None: all of them
+    graph_args: int | None = None
     save_shapes = False  # ctx.shapes: the shapes of arguments 0 and 1 (None for a number)
     # forward on NumPy arrays as one function of the arrays (np.tanh, operator.mul), for an op
     # whose forward stashes nothing on ctx: binary_path/unary_path call it without making a ctx
@@ -506,7 +509,7 @@ class Op(Function):
         if cls.is_view:
             _share_version(t, args[0])
         if record:
-            ctx.next = edges
+            ctx.next = edges if cls.graph_args is None else edges[:cls.graph_args]
             if cls.save_inputs:
                 ctx._saved = args
                 ctx._versions = versions

@@ -117,6 +117,7 @@ class AddScaled(Op):
     __slots__ = ("shapes", "alpha")
     save_inputs = False
     save_shapes = True
+    graph_args = 2  # (alpha is an option)
 
     @classmethod
     def name(cls) -> str:
@@ -148,6 +149,7 @@ class Sub(Op):
     save_shapes = True
     np_forward = staticmethod(_operator.sub)
     alpha = 1
+    graph_args = 2  # (alpha, when given, is an option)
 
     @staticmethod
     def forward(ctx, x, y, alpha=1):
@@ -182,13 +184,11 @@ def add(input, other, *, alpha=1) -> Tensor:
 def _check_alpha(op: str, a, b, alpha) -> None:
     """PyTorch's rule: a floating alpha needs a floating result (an integer tensor would
     silently become a float one)."""
-    if isinstance(alpha, (float, complex)) or backend.is_numpy_scalar(alpha) and \
-            not isinstance(alpha.item(), int):
-        t = a if isinstance(a, Tensor) else b
-        if t.dtype.category < 2:
-            raise RuntimeError(f"{op}: for integral input tensors, argument alpha must not be a "
-                               f"floating point number (got alpha={alpha} and {t.dtype} tensors)")
     t = a if isinstance(a, Tensor) else b
+    if t.dtype.category < 2 and (isinstance(alpha, (float, complex)) or (
+            backend.is_numpy_scalar(alpha) and not isinstance(alpha.item(), int))):
+        raise RuntimeError(f"{op}: for integral input tensors, argument alpha must not be a "
+                           f"floating point number (got alpha={alpha} and {t.dtype} tensors)")
     check_int_scalar(op, alpha, t._data.dtype)
 
 
@@ -200,22 +200,13 @@ def _scaled_int(a, b, alpha):
     return b, alpha
 
 
-def _two_edges(out: Tensor) -> Tensor:
-    """out, its node keeping the edges of input and other only: alpha, passed to apply as a
-    third argument, is no graph input (PyTorch's AddBackward0/SubBackward0 have two)."""
-    fn = out.grad_fn
-    if fn is not None:
-        fn.next = fn.next[:2]
-    return out
-
-
 def _add_promoted(input, other, alpha=1) -> Tensor:
     a, b = promote("add", input, other)
     if alpha != 1:
         _check_alpha("add", a, b, alpha)
         b, alpha = _scaled_int(a, b, alpha)
     try:
-        return Add.apply(a, b) if alpha == 1 else _two_edges(AddScaled.apply(a, b, alpha))
+        return Add.apply(a, b) if alpha == 1 else AddScaled.apply(a, b, alpha)
     except ValueError:
         _raise_broadcast("add", a, b)
         raise
@@ -229,18 +220,19 @@ def sub(input, other, *, alpha=1) -> Tensor:
     return _sub_promoted(input, other, alpha)
 
 
-def _sub_promoted(input, other, alpha=1) -> Tensor:
+def _sub_promoted(input, other, alpha=1, cls=None) -> Tensor:
     a, b = promote("sub", input, other)
-    if isinstance(a, Tensor) and a.dtype is backend.bool_:
+    t = a if isinstance(a, Tensor) else b
+    if t.dtype is backend.bool_:
         raise RuntimeError("sub: subtraction with two bool tensors is not supported; use "
                            "logical_xor() or the ^ operator instead")
+    cls = cls or Sub
+    if alpha != 1:
+        _check_alpha("sub", a, b, alpha)
+        b, alpha = _scaled_int(a, b, alpha)
     if alpha == 1:
-        return _apply_binary("sub", Sub, a, b)
-    _check_alpha("sub", a, b, alpha)
-    b, alpha = _scaled_int(a, b, alpha)
-    if alpha == 1:
-        return _apply_binary("sub", Sub, a, b)
-    return _two_edges(_apply_binary("sub", Sub, a, b, alpha))
+        return _apply_binary("sub", cls, a, b)
+    return _apply_binary("sub", cls, a, b, alpha)
 
 
 class Rsub(Sub):
@@ -255,11 +247,7 @@ class Rsub(Sub):
 
 def _rsub(self, other) -> Tensor:
     """other - self for Tensor.__rsub__ (other a number): sub with PyTorch's rsub node name."""
-    a, b = promote("sub", other, self)
-    if isinstance(b, Tensor) and b.dtype is backend.bool_:
-        raise RuntimeError("sub: subtraction with two bool tensors is not supported; use "
-                           "logical_xor() or the ^ operator instead")
-    return _apply_binary("sub", Rsub, a, b)
+    return _sub_promoted(other, self, cls=Rsub)
 
 
 # The hot path of each (Tensor's + - operators too): no promotion needed, see Op.binary_path.
