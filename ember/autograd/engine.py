@@ -1,13 +1,18 @@
 """The backward engine: an iterative walk of the recorded graph in reverse topological order.
 
-No recursion anywhere, so a chain of 100,000 ops backpropagates. Gradients reaching a node are
-summed in a buffer per output; the node runs once all of them have arrived (every consumer comes
-earlier in the order). Leaves accumulate into `.grad`; `grad()` captures gradients instead.
+Every node gets a sequence number when it is recorded, and its edges lead only to nodes recorded
+before it (its inputs existed first), so running nodes in decreasing sequence number runs every
+node after all its consumers: its gradients are complete by then, and no pass over the graph to
+count dependencies is needed first (PyTorch orders its ready queue by the same numbers).
+Gradients reaching a node are summed in a buffer per output. No recursion anywhere, so a chain
+of 100,000 ops backpropagates. Leaves accumulate into `.grad`; `grad()` captures gradients
+instead.
 """
 
 from __future__ import annotations
 
 import os
+from heapq import heapify, heappop, heappush
 
 from .. import backend
 from ..tensor import Tensor, _make
@@ -68,34 +73,6 @@ def _root_grads(outputs: tuple, grads, op: str) -> list:
                                f"{t._device}")
         result.append(g)
     return result
-
-
-def _dependencies(roots: list) -> dict:
-    """For every node reachable from the roots, how many edges of reachable nodes point to it."""
-    deps = {}
-    stack = list(roots)
-    if len(roots) == 1:  # (the common case: a node is new exactly when it is not in deps yet)
-        while stack:
-            for e in stack.pop().next:
-                if e is not None and e[1] >= 0:
-                    child = e[0]
-                    if child in deps:
-                        deps[child] += 1
-                    else:
-                        deps[child] = 1
-                        stack.append(child)
-        return deps
-    seen = set(roots)
-    while stack:
-        node = stack.pop()
-        for e in node.next:
-            if e is not None and e[1] >= 0:
-                child = e[0]
-                deps[child] = deps.get(child, 0) + 1
-                if child not in seen:
-                    seen.add(child)
-                    stack.append(child)
-    return deps
 
 
 def _needed_nodes(roots: list, leaf_targets: dict, node_targets: dict) -> set:
@@ -176,7 +153,7 @@ def run(outputs, grad_outputs, retain_graph, create_graph, inputs=None, accumula
     buffers: dict = {}
     leaf_grads: dict = {}   # id(leaf) -> [leaf, grad]
     shared = {id(g._data) for g in grads}  # arrays that must be copied before kept as .grad
-    roots = []
+    heap = []               # (-sequence number, node): the nodes with gradients waiting
     for t, g in zip(outputs, grads):
         if arrays:
             g = g._data
@@ -187,27 +164,26 @@ def run(outputs, grad_outputs, retain_graph, create_graph, inputs=None, accumula
             buf = buffers.get(node)
             if buf is None:
                 buf = buffers[node] = [None] * node._n_outputs
-                roots.append(node)
+                heap.append((-node._seq, node))
             nr = t._nr
             buf[nr] = g if buf[nr] is None else buf[nr] + g
+    heapify(heap)
 
-    deps = _dependencies(roots)
-    needed = _needed_nodes(roots, leaf_targets, node_targets) if inputs else None
+    needed = _needed_nodes([n for _, n in heap], leaf_targets, node_targets) if inputs else None
     captured = [None] * len(inputs)
-    ready = [r for r in roots if r not in deps]
 
     prev_mode = _state.enabled
     _state.enabled = bool(create_graph)
     try:
         fast = not anomaly.enabled and arrays and options.use_vjp
-        if fast and needed is None and not node_targets and len(ready) == len(roots):
-            _run_fast(ready, buffers, deps, leaf_grads, retain_graph, shared)
-            ready = ()
-        while ready:
-            node = ready.pop()
-            buf = buffers.pop(node, None)
+        if fast and needed is None and not node_targets:
+            _run_fast(heap, buffers, leaf_grads, retain_graph, shared)
+            heap = ()
+        while heap:
+            node = heappop(heap)[1]
+            buf = buffers.pop(node)
             grads_in = None
-            if buf is not None and (needed is None or node in needed):
+            if needed is None or node in needed:
                 special = node._special
                 if special and (node._hooks is not None or node._retained is not None):
                     _tensor_hooks(node, buf, create_graph, shared, arrays)
@@ -225,24 +201,19 @@ def run(outputs, grad_outputs, retain_graph, create_graph, inputs=None, accumula
                 else:
                     grads_in = _run_node(node, buf, retain_graph, arrays)
             if grads_in is None:
-                grads_in = (None,) * len(node.next)
+                continue
             for e, g in zip(node.next, grads_in):
-                if e is None:
+                if e is None or g is None:
                     continue
                 target, nr = e
                 if nr < 0:
-                    if g is not None:
-                        _accumulate_leaf(leaf_grads, target, g)
+                    _accumulate_leaf(leaf_grads, target, g)
                     continue
-                if g is not None:
-                    tb = buffers.get(target)
-                    if tb is None:
-                        tb = buffers[target] = [None] * target._n_outputs
-                    tb[nr] = g if tb[nr] is None else tb[nr] + g
-                left = deps[target] - 1
-                deps[target] = left
-                if left == 0:
-                    ready.append(target)
+                tb = buffers.get(target)
+                if tb is None:
+                    tb = buffers[target] = [None] * target._n_outputs
+                    heappush(heap, (-target._seq, target))
+                tb[nr] = g if tb[nr] is None else tb[nr] + g
     finally:
         _state.enabled = prev_mode
 
@@ -252,37 +223,37 @@ def run(outputs, grad_outputs, retain_graph, create_graph, inputs=None, accumula
                           shared)
 
 
-def _run_fast(ready: list, buffers: dict, deps: dict, leaf_grads: dict, retain_graph: bool,
+def _run_fast(heap: list, buffers: dict, leaf_grads: dict, retain_graph: bool,
               shared: set) -> None:
     """The main loop of `run` for the common case (array gradients, every node wanted, no
-    anomaly mode, no root reached from another): a node with one output, no hooks and an
-    array-level rule runs inline; any other node goes through _run_node.
+    anomaly mode): a node with one output, no hooks and an array-level rule runs inline; any
+    other node goes through _run_node.
 
-    A node with one output that a single edge reaches (most nodes) needs no buffer: its
-    gradient travels with it on the stack of (node, gradient) pairs (or, for the first such
-    node a node reaches, straight to the next turn of the loop). For the other nodes the
-    gradients wait in `buffers` (the pair then holds None) while `deps` counts down the edges
-    still to come, stored negated once the first has arrived: a stored 1 always means "one
-    edge in all", so that test needs no other lookup."""
+    Nodes run in decreasing sequence number (see the module's docstring). A node's gradient
+    waits in `buffers` with the node on the heap, except that the first node with one output
+    that a node's edges newly reach is `follow`: it runs next, its gradient carried along, as
+    long as nothing on the heap has a greater number (else it joins the heap). Along a chain,
+    the common case, the heap stays empty."""
     pop = buffers.pop
     get = buffers.get
     release = Node._release
-    stack = [(node, None) for node in ready]  # (the roots' gradients are in buffers)
-    # the first such node that a node's edges reach runs next, without the stack
     follow = follow_g = None
     while True:
         if follow is not None:
+            if heap and -heap[0][0] > follow._seq:  # an op that consumed it has to run first
+                buffers[follow] = [follow_g]
+                heappush(heap, (-follow._seq, follow))
+                follow = None
+                continue
             node, g = follow, follow_g
             follow = None
-        elif stack:
-            node, g = stack.pop()
+            buf = None
+        elif heap:
+            node = heappop(heap)[1]
+            buf = pop(node)
+            g = buf[0]
         else:
             break
-        buf = None
-        if g is None:
-            buf = pop(node, None)
-            if buf is not None:
-                g = buf[0]
         vjp = type(node).vjp
         if g is not None and vjp is not None and not node._special:
             grads_in = vjp(node, g)
@@ -297,8 +268,6 @@ def _run_fast(ready: list, buffers: dict, deps: dict, leaf_grads: dict, retain_g
                         node._saved = _FREED
                 else:
                     node._release()
-        elif g is None and buf is None:
-            grads_in = (None,) * len(node.next)
         else:
             if buf is None:
                 buf = [g]
@@ -306,37 +275,25 @@ def _run_fast(ready: list, buffers: dict, deps: dict, leaf_grads: dict, retain_g
                 _tensor_hooks(node, buf, False, shared, True)
             grads_in = _run_node(node, buf, retain_graph, True)
             if grads_in is None:
-                grads_in = (None,) * len(node.next)
+                continue
         for e, g in zip(node.next, grads_in):
-            if e is None:
+            if e is None or g is None:
                 continue
             target, nr = e
             if nr < 0:
-                if g is not None:
-                    _accumulate_leaf(leaf_grads, target, g)
-                continue
-            left = deps[target]
-            if left == 1 and target._n_outputs == 1:  # its one edge: no buffer, no count
-                if follow is None:
+                _accumulate_leaf(leaf_grads, target, g)
+            elif target is follow:
+                follow_g = follow_g + g
+            else:
+                tb = get(target)
+                if tb is not None:
+                    tb[nr] = g if tb[nr] is None else tb[nr] + g
+                elif follow is None and target._n_outputs == 1:
                     follow, follow_g = target, g
                 else:
-                    stack.append((target, g))
-                continue
-            if g is not None:
-                tb = get(target)
-                if tb is None:
                     tb = buffers[target] = [None] * target._n_outputs
                     tb[nr] = g
-                elif tb[nr] is None:
-                    tb[nr] = g
-                else:
-                    tb[nr] = tb[nr] + g
-            # edges still to come after this one, negated (see above)
-            left = 1 - left if left > 0 else left + 1
-            if left:
-                deps[target] = left
-            else:
-                stack.append((target, None))
+                    heappush(heap, (-target._seq, target))
 
 
 def _tensor_hooks(node: Node, buf: list, create_graph: bool, shared: set, arrays: bool) -> None:

@@ -14,6 +14,7 @@ version counters when read), and the hooks registered on its outputs.
 
 from __future__ import annotations
 
+import itertools
 import traceback
 import weakref
 
@@ -24,6 +25,8 @@ from . import grad_mode
 _state = grad_mode.state
 _ARRAY_TYPES = backend.ARRAY_TYPES
 _FREED = ("freed",)
+# a node's sequence number, in recording order: the engine runs nodes in decreasing order
+_next_seq = itertools.count(1).__next__
 
 
 class _Anomaly:
@@ -53,7 +56,7 @@ class Node:
     (leaf, -1) for a leaf that requires grad, None for anything else.
     """
 
-    __slots__ = ("next", "device", "_saved", "_versions", "__dict__", "__weakref__")
+    __slots__ = ("next", "device", "_saved", "_versions", "_seq", "__dict__", "__weakref__")
 
     _out = None               # an Op's saved output (_SavedOutput)
     _special = False          # True once the node has hooks, retained grads or >1 output
@@ -374,6 +377,7 @@ class Function(Node):
         record = record and _state.enabled
         # the edges (and so ctx.needs_input_grad) are known before forward runs, as in PyTorch
         ctx.next = tuple(_edge(a) if isinstance(a, Tensor) else None for a in args)
+        ctx._seq = _next_seq()
         prev = _state.enabled
         _state.enabled = False
         try:
@@ -510,6 +514,7 @@ class Op(Function):
             _share_version(t, args[0])
         if record:
             ctx.next = edges if cls.graph_args is None else edges[:cls.graph_args]
+            ctx._seq = _next_seq()
             if cls.save_inputs:
                 ctx._saved = args
                 ctx._versions = versions
@@ -598,6 +603,7 @@ class Op(Function):
                     ctx = _new(cls)
                     ctx.device = device
                 ctx.next = (ea, eb)
+                ctx._seq = _next_seq()
                 if save_inputs:
                     ctx._saved = (a, b)
                     ctx._versions = (a._vc[0], None if tb is float or tb is int else b._vc[0])
@@ -654,6 +660,7 @@ class Op(Function):
                     ctx = _new(cls)
                     ctx.device = device
                 ctx.next = ((fa, input._nr) if fa is not None else (input, -1),)
+                ctx._seq = _next_seq()
                 if save_inputs:
                     ctx._saved = (input,)
                     ctx._versions = (input._vc[0],)
@@ -687,6 +694,7 @@ def _shape(x):
 
 def _set_edges(cls, ctx: Node, args: tuple, edges: list, versions: list) -> None:
     ctx.next = edges
+    ctx._seq = _next_seq()
     if cls.save_inputs:
         ctx._saved = args
         ctx._versions = versions
