@@ -56,9 +56,9 @@ class Node:
     (leaf, -1) for a leaf that requires grad, None for anything else.
     """
 
-    __slots__ = ("next", "device", "_saved", "_versions", "_seq", "__dict__", "__weakref__")
+    __slots__ = ("next", "device", "_saved", "_versions", "_seq", "_out", "__dict__",
+                 "__weakref__")
 
-    _out = None               # an Op's saved output (_SavedOutput)
     _special = False          # True once the node has hooks, retained grads or >1 output
     _n_outputs = 1
     _out_meta = None          # [(shape, dtype)] per output, kept for multi-output nodes
@@ -77,6 +77,9 @@ class Node:
         self.device = None
         self._saved = None     # tensors (and scalars) backward may read; _FREED once released
         self._versions = None  # their version counters' values when saved
+        # an Op's saved output, (array, version counter, its value when saved): set wherever a
+        # node is recorded (the engine reads it on every node)
+        self._out = None
 
     @classmethod
     def name(cls) -> str:
@@ -118,46 +121,53 @@ class Node:
                 "Specify retain_graph=True if you need to backward through the graph a second "
                 "time or if you need to access saved tensors after calling backward.")
         out = self._out
+        if out is not None:
+            out = self._unpack_output(*out, 0)
         if saved is None:
-            return () if out is None else (self._unpack_output(out),)
+            return () if out is None else (out,)
         for t, v in zip(saved, self._versions):
             if v is not None and (type(t) is _SavedOutput or t._vc[0] != v):
                 break
         else:  # nothing modified, no saved outputs among them: the common case
-            return saved if out is None else (*saved, self._unpack_output(out))
+            return saved if out is None else (*saved, out)
         checked = []
         for t, v in zip(saved, self._versions):
             if v is not None:
                 if type(t) is _SavedOutput:
-                    t = self._unpack_output(t)
+                    t = self._unpack_saved(t)
                 elif t._vc[0] != v:
                     t = _modified(self, t, v, t._vc[0])
             checked.append(t)
         if out is not None:
-            checked.append(self._unpack_output(out))
+            checked.append(out)
         return tuple(checked)
 
     def saved_output_array(self):
         """The saved output's array (for array-level rules), checked like saved_tensors."""
         s = self._out
-        if s is None or s.vc[0] != s.version:
+        if s is None or s[1][0] != s[2]:
             return self.saved_tensors[-1]._data  # raises the right error
-        return s.data
+        return s[0]
 
-    def _unpack_output(self, s: _SavedOutput) -> Tensor:
-        t = _make(s.data, self.device)
-        if s.vc[0] != s.version:
-            return _modified(self, t, s.version, s.vc[0])
-        t._vc = s.vc
+    def _unpack_saved(self, s: _SavedOutput) -> Tensor:
+        return self._unpack_output(s.data, s.vc, s.version, s.nr)
+
+    def _unpack_output(self, data, vc: list, version: int, nr: int) -> Tensor:
+        """A saved output as a tensor of this node's again (a stand-in that raises if it was
+        modified in place since)."""
+        t = _make(data, self.device)
+        if vc[0] != version:
+            return _modified(self, t, version, vc[0])
+        t._vc = vc
         t._requires_grad = True
         t.grad_fn = self
-        t._nr = s.nr
+        t._nr = nr
         return t
 
     def _release(self) -> None:
         if self._out is not None:
             self._saved = _FREED
-            self._out = None  # (only where set: setting it would give the node a __dict__)
+            self._out = None
         elif self._saved is not None:
             self._saved = _FREED
 
@@ -452,6 +462,9 @@ class Op(Function):
     # forward on NumPy arrays as one function of the arrays (np.tanh, operator.mul), for an op
     # whose forward stashes nothing on ctx: binary_path/unary_path call it without making a ctx
     np_forward = None
+    # binary_path saves a Python float operand as the cached 0-d array it computed with (on
+    # NumPy), so that an array-level rule multiplies by it directly (Mul)
+    save_scalar_array = False
 
     @classmethod
     def name(cls) -> str:
@@ -522,8 +535,7 @@ class Op(Function):
                 ctx._saved = None
             if cls.save_shapes:
                 ctx.shapes = (_shape(arrays[0]), _shape(arrays[1]))
-            if cls.save_output:
-                ctx._out = _SavedOutput(out, t._vc, 0)
+            ctx._out = (out, t._vc, t._vc[0]) if cls.save_output else None
             if anomaly.enabled:
                 ctx._trace = _anomaly_trace()
             t._requires_grad = True
@@ -550,7 +562,7 @@ class Op(Function):
         assert cls.n_outputs == 1 and not cls.is_view
         forward, np_forward = cls.forward, cls.np_forward
         save_inputs, save_output, save_shapes = cls.save_inputs, cls.save_output, cls.save_shapes
-        differentiable = cls.differentiable
+        differentiable, save_scalar_array = cls.differentiable, cls.save_scalar_array
 
         def binary(a, b):
             x = a._data
@@ -605,14 +617,13 @@ class Op(Function):
                 ctx.next = (ea, eb)
                 ctx._seq = _next_seq()
                 if save_inputs:
-                    ctx._saved = (a, b)
+                    ctx._saved = (a, y if save_scalar_array and tb is float else b)
                     ctx._versions = (a._vc[0], None if tb is float or tb is int else b._vc[0])
                 else:
                     ctx._saved = None
                 if save_shapes:
                     ctx.shapes = (x.shape, _shape(y))
-                if save_output:
-                    ctx._out = _SavedOutput(out, t._vc, 0)
+                ctx._out = (out, t._vc, 0) if save_output else None
                 if anomaly.enabled:
                     ctx._trace = _anomaly_trace()
                 t._requires_grad = True
@@ -666,8 +677,7 @@ class Op(Function):
                     ctx._versions = (input._vc[0],)
                 else:
                     ctx._saved = None
-                if save_output:
-                    ctx._out = _SavedOutput(out, t._vc, 0)
+                ctx._out = (out, t._vc, 0) if save_output else None
                 if anomaly.enabled:
                     ctx._trace = _anomaly_trace()
                 t._requires_grad = True
@@ -695,6 +705,7 @@ def _shape(x):
 def _set_edges(cls, ctx: Node, args: tuple, edges: list, versions: list) -> None:
     ctx.next = edges
     ctx._seq = _next_seq()
+    ctx._out = None
     if cls.save_inputs:
         ctx._saved = args
         ctx._versions = versions

@@ -217,7 +217,7 @@ def keep_outputs(outputs: tuple, keep: tuple) -> tuple:
 
 
 def kept(ctx, i: int) -> Tensor:
-    return ctx._unpack_output(ctx.kept[i])
+    return ctx._unpack_saved(ctx.kept[i])
 
 
 def eye_like(a: Tensor, n: int | None = None) -> Tensor:

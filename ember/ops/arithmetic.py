@@ -262,6 +262,7 @@ register("subtract")(sub)
 
 class Mul(Op):
     np_forward = staticmethod(_operator.mul)
+    save_scalar_array = True  # (its vjp multiplies by the 0-d array, not the float)
 
     @staticmethod
     def forward(ctx, x, y):
@@ -291,7 +292,7 @@ class Mul(Op):
         if ex is not None:
             if isinstance(y, Tensor):
                 gx = g * y._data
-            else:  # a number (as a 0-d array where NumPy computes faster with one)
+            else:  # a number (a 0-d array where binary_path saved one: NumPy computes faster)
                 gx = g * (scalar_like(y, g) if type(y) is float else y)
             sx = x._data.shape
             if gx.shape != sx:

@@ -73,7 +73,7 @@ class _UnaryFast:
     @staticmethod
     def vjp_y(ctx, g):
         out = ctx._out
-        y = out.data if out is not None and out.vc[0] == out.version else \
+        y = out[0] if out is not None and out[1][0] == out[2] else \
             ctx.saved_output_array()  # (freed, or modified in place: raises the right error)
         return (ctx.fast(ctx.device.xp, g, None, y),)
 
@@ -87,7 +87,7 @@ class _UnaryFast:
             x = saved[0]._data
         if ctx.save_output:
             out = ctx._out
-            y = out.data if out is not None and out.vc[0] == out.version else \
+            y = out[0] if out is not None and out[1][0] == out[2] else \
                 ctx.saved_output_array()
         return (ctx.fast(ctx.device.xp, g, x, y),)
 
@@ -141,11 +141,20 @@ def _identity(g, x, y):
 def _tanh_grad(xp, g, x, y):
     """g * (1 - y^2): tanh's gradient on arrays (x unused: a table row's `fast` signature)."""
     t = y * y  # a new array, reused for the next two steps
-    if type(t) is not _NDARRAY and not isinstance(t, _ARRAY_TYPES):
-        t = xp.asarray(t)  # (NumPy's 0-d result is a scalar)
-    xp.subtract(scalar_like(1.0, t), t, out=t)
+    if type(t) is _NDARRAY:
+        one = _ONES.get(t.dtype)
+        if one is None:
+            one = _ONES[t.dtype] = backend.numpy_scalar(1.0, t.dtype)
+    else:
+        if not isinstance(t, _ARRAY_TYPES):
+            t = xp.asarray(t)  # (NumPy's 0-d result is a scalar)
+        one = 1.0
+    xp.subtract(one, t, out=t)
     t *= g
     return t
+
+
+_ONES: dict = {}  # NumPy dtype -> 1 as a 0-d array of it (see backend.numpy_scalar)
 
 
 class TanhGrad(Op):
