@@ -236,7 +236,6 @@ def _run_fast(heap: list, buffers: dict, leaf_grads: dict, retain_graph: bool,
     the common case, the heap stays empty."""
     pop = buffers.pop
     get = buffers.get
-    release = Node._release
     follow = follow_g = None
     while True:
         if follow is not None:
@@ -254,19 +253,18 @@ def _run_fast(heap: list, buffers: dict, leaf_grads: dict, retain_graph: bool,
             g = buf[0]
         else:
             break
-        vjp = type(node).vjp
-        if g is not None and vjp is not None and not node._special:
-            grads_in = vjp(node, g)
-            if len(grads_in) != len(node.next):
-                grads_in = _check_count(node, grads_in)
-            if not retain_graph:
-                if type(node)._release is release:  # (Node._release, inline)
-                    if node._out is not None:
-                        node._saved = _FREED
-                        node._out = None
-                    elif node._saved is not None:
-                        node._saved = _FREED
-                else:
+        # an Op's array-level rule, read from the node: None for a node with hooks or several
+        # outputs (Node._make_special) as for one without such a rule (a user's Function)
+        vjp = node.vjp
+        if vjp is not None and g is not None:
+            grads_in = vjp(node, g)  # (ember's own rules: one gradient per argument)
+            if not retain_graph:  # Node._release, inline
+                if node._out is not None:
+                    node._saved = _FREED
+                    node._out = None
+                elif node._saved is not None:
+                    node._saved = _FREED
+                if node._arrays:
                     node._release()
         else:
             if buf is None:

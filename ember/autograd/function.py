@@ -71,6 +71,7 @@ class Node:
     _in_meta = None           # [(shape, dtype) or None] per argument of a user Function
     materialize_grads = True
     vjp = None                # optional array-level backward, see Op
+    _arrays: tuple = ()       # names of attributes _release drops too (see nn/functional/_conv)
 
     def __init__(self):
         self.next = ()
@@ -172,28 +173,34 @@ class Node:
             self._saved = _FREED
 
     # ------------------------------------------------------------------------------- hooks
-    def _register_tensor_hook(self, nr: int, hook) -> _HookHandle:
+    def _make_special(self) -> None:
+        """The node has hooks, retained gradients or several outputs: the engine runs it through
+        its general path (its inline path reads `vjp` from the node, None here)."""
         self._special = True
+        self.vjp = None
+
+    def _register_tensor_hook(self, nr: int, hook) -> _HookHandle:
+        self._make_special()
         if self._hooks is None:
             self._hooks = {}
         return _HookHandle(self._hooks.setdefault(nr, {}), hook)
 
     def _retain(self, nr: int, tensor: Tensor) -> None:
-        self._special = True
+        self._make_special()
         if self._retained is None:
             self._retained = {}
         self._retained[nr] = weakref.ref(tensor)
 
     def register_hook(self, hook) -> _HookHandle:
         """Node hook `hook(grad_inputs, grad_outputs)` run after this node's backward."""
-        self._special = True
+        self._make_special()
         if self._node_hooks is None:
             self._node_hooks = {}
         return _HookHandle(self._node_hooks, hook)
 
     def register_prehook(self, hook) -> _HookHandle:
         """Node pre-hook `hook(grad_outputs)` run before this node's backward."""
-        self._special = True
+        self._make_special()
         if self._node_prehooks is None:
             self._node_prehooks = {}
         return _HookHandle(self._node_prehooks, hook)
@@ -566,64 +573,72 @@ class Op(Function):
 
         def binary(a, b):
             x = a._data
-            k = x.dtype.kind
-            if k not in kinds:
-                return slow(a, b)
             tb = type(b)
-            if tb is float:
-                if k not in "fc":
-                    return slow(a, b)
-                y = b
-                if type(x) is _NDARRAY:  # a cached 0-d array, see backend.numpy_scalar
-                    y = _SCALARS.get(x.dtype, _NO_SCALARS).get(b)
-                    if y is None:
-                        y = numpy_scalar(b, x.dtype)
-            elif tb is int:
-                y = b
-            elif (tb is Tensor or isinstance(b, Tensor)) and b._device is a._device:
-                y = b._data
-                if y.dtype != x.dtype:
-                    return slow(a, b)
+            if tb is float and type(x) is _NDARRAY:  # the most common case: a NumPy float one
+                # the 0-d array NumPy computes fastest with, cached (only for floating dtypes)
+                y = _SCALARS.get(x.dtype, _NO_SCALARS).get(b)
+                if y is None:
+                    k = x.dtype.kind
+                    if k not in kinds or k not in "fc":
+                        return slow(a, b)
+                    y = numpy_scalar(b, x.dtype)
+                eb = None
             else:
-                return slow(a, b)
-            device = a._device
+                k = x.dtype.kind
+                if k not in kinds:
+                    return slow(a, b)
+                if tb is float:
+                    if k not in "fc":
+                        return slow(a, b)
+                    y = b
+                    eb = None
+                elif tb is int:
+                    y = b
+                    eb = None
+                elif (tb is Tensor or isinstance(b, Tensor)) and b._device is a._device:
+                    y = b._data
+                    if y.dtype != x.dtype:
+                        return slow(a, b)
+                    fb = b.grad_fn
+                    eb = (fb, b._nr) if fb is not None else (b, -1) if b._requires_grad else None
+                else:
+                    return slow(a, b)
             try:
                 if np_forward is not None and type(x) is _NDARRAY:
                     ctx = None
                     out = np_forward(x, y)
                 else:
                     ctx = _new(cls)
-                    ctx.device = device
+                    ctx.device = a._device
                     out = forward(ctx, x, y)
             except (ValueError, OverflowError):  # (the full path raises the clear error)
                 return slow(a, b)
             if type(out) is not _NDARRAY and not isinstance(out, _ARRAY_TYPES):
-                out = device.xp.asarray(out)
+                out = a._device.xp.asarray(out)
             t = _new(Tensor)
             t._data = out
-            t._device = device
-            t._vc = [0]
+            t._device = a._device
+            t._vc = vc = [0]
             fa = a.grad_fn
             ea = (fa, a._nr) if fa is not None else (a, -1) if a._requires_grad else None
-            if tb is float or tb is int:
-                eb = None
-            else:
-                fb = b.grad_fn
-                eb = (fb, b._nr) if fb is not None else (b, -1) if b._requires_grad else None
             if (ea is not None or eb is not None) and differentiable and _state.enabled:
                 if ctx is None:
                     ctx = _new(cls)
-                    ctx.device = device
+                    ctx.device = a._device
                 ctx.next = (ea, eb)
                 ctx._seq = _next_seq()
                 if save_inputs:
-                    ctx._saved = (a, y if save_scalar_array and tb is float else b)
-                    ctx._versions = (a._vc[0], None if tb is float or tb is int else b._vc[0])
+                    if tb is float or tb is int:
+                        ctx._saved = (a, y if save_scalar_array else b)
+                        ctx._versions = (a._vc[0], None)
+                    else:
+                        ctx._saved = (a, b)
+                        ctx._versions = (a._vc[0], b._vc[0])
                 else:
                     ctx._saved = None
                 if save_shapes:
-                    ctx.shapes = (x.shape, _shape(y))
-                ctx._out = (out, t._vc, 0) if save_output else None
+                    ctx.shapes = (x.shape, None if tb is float or tb is int else y.shape)
+                ctx._out = (out, vc, 0) if save_output else None
                 if anomaly.enabled:
                     ctx._trace = _anomaly_trace()
                 t._requires_grad = True
@@ -651,25 +666,24 @@ class Op(Function):
             x = input._data
             if x.dtype.kind not in "fc":
                 return slow(input)
-            device = input._device
             if np_forward is not None and type(x) is _NDARRAY:
                 ctx = None
                 out = np_forward(x)
             else:
                 ctx = _new(cls)
-                ctx.device = device
+                ctx.device = input._device
                 out = forward(ctx, x)
             if type(out) is not _NDARRAY and not isinstance(out, _ARRAY_TYPES):
-                out = device.xp.asarray(out)
+                out = input._device.xp.asarray(out)
             t = _new(Tensor)
             t._data = out
-            t._device = device
-            t._vc = [0]
+            t._device = input._device
+            t._vc = vc = [0]
             fa = input.grad_fn
             if (fa is not None or input._requires_grad) and differentiable and _state.enabled:
                 if ctx is None:
                     ctx = _new(cls)
-                    ctx.device = device
+                    ctx.device = input._device
                 ctx.next = ((fa, input._nr) if fa is not None else (input, -1),)
                 ctx._seq = _next_seq()
                 if save_inputs:
@@ -677,7 +691,7 @@ class Op(Function):
                     ctx._versions = (input._vc[0],)
                 else:
                     ctx._saved = None
-                ctx._out = (out, t._vc, 0) if save_output else None
+                ctx._out = (out, vc, 0) if save_output else None
                 if anomaly.enabled:
                     ctx._trace = _anomaly_trace()
                 t._requires_grad = True
@@ -728,7 +742,7 @@ def _wrap_outputs(cls, ctx: Node, args: tuple, outs, device, record: bool) -> tu
         tensors.append(t)
     if record:
         ctx._n_outputs = len(tensors)
-        ctx._special = True
+        ctx._make_special()
         ctx._out_meta = [(t._data.shape, t.dtype) for t in tensors]
         for nr, t in enumerate(tensors):
             if nr not in cls.nondiff_outputs:

@@ -28,6 +28,7 @@ from ._util import (
 from .registry import register
 
 _ARRAY = backend.ARRAY_TYPES
+_NDARRAY = backend.NDARRAY
 scalar_like = backend.scalar_like
 
 
@@ -290,9 +291,11 @@ class Mul(Op):
         ex, ey = ctx.next
         gx = gy = None
         if ex is not None:
-            if isinstance(y, Tensor):
+            if type(y) is _NDARRAY:  # a number, as the 0-d array binary_path computed with
+                gx = g * y
+            elif isinstance(y, Tensor):
                 gx = g * y._data
-            else:  # a number (a 0-d array where binary_path saved one: NumPy computes faster)
+            else:
                 gx = g * (scalar_like(y, g) if type(y) is float else y)
             sx = x._data.shape
             if gx.shape != sx:

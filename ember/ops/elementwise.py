@@ -66,18 +66,20 @@ def _special_fn(name: str):
     return lambda d, x: getattr(d.special, name)(x)
 
 
-class _UnaryFast:
-    """An array-level rule `fast(xp, g, x, y)` as a unary Op's vjp (`vjp_y` for an op that
-    saves only its output, the common case, with fewer steps)."""
-
-    @staticmethod
-    def vjp_y(ctx, g):
+def _vjp_y(fast):
+    """An array-level rule `fast(xp, g, x, y)` of a unary Op that saves only its output (the
+    common case) as the Op's vjp."""
+    def vjp(ctx, g):
         out = ctx._out
-        y = out[0] if out is not None and out[1][0] == out[2] else \
-            ctx.saved_output_array()  # (freed, or modified in place: raises the right error)
-        return (ctx.fast(ctx.device.xp, g, None, y),)
+        if out is not None and out[1][0] == out[2]:
+            return (fast(ctx.device.xp, g, None, out[0]),)
+        # (freed, or modified in place: raises the right error)
+        return (fast(ctx.device.xp, g, None, ctx.saved_output_array()),)
+    return vjp
 
-    @staticmethod
+
+def _vjp_xy(fast):
+    """An array-level rule `fast(xp, g, x, y)` as a unary Op's vjp."""
     def vjp(ctx, g):
         x = y = None
         if ctx.save_inputs:
@@ -89,7 +91,8 @@ class _UnaryFast:
             out = ctx._out
             y = out[0] if out is not None and out[1][0] == out[2] else \
                 ctx.saved_output_array()
-        return (ctx.fast(ctx.device.xp, g, x, y),)
+        return (fast(ctx.device.xp, g, x, y),)
+    return vjp
 
 
 def unary(name: str, forward, saves: str, rule, *, fast=None, keep_int: bool = False,
@@ -101,7 +104,7 @@ def unary(name: str, forward, saves: str, rule, *, fast=None, keep_int: bool = F
              "save_output": "y" in saves, "__doc__": doc}
     if fast is not None:
         attrs["fast"] = staticmethod(fast)
-        attrs["vjp"] = _UnaryFast.vjp_y if saves == "y" else _UnaryFast.vjp
+        attrs["vjp"] = staticmethod(_vjp_y(fast) if saves == "y" else _vjp_xy(fast))
     if isinstance(forward, str):
         base = _UnaryXp
         attrs["fname"] = forward

@@ -184,7 +184,6 @@ class ArrayOp(Op):
     when the engine releases the node's saved values (after backward, unless retain_graph)."""
 
     save_inputs = False
-    _arrays: tuple = ()
 
     def _release(self) -> None:
         super()._release()
