@@ -12,6 +12,8 @@ import warnings
 
 from . import backend
 
+_engine = None  # ember.autograd.engine, see Tensor.backward
+
 
 class Size(tuple):
     """A tensor's shape: a tuple that prints as `ember.Size([2, 3])`."""
@@ -272,9 +274,11 @@ class Tensor:
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None) -> None:
         """Accumulate d(self)/d(leaf) into each leaf's `.grad` (the vector-Jacobian product with
         `gradient`, which may be omitted only for a one-element tensor)."""
-        from .autograd import engine
-        engine.backward((self,), None if gradient is None else (gradient,), retain_graph,
-                        create_graph, inputs)
+        global _engine
+        if _engine is None:  # (imported on first use: the engine imports this module)
+            from .autograd import engine as _engine
+        _engine.backward((self,), None if gradient is None else (gradient,), retain_graph,
+                         create_graph, inputs)
 
     # ---------------------------------------------------------------------------- conversions
     def item(self):

@@ -264,7 +264,7 @@ def _run_fast(heap: list, buffers: dict, leaf_grads: dict, retain_graph: bool,
                     node._out = None
                 elif node._saved is not None:
                     node._saved = _FREED
-                if node._arrays:
+                elif node._arrays:  # (an ArrayOp: it saves neither, keeps arrays instead)
                     node._release()
         else:
             if buf is None:

@@ -44,10 +44,22 @@ def _expand_back(g: Tensor, shape: tuple, dims: tuple, keepdim: bool) -> Tensor:
 
 
 def _expand_back_array(xp, g, shape: tuple, dims: tuple, keepdim: bool):
-    """_expand_back on a raw array (a read-only broadcast view)."""
+    """_expand_back on a raw array: a new array where that is small (cheaper to make than a
+    broadcast view, and a leaf's .grad needs its own array anyway), else a read-only broadcast
+    view (no memory for the copies)."""
     if not keepdim:
-        g = xp.expand_dims(g, dims)
+        kept = list(shape)
+        for d in dims:
+            kept[d] = 1
+        g = g.reshape(kept)
+    if math.prod(shape) <= _SMALL:
+        out = xp.empty(shape, g.dtype)
+        out[...] = g
+        return out
     return xp.broadcast_to(g, shape)
+
+
+_SMALL = 1 << 14  # elements
 
 
 def _reduced_count(shape: tuple, dims: tuple) -> int:

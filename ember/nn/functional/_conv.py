@@ -185,6 +185,13 @@ class ArrayOp(Op):
 
     save_inputs = False
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # the engine's inline release drops the named arrays of a node that saves nothing else
+        if cls.vjp is not None and (cls.save_inputs or cls.save_output):
+            raise TypeError(f"{cls.__name__}: an ArrayOp with an array-level rule (vjp) keeps "
+                            "arrays only, no saved inputs or output")
+
     def _release(self) -> None:
         super()._release()
         for name in self._arrays:
