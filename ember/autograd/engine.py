@@ -173,7 +173,7 @@ def run(outputs, grad_outputs, retain_graph, create_graph, inputs=None, accumula
     captured = [None] * len(inputs)
 
     prev_mode = _state.enabled
-    _state.enabled = bool(create_graph)
+    grad_mode.set_enabled(create_graph)
     try:
         fast = not anomaly.enabled and arrays and options.use_vjp
         if fast and needed is None and not node_targets:
@@ -215,7 +215,7 @@ def run(outputs, grad_outputs, retain_graph, create_graph, inputs=None, accumula
                     heappush(heap, (-target._seq, target))
                 tb[nr] = g if tb[nr] is None else tb[nr] + g
     finally:
-        _state.enabled = prev_mode
+        grad_mode.set_enabled(prev_mode)
 
     if arrays:
         captured = [None if g is None else _wrap(g, t._device) for g, t in zip(captured, inputs)]

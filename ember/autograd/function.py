@@ -23,6 +23,7 @@ from ..tensor import Tensor, _HookHandle, _make
 from . import grad_mode
 
 _state = grad_mode.state
+_disabled = grad_mode.disabled  # (see grad_mode: the fast test of the grad mode)
 _ARRAY_TYPES = backend.ARRAY_TYPES
 _FREED = ("freed",)
 # a node's sequence number, in recording order: the engine runs nodes in decreasing order
@@ -396,7 +397,7 @@ class Function(Node):
         ctx.next = tuple(_edge(a) if isinstance(a, Tensor) else None for a in args)
         ctx._seq = _next_seq()
         prev = _state.enabled
-        _state.enabled = False
+        grad_mode.set_enabled(False)
         try:
             if cls.setup_context is Function.setup_context:
                 result = cls.forward(ctx, *args)
@@ -404,7 +405,7 @@ class Function(Node):
                 result = cls.forward(*args)
                 cls.setup_context(ctx, args, result)
         finally:
-            _state.enabled = prev
+            grad_mode.set_enabled(prev)
         if not record:
             return result
         single = isinstance(result, Tensor)
@@ -482,7 +483,7 @@ class Op(Function):
         device = None
         record = False
         arrays = []
-        if _state.enabled and cls.differentiable:
+        if (not _disabled[0] or _state.enabled) and cls.differentiable:
             # one pass collects the arrays and the graph edges (and saved versions)
             edges = []
             versions = []
@@ -621,7 +622,8 @@ class Op(Function):
             t._vc = vc = [0]
             fa = a.grad_fn
             ea = (fa, a._nr) if fa is not None else (a, -1) if a._requires_grad else None
-            if (ea is not None or eb is not None) and differentiable and _state.enabled:
+            if (ea is not None or eb is not None) and differentiable and (
+                    not _disabled[0] or _state.enabled):
                 if ctx is None:
                     ctx = _new(cls)
                     ctx.device = a._device
@@ -680,7 +682,8 @@ class Op(Function):
             t._device = input._device
             t._vc = vc = [0]
             fa = input.grad_fn
-            if (fa is not None or input._requires_grad) and differentiable and _state.enabled:
+            if (fa is not None or input._requires_grad) and differentiable and (
+                    not _disabled[0] or _state.enabled):
                 if ctx is None:
                     ctx = _new(cls)
                     ctx.device = input._device

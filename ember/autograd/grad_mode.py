@@ -14,6 +14,28 @@ class _State(threading.local):
 
 state = _State()
 
+# How many threads have grad mode off right now. Reading a thread-local is slow for the ops' hot
+# paths, so they read `not disabled[0] or state.enabled`: while no thread has it off (the common
+# case), the count alone says "on". Every change of state.enabled goes through set_enabled.
+disabled = [0]
+_lock = threading.Lock()
+
+
+def set_enabled(mode: bool) -> None:
+    """Set this thread's grad mode, keeping `disabled` counting the threads that have it off
+    (it counts up before a thread turns it off and down after it turns it back on, so a count of
+    zero always means every thread has it on)."""
+    mode = bool(mode)
+    if state.enabled is mode:
+        return
+    with _lock:
+        if mode:
+            state.enabled = True
+            disabled[0] -= 1
+        else:
+            disabled[0] += 1
+            state.enabled = False
+
 
 def is_grad_enabled() -> bool:
     return state.enabled
@@ -71,10 +93,10 @@ class no_grad(_BareMode):
 
     def __enter__(self):
         self._prev = state.enabled
-        state.enabled = False
+        set_enabled(False)
 
     def __exit__(self, *exc):
-        state.enabled = self._prev
+        set_enabled(self._prev)
         return False
 
 
@@ -83,10 +105,10 @@ class enable_grad(_BareMode):
 
     def __enter__(self):
         self._prev = state.enabled
-        state.enabled = True
+        set_enabled(True)
 
     def __exit__(self, *exc):
-        state.enabled = self._prev
+        set_enabled(self._prev)
         return False
 
 
@@ -96,20 +118,20 @@ class set_grad_enabled(_Mode):
     def __init__(self, mode: bool):
         self.mode = bool(mode)
         self._prev = state.enabled
-        state.enabled = self.mode
+        set_enabled(self.mode)
 
     def __enter__(self):
         pass
 
     def __exit__(self, *exc):
-        state.enabled = self._prev
+        set_enabled(self._prev)
         return False
 
     def clone(self) -> set_grad_enabled:
         return set_grad_enabled(self.mode)
 
     def __call__(self, fn):
-        state.enabled = self._prev  # used as a decorator: no effect until the function runs
+        set_enabled(self._prev)  # used as a decorator: no effect until the function runs
         return super().__call__(fn)
 
 
@@ -128,13 +150,14 @@ class inference_mode(_Mode):
     def __enter__(self):
         self._prev = (state.enabled, state.inference)
         if self.mode:
-            state.enabled = False
+            set_enabled(False)
             state.inference = True
         else:
             state.inference = False
 
     def __exit__(self, *exc):
-        state.enabled, state.inference = self._prev
+        set_enabled(self._prev[0])
+        state.inference = self._prev[1]
         return False
 
     def clone(self) -> inference_mode:

@@ -442,6 +442,40 @@ def test_grad_mode_is_thread_local():
     assert seen == [True]
 
 
+def test_ops_follow_each_threads_grad_mode_while_another_has_it_off():
+    # the ops' fast test of the grad mode counts threads with it off (grad_mode.disabled)
+    from ember.autograd import grad_mode
+    x = ember.ones(2, requires_grad=True)
+    inside, release = threading.Event(), threading.Event()
+    seen = {}
+
+    def worker():
+        with ember.no_grad():
+            seen["worker"] = (x * 2.0).requires_grad, ember.tanh(x).requires_grad
+            inside.set()
+            release.wait(10)
+
+    t = threading.Thread(target=worker)
+    t.start()
+    inside.wait(10)
+    assert grad_mode.disabled[0] == 1
+    seen["main"] = (x * 2.0).requires_grad, ember.tanh(x).requires_grad, (x + x).requires_grad
+    with ember.no_grad():
+        seen["main no_grad"] = (x * 2.0).requires_grad, ember.exp(x).requires_grad
+        assert grad_mode.disabled[0] == 2
+    release.set()
+    t.join()
+    assert seen == {"worker": (False, False), "main": (True, True, True),
+                    "main no_grad": (False, False)}
+    assert grad_mode.disabled[0] == 0
+    with ember.set_grad_enabled(False):
+        with ember.inference_mode():
+            assert grad_mode.disabled[0] == 1
+        with ember.enable_grad():
+            assert grad_mode.disabled[0] == 0 and (x * 2.0).requires_grad
+    assert grad_mode.disabled[0] == 0
+
+
 def test_requires_grad_rules():
     x = ember.ones(2, requires_grad=True)
     y = x * 2
