@@ -466,7 +466,9 @@ class Op(Function):
     # only the first n arguments are graph inputs (the rest are options, such as add's alpha:
     # next_functions has an entry for each graph input, as PyTorch's); None: all of them
     graph_args: int | None = None
-    save_shapes = False  # ctx.shapes: the shapes of arguments 0 and 1 (None for a number)
+    # ctx.shapes: the shapes of arguments 0 and 1 (None for a number); binary_path, for a Tensor
+    # and a number, sets ctx.shapes = None instead (nothing was broadcast)
+    save_shapes = False
     # forward on NumPy arrays as one function of the arrays (np.tanh, operator.mul), for an op
     # whose forward stashes nothing on ctx: binary_path/unary_path call it without making a ctx
     np_forward = None
@@ -639,7 +641,7 @@ class Op(Function):
                 else:
                     ctx._saved = None
                 if save_shapes:
-                    ctx.shapes = (x.shape, None if tb is float or tb is int else y.shape)
+                    ctx.shapes = None if tb is float or tb is int else (x.shape, y.shape)
                 ctx._out = (out, vc, 0) if save_output else None
                 if anomaly.enabled:
                     ctx._trace = _anomaly_trace()

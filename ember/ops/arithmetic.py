@@ -98,6 +98,8 @@ class Add(Op):
 
     @staticmethod
     def backward(ctx, g):
+        if ctx.shapes is None:  # (a number added: nothing broadcast, see Op.save_shapes)
+            return g, None
         sx, sy = ctx.shapes
         gx = unbroadcast(g, sx) if ctx.next[0] is not None else None
         gy = unbroadcast(g, sy) if ctx.next[1] is not None else None
@@ -105,7 +107,10 @@ class Add(Op):
 
     @staticmethod
     def vjp(ctx, g):
-        sx, sy = ctx.shapes
+        shapes = ctx.shapes
+        if shapes is None:
+            return g, None
+        sx, sy = shapes
         ex, ey = ctx.next
         gx = None if ex is None else g if g.shape == sx else unbroadcast_array(g, sx)
         gy = None if ey is None else g if g.shape == sy else unbroadcast_array(g, sy)
@@ -161,6 +166,8 @@ class Sub(Op):
 
     @staticmethod
     def backward(ctx, g):
+        if ctx.shapes is None:  # (a number subtracted: nothing broadcast, see Op.save_shapes)
+            return g, None
         sx, sy = ctx.shapes
         gx = unbroadcast(g, sx) if ctx.next[0] is not None else None
         gy = unbroadcast(Mul.apply(g, -ctx.alpha), sy) if ctx.next[1] is not None else None
@@ -168,7 +175,10 @@ class Sub(Op):
 
     @staticmethod
     def vjp(ctx, g):
-        sx, sy = ctx.shapes
+        shapes = ctx.shapes
+        if shapes is None:
+            return g, None
+        sx, sy = shapes
         gx = unbroadcast_array(g, sx) if ctx.next[0] is not None else None
         gy = unbroadcast_array(g * -ctx.alpha, sy) if ctx.next[1] is not None else None
         return gx, gy
