@@ -87,6 +87,8 @@ complex128 = DType("complex128", np.complex128, 3)
 ALL_DTYPES = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64, complex64,
               complex128)
 _BY_NP = {d.np: d for d in ALL_DTYPES}
+# the floating and complex array dtypes (a set lookup: faster than testing dtype.kind)
+INEXACT_NP = frozenset(d.np for d in ALL_DTYPES if d.category >= 2)
 _BY_NAME = {d.name: d for d in ALL_DTYPES}
 _PY_TYPES = {float: float64, int: int64, bool: bool_, complex: complex128}
 

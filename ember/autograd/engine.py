@@ -274,7 +274,8 @@ def _run_fast(heap: list, buffers: dict, leaf_grads: dict, retain_graph: bool,
             grads_in = _run_node(node, buf, retain_graph, True)
             if grads_in is None:
                 continue
-        for e, g in zip(node.next, grads_in):
+        edges = node.next
+        for e, g in zip(edges, grads_in) if len(edges) != 1 else ((edges[0], grads_in[0]),):
             if e is None or g is None:
                 continue
             target, nr = e

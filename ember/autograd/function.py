@@ -668,7 +668,7 @@ class Op(Function):
             if type(input) is not Tensor and not isinstance(input, Tensor):
                 return slow(input)
             x = input._data
-            if x.dtype.kind not in "fc":
+            if x.dtype not in _INEXACT:
                 return slow(input)
             if np_forward is not None and type(x) is _NDARRAY:
                 ctx = None
@@ -711,6 +711,7 @@ class Op(Function):
 
 _new = object.__new__
 _NDARRAY = backend.NDARRAY
+_INEXACT = backend.INEXACT_NP
 _SCALARS = backend.SCALARS
 _NO_SCALARS: dict = {}  # (never filled: the lookup's default)
 numpy_scalar = backend.numpy_scalar

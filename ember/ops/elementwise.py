@@ -172,7 +172,7 @@ def _tanh_vjp(ctx, g):
         if type(t) is _NDARRAY:
             one = _ONES.get(t.dtype)
             if one is not None:
-                _np_subtract(one, t, out=t)
+                _np_subtract(one, t, t)
                 t *= g
                 return (t,)
     return _tanh_vjp_any(ctx, g)
