@@ -253,9 +253,7 @@ def _run_fast(heap: list, buffers: dict, leaf_grads: dict, retain_graph: bool,
             g = buf[0]
         else:
             break
-        # an Op's array-level rule, read from the node: None for a node with hooks or several
-        # outputs (Node._make_special) as for one without such a rule (a user's Function)
-        vjp = node.vjp
+        vjp = node._rule  # (an Op's array-level rule; None: the general path, see Node)
         if vjp is not None and g is not None:
             grads_in = vjp(node, g)  # (ember's own rules: one gradient per argument)
             if not retain_graph:  # Node._release, inline

@@ -57,7 +57,7 @@ class Node:
     (leaf, -1) for a leaf that requires grad, None for anything else.
     """
 
-    __slots__ = ("next", "device", "_saved", "_versions", "_seq", "_out", "__dict__",
+    __slots__ = ("next", "device", "_saved", "_versions", "_seq", "_out", "_rule", "__dict__",
                  "__weakref__")
 
     _special = False          # True once the node has hooks, retained grads or >1 output
@@ -82,6 +82,9 @@ class Node:
         # an Op's saved output, (array, version counter, its value when saved): set wherever a
         # node is recorded (the engine reads it on every node)
         self._out = None
+        # what the engine's inline path runs: the class's array-level rule (vjp), or None for a
+        # node that goes through the general path (no such rule; hooks; several outputs)
+        self._rule = None
 
     @classmethod
     def name(cls) -> str:
@@ -176,9 +179,9 @@ class Node:
     # ------------------------------------------------------------------------------- hooks
     def _make_special(self) -> None:
         """The node has hooks, retained gradients or several outputs: the engine runs it through
-        its general path (its inline path reads `vjp` from the node, None here)."""
+        its general path."""
         self._special = True
-        self.vjp = None
+        self._rule = None
 
     def _register_tensor_hook(self, nr: int, hook) -> _HookHandle:
         self._make_special()
@@ -538,6 +541,7 @@ class Op(Function):
         if record:
             ctx.next = edges if cls.graph_args is None else edges[:cls.graph_args]
             ctx._seq = _next_seq()
+            ctx._rule = cls.vjp
             if cls.save_inputs:
                 ctx._saved = args
                 ctx._versions = versions
@@ -573,6 +577,7 @@ class Op(Function):
         forward, np_forward = cls.forward, cls.np_forward
         save_inputs, save_output, save_shapes = cls.save_inputs, cls.save_output, cls.save_shapes
         differentiable, save_scalar_array = cls.differentiable, cls.save_scalar_array
+        vjp = cls.vjp
 
         def binary(a, b):
             x = a._data
@@ -631,6 +636,7 @@ class Op(Function):
                     ctx.device = a._device
                 ctx.next = (ea, eb)
                 ctx._seq = _next_seq()
+                ctx._rule = vjp
                 if save_inputs:
                     if tb is float or tb is int:
                         ctx._saved = (a, y if save_scalar_array else b)
@@ -662,7 +668,7 @@ class Op(Function):
         assert cls.n_outputs == 1 and not cls.is_view
         forward, np_forward = cls.forward, cls.np_forward
         save_inputs, save_output = cls.save_inputs, cls.save_output
-        differentiable = cls.differentiable
+        differentiable, vjp = cls.differentiable, cls.vjp
 
         def unary(input):  # (the public op: PyTorch's argument name)
             if type(input) is not Tensor and not isinstance(input, Tensor):
@@ -691,6 +697,7 @@ class Op(Function):
                     ctx.device = input._device
                 ctx.next = ((fa, input._nr) if fa is not None else (input, -1),)
                 ctx._seq = _next_seq()
+                ctx._rule = vjp
                 if save_inputs:
                     ctx._saved = (input,)
                     ctx._versions = (input._vc[0],)
@@ -726,6 +733,7 @@ def _set_edges(cls, ctx: Node, args: tuple, edges: list, versions: list) -> None
     ctx.next = edges
     ctx._seq = _next_seq()
     ctx._out = None
+    ctx._rule = None  # (several outputs: the general path)
     if cls.save_inputs:
         ctx._saved = args
         ctx._versions = versions

@@ -301,15 +301,16 @@ class Mul(Op):
         ex, ey = ctx.next
         gx = gy = None
         if ex is not None:
-            if type(y) is _NDARRAY:  # a number, as the 0-d array binary_path computed with
-                gx = g * y
-            elif isinstance(y, Tensor):
-                gx = g * y._data
+            if type(y) is _NDARRAY:  # a number, as the 0-d array binary_path computed with:
+                gx = g * y           # nothing was broadcast
             else:
-                gx = g * (scalar_like(y, g) if type(y) is float else y)
-            sx = x._data.shape
-            if gx.shape != sx:
-                gx = unbroadcast_array(gx, sx)
+                if isinstance(y, Tensor):
+                    gx = g * y._data
+                else:
+                    gx = g * (scalar_like(y, g) if type(y) is float else y)
+                sx = x._data.shape
+                if gx.shape != sx:
+                    gx = unbroadcast_array(gx, sx)
         if ey is not None:
             gy = unbroadcast_array(g * (x._data if isinstance(x, Tensor) else x), y._data.shape)
         return gx, gy
