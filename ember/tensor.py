@@ -37,9 +37,8 @@ class Tensor:
 
     # The fields every op sets are slots; the rarely set ones are class-level defaults that an
     # instance overrides in its (lazily created) __dict__.
-    __slots__ = ("_data", "_device", "_requires_grad", "grad_fn", "_vc", "__dict__",
-                 "__weakref__")
-    _nr = 0               # which output of grad_fn this tensor is
+    __slots__ = ("_data", "_device", "_requires_grad", "grad_fn", "_vc", "_nr", "__dict__",
+                 "__weakref__")  # (_nr: which output of grad_fn this tensor is)
     _grad = None
     _base = None          # the tensor whose memory this view shares
     _hooks = None         # {id: hook} of a leaf
@@ -397,6 +396,7 @@ def _make(data, device) -> Tensor:
     t._requires_grad = False
     t.grad_fn = None
     t._vc = [0]
+    t._nr = 0
     return t
 
 

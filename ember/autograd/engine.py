@@ -285,7 +285,7 @@ def _run_fast(heap: list, buffers: dict, leaf_grads: dict, retain_graph: bool,
                 tb = get(target)
                 if tb is not None:
                     tb[nr] = g if tb[nr] is None else tb[nr] + g
-                elif follow is None and target._n_outputs == 1:
+                elif follow is None and target._rule is not None:  # (so one output)
                     follow, follow_g = target, g
                 else:
                     tb = buffers[target] = [None] * target._n_outputs

@@ -263,6 +263,7 @@ def _modified(node: Node, t: Tensor, expected: int, actual: int) -> Tensor:
     s._device = t._device
     s._requires_grad = False
     s.grad_fn = None
+    s._nr = 0
     s._message = (
         f"{node.name()}: one of the variables needed for gradient computation has been modified "
         f"by an inplace operation: a {dtype.name} tensor of shape {shape} is at version {actual}; "
@@ -536,6 +537,7 @@ class Op(Function):
         t._data = out
         t._device = device
         t._vc = [0]
+        t._nr = 0
         if cls.is_view:
             _share_version(t, args[0])
         if record:
@@ -627,6 +629,7 @@ class Op(Function):
             t._data = out
             t._device = a._device
             t._vc = vc = [0]
+            t._nr = 0
             fa = a.grad_fn
             ea = (fa, a._nr) if fa is not None else (a, -1) if a._requires_grad else None
             if (ea is not None or eb is not None) and differentiable and (
@@ -689,6 +692,7 @@ class Op(Function):
             t._data = out
             t._device = input._device
             t._vc = vc = [0]
+            t._nr = 0
             fa = input.grad_fn
             if (fa is not None or input._requires_grad) and differentiable and (
                     not _disabled[0] or _state.enabled):

@@ -36,6 +36,7 @@ class Parameter(Tensor):
         self._requires_grad = bool(requires_grad)
         self.grad_fn = None
         self._vc = vc
+        self._nr = 0
         return self
 
     def __init__(self, data: Tensor | None = None, requires_grad: bool = True):
@@ -68,6 +69,7 @@ class Buffer(Tensor):
         self._requires_grad = False
         self.grad_fn = None
         self._vc = data._vc
+        self._nr = 0
         self.persistent = persistent
         return self
 
