@@ -476,9 +476,9 @@ class Op(Function):
     # forward on NumPy arrays as one function of the arrays (np.tanh, operator.mul), for an op
     # whose forward stashes nothing on ctx: binary_path/unary_path call it without making a ctx
     np_forward = None
-    # binary_path saves a Python float operand as the cached 0-d array it computed with (on
-    # NumPy), so that an array-level rule multiplies by it directly (Mul)
-    save_scalar_array = False
+    # the Op binary_path records instead when the second operand is a number: it saves nothing
+    # but the number, as ctx.other (the cached 0-d array the forward computed with, on NumPy)
+    number_op = None
 
     @classmethod
     def name(cls) -> str:
@@ -578,8 +578,11 @@ class Op(Function):
         assert cls.n_outputs == 1 and not cls.is_view
         forward, np_forward = cls.forward, cls.np_forward
         save_inputs, save_output, save_shapes = cls.save_inputs, cls.save_output, cls.save_shapes
-        differentiable, save_scalar_array = cls.differentiable, cls.save_scalar_array
-        vjp = cls.vjp
+        differentiable, vjp = cls.differentiable, cls.vjp
+        number_op = cls.number_op
+        if number_op is not None:
+            assert number_op.save_output == save_output and not number_op.save_inputs
+        number_vjp = number_op.vjp if number_op is not None else None
 
         def binary(a, b):
             x = a._data
@@ -634,23 +637,27 @@ class Op(Function):
             ea = (fa, a._nr) if fa is not None else (a, -1) if a._requires_grad else None
             if (ea is not None or eb is not None) and differentiable and (
                     not _disabled[0] or _state.enabled):
-                if ctx is None:
-                    ctx = _new(cls)
+                if number_op is not None and (tb is float or tb is int):
+                    ctx = _new(number_op)
                     ctx.device = a._device
+                    ctx.other = y
+                    ctx._rule = number_vjp
+                    ctx._saved = None
+                else:
+                    if ctx is None:
+                        ctx = _new(cls)
+                        ctx.device = a._device
+                    ctx._rule = vjp
+                    if save_inputs:
+                        ctx._saved = (a, b)
+                        ctx._versions = (a._vc[0],
+                                         None if tb is float or tb is int else b._vc[0])
+                    else:
+                        ctx._saved = None
+                    if save_shapes:
+                        ctx.shapes = None if tb is float or tb is int else (x.shape, y.shape)
                 ctx.next = (ea, eb)
                 ctx._seq = _next_seq()
-                ctx._rule = vjp
-                if save_inputs:
-                    if tb is float or tb is int:
-                        ctx._saved = (a, y if save_scalar_array else b)
-                        ctx._versions = (a._vc[0], None)
-                    else:
-                        ctx._saved = (a, b)
-                        ctx._versions = (a._vc[0], b._vc[0])
-                else:
-                    ctx._saved = None
-                if save_shapes:
-                    ctx.shapes = None if tb is float or tb is int else (x.shape, y.shape)
                 ctx._out = (out, vc, 0) if save_output else None
                 if anomaly.enabled:
                     ctx._trace = _anomaly_trace()

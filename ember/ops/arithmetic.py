@@ -271,9 +271,33 @@ register("subtract")(sub)
 
 # ----------------------------------------------------------------------------------- mul, div
 
+class MulNumber(Op):
+    """A tensor times a number, as binary_path records it (Mul.number_op): the node keeps the
+    number only, no tensor (PyTorch saves no tensor for a number factor either)."""
+
+    __slots__ = ("other",)
+    save_inputs = False
+
+    @classmethod
+    def name(cls) -> str:
+        return "MulBackward0"
+
+    @staticmethod
+    def forward(ctx, x, y):
+        return x * y
+
+    @staticmethod
+    def backward(ctx, g):
+        return Mul.apply(g, ctx.other), None
+
+    @staticmethod
+    def vjp(ctx, g):
+        return g * ctx.other, None
+
+
 class Mul(Op):
     np_forward = staticmethod(_operator.mul)
-    save_scalar_array = True  # (its vjp multiplies by the 0-d array, not the float)
+    number_op = MulNumber
 
     @staticmethod
     def forward(ctx, x, y):
@@ -301,8 +325,8 @@ class Mul(Op):
         ex, ey = ctx.next
         gx = gy = None
         if ex is not None:
-            if type(y) is _NDARRAY:  # a number, as the 0-d array binary_path computed with:
-                gx = g * y           # nothing was broadcast
+            if type(y) is _NDARRAY:  # a number as a 0-d array (MulNumber's rule recorded with
+                gx = g * y           # create_graph): nothing was broadcast
             else:
                 if isinstance(y, Tensor):
                     gx = g * y._data
