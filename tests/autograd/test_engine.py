@@ -165,6 +165,21 @@ def test_sequence_numbers_grow_in_recording_order():
     assert z.grad_fn._seq > z.grad_fn.next_functions[0][0]._seq > y.grad_fn._seq
 
 
+def test_a_number_factor_saves_no_tensor_so_changing_the_input_later_is_fine():
+    # as PyTorch's MulBackward0 for a number: only the number is kept
+    x = ember.tensor([1.0, -2.0], requires_grad=True)
+    h = x * 1.0
+    y = h * 2.5
+    assert y.grad_fn.name() == "MulBackward0" and y.grad_fn.saved_tensors == ()
+    assert len(y.grad_fn.next_functions) == 2 and y.grad_fn.next_functions[1] == (None, 0)
+    h.add_(1.0)  # (h is not saved: no version error)
+    (2.0 * y).sum().backward()
+    np.testing.assert_allclose(to_numpy(x.grad), [5.0, 5.0])
+    g, = ember.autograd.grad((x * 3.0 * x).sum(), x, create_graph=True)
+    g2, = ember.autograd.grad(g.sum(), x)
+    np.testing.assert_allclose(to_numpy(g2), [6.0, 6.0])
+
+
 def test_python_float_operands_give_numpys_values_in_every_float_dtype():
     # (the hot ops compute with a cached 0-d array of the tensor's dtype instead of the float)
     for dtype in (ember.float16, ember.float32, ember.float64):
