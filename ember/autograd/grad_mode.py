@@ -10,6 +10,7 @@ import threading
 class _State(threading.local):
     enabled = True
     inference = False
+    off = None  # an _Off while grad mode is off (see set_enabled)
 
 
 state = _State()
@@ -18,23 +19,34 @@ state = _State()
 # paths, so they read `not disabled[0] or state.enabled`: while no thread has it off (the common
 # case), the count alone says "on". Every change of state.enabled goes through set_enabled.
 disabled = [0]
-_lock = threading.Lock()
+_lock = threading.RLock()
+
+
+class _Off:
+    """Kept in a thread's state while its grad mode is off; the count goes down when it is
+    dropped: when the thread turns the mode back on, or when a thread that ended with the mode
+    off is freed."""
+
+    def __init__(self):
+        with _lock:
+            disabled[0] += 1
+
+    def __del__(self):
+        with _lock:
+            disabled[0] -= 1
 
 
 def set_enabled(mode: bool) -> None:
-    """Set this thread's grad mode, keeping `disabled` counting the threads that have it off
-    (it counts up before a thread turns it off and down after it turns it back on, so a count of
+    """Set this thread's grad mode, keeping `disabled` counting the threads that have it off (it
+    counts up before a thread turns it off and down after it turns it back on, so a count of
     zero always means every thread has it on)."""
-    mode = bool(mode)
-    if state.enabled is mode:
-        return
-    with _lock:
-        if mode:
+    if mode:
+        if state.enabled is not True:
             state.enabled = True
-            disabled[0] -= 1
-        else:
-            disabled[0] += 1
-            state.enabled = False
+            state.off = None
+    elif state.enabled is not False:
+        state.off = _Off()
+        state.enabled = False
 
 
 def is_grad_enabled() -> bool:

@@ -489,6 +489,13 @@ def test_ops_follow_each_threads_grad_mode_while_another_has_it_off():
         with ember.enable_grad():
             assert grad_mode.disabled[0] == 0 and (x * 2.0).requires_grad
     assert grad_mode.disabled[0] == 0
+    # a thread that ends with grad mode off no longer counts once it is gone
+    t = threading.Thread(target=ember.set_grad_enabled, args=(False,))
+    t.start()
+    t.join()
+    del t
+    gc.collect()
+    assert grad_mode.disabled[0] == 0
 
 
 def test_requires_grad_rules():
