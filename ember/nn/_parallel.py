@@ -17,10 +17,26 @@ pool off.
 from __future__ import annotations
 
 import os
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 
-NUM_THREADS = max(1, int(os.environ.get("EMBER_NUM_THREADS", 0))
-                  or min(os.cpu_count() or 1, 8))
+
+def _num_threads() -> int:
+    """EMBER_NUM_THREADS, or the default (also for 0 or an empty value); a value that is not a
+    count is named in a warning and the default used."""
+    default = min(os.cpu_count() or 1, 8)
+    value = os.environ.get("EMBER_NUM_THREADS", "").strip()
+    try:
+        n = int(value) if value else 0
+    except ValueError:
+        n = -1
+    if n < 0:
+        warnings.warn(f"EMBER_NUM_THREADS={value!r} is not a number of threads; using "
+                      f"{default}", stacklevel=2)
+    return n if n > 0 else default
+
+
+NUM_THREADS = _num_threads()
 MIN_WORK = 1 << 16   # elements of work below which an op runs on the calling thread only
 
 _pool: ThreadPoolExecutor | None = None

@@ -4,6 +4,7 @@ Then the base class: state_dict round trips continue bit for bit, param groups, 
 parameters without gradients, add_param_group, and L-BFGS."""
 
 import math
+import os
 
 import numpy as np
 import pytest
@@ -427,7 +428,7 @@ def test_step_with_closure_returns_the_loss():
 
 
 @pytest.mark.parametrize("n", [
-    optim.optimizer.CHUNK_MIN + 3 * optim.optimizer.CHUNK + 17,  # chunks on all cores
+    optim.optimizer.CHUNK_MIN + 3 * optim.optimizer.CHUNK_PARALLEL + 17,  # chunks on all cores
     5 * optim.optimizer.CHUNK + 17,                              # chunks on the calling thread
 ])
 def test_large_parameters_are_updated_in_chunks_identically(n):
@@ -441,6 +442,19 @@ def test_large_parameters_are_updated_in_chunks_identically(n):
         opt.step()
     expected = np_adam(x0.copy(), lambda x: g, 3, lr=0.1, amsgrad=True)
     np.testing.assert_allclose(p.detach().cpu().numpy(), expected, rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("value, expected", [("", None), ("0", None), ("1", 1), (" 3 ", 3),
+                                             ("abc", "warn"), ("-2", "warn")])
+def test_ember_num_threads_is_read_with_a_warning_for_nonsense(monkeypatch, value, expected):
+    from ember.nn import _parallel
+    default = min(os.cpu_count() or 1, 8)
+    monkeypatch.setenv("EMBER_NUM_THREADS", value)
+    if expected == "warn":
+        with pytest.warns(UserWarning, match=f"EMBER_NUM_THREADS={value!r} is not a number"):
+            assert _parallel._num_threads() == default
+    else:
+        assert _parallel._num_threads() == (default if expected is None else expected)
 
 
 def test_optimizer_repr():
