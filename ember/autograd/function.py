@@ -477,8 +477,10 @@ class Op(Function):
     # whose forward stashes nothing on ctx: binary_path/unary_path call it without making a ctx
     np_forward = None
     # the Op binary_path records instead when the second operand is a number: it saves nothing
-    # but the number, as ctx.other (the cached 0-d array the forward computed with, on NumPy)
+    # but the number, as ctx.other: the cached 0-d array the forward computed with (on NumPy),
+    # or with number_array = False (on the number_op) the Python number itself
     number_op = None
+    number_array = True
 
     @classmethod
     def name(cls) -> str:
@@ -583,6 +585,7 @@ class Op(Function):
         if number_op is not None:
             assert number_op.save_output == save_output and not number_op.save_inputs
         number_vjp = number_op.vjp if number_op is not None else None
+        number_array = number_op is not None and number_op.number_array
 
         def binary(a, b):
             x = a._data
@@ -640,7 +643,7 @@ class Op(Function):
                 if number_op is not None and (tb is float or tb is int):
                     ctx = _new(number_op)
                     ctx.device = a._device
-                    ctx.other = y
+                    ctx.other = y if number_array else b
                     ctx._rule = number_vjp
                     ctx._saved = None
                 else:

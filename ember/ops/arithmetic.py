@@ -371,8 +371,42 @@ _mul = Mul.binary_path("fciub", _mul_promoted)  # (and Tensor's * operator)
 register("multiply")(mul)
 
 
+class DivNumber(Op):
+    """A tensor divided by a number, as binary_path records it (Div.number_op): the node keeps
+    the number only, no tensor (as PyTorch's). The gradient is g * (1 / other), +-inf at 0
+    (times 0 where g is 0), as Div's rules for a number divisor."""
+
+    __slots__ = ("other",)
+    save_inputs = False
+    number_array = False  # (the Python number: its reciprocal is taken in double precision)
+
+    @classmethod
+    def name(cls) -> str:
+        return "DivBackward0"
+
+    @staticmethod
+    def forward(ctx, x, y):
+        return x / y
+
+    @staticmethod
+    def backward(ctx, g):
+        d = _reciprocal(ctx.other)
+        return (Mul.apply(g, d) if math.isfinite(d) else xmul(g, d)), None
+
+    @staticmethod
+    def vjp(ctx, g):
+        d = _reciprocal(ctx.other)
+        return (g * d if math.isfinite(d) else xmul_array(ctx.device.xp, g, d)), None
+
+
+def _reciprocal(y) -> float:
+    """1 / y for a number divisor, +-inf at +-0 (no ZeroDivisionError)."""
+    return 1.0 / y if y != 0 else math.copysign(math.inf, y)
+
+
 class Div(Op):
     np_forward = staticmethod(_operator.truediv)
+    number_op = DivNumber
 
     @staticmethod
     def forward(ctx, x, y):
@@ -386,7 +420,8 @@ class Div(Op):
             if isinstance(y, Tensor):
                 gx = unbroadcast(xmul(g, reciprocal(y)), x.shape)
             else:  # a number divisor
-                gx = Mul.apply(g, 1.0 / y) if y != 0 else xmul(g, math.copysign(math.inf, y))
+                d = _reciprocal(y)
+                gx = Mul.apply(g, d) if math.isfinite(d) else xmul(g, d)
         if ctx.next[1] is not None:
             gy = unbroadcast(xmul(g, -x / (y * y)), y.shape)
         return gx, gy
@@ -400,8 +435,8 @@ class Div(Op):
         if ctx.next[0] is not None:
             if isinstance(y, Tensor):
                 d = 1 / yd
-            else:  # a number divisor: as the ember-op rule, +-inf at 0 (no ZeroDivisionError)
-                d = 1 / yd if yd != 0 else math.copysign(math.inf, yd)
+            else:  # a number divisor: as the ember-op rule, +-inf at 0
+                d = _reciprocal(yd)
             gx = unbroadcast_array(xmul_array(xp, g, d), x.shape)
         if ctx.next[1] is not None:
             gy = unbroadcast_array(xmul_array(xp, g, -data(x) / (yd * yd)), y.shape)

@@ -180,6 +180,26 @@ def test_a_number_factor_saves_no_tensor_so_changing_the_input_later_is_fine():
     np.testing.assert_allclose(to_numpy(g2), [6.0, 6.0])
 
 
+def test_a_number_divisor_saves_no_tensor_and_keeps_zero_gradients_zero():
+    x = ember.tensor([1.0, -2.0, 4.0], requires_grad=True, dtype=ember.float64)
+    h = x * 1.0
+    y = h / 4.0
+    assert y.grad_fn.name() == "DivBackward0" and y.grad_fn.saved_tensors == ()
+    h.add_(1.0)  # (h is not saved: no version error)
+    y.sum().backward()
+    np.testing.assert_allclose(to_numpy(x.grad), [0.25, 0.25, 0.25])
+    # a divisor whose reciprocal overflows: inf where the gradient is nonzero, 0 where it is 0
+    # (never nan), by the array rule and by the ember-op rule (create_graph)
+    for create_graph in (False, True):
+        x.grad = None
+        z = ember.where(ember.tensor([True, False, True]), x / 5e-324, ember.zeros(3))
+        g, = ember.autograd.grad(z.sum(), x, create_graph=create_graph)
+        assert to_numpy(g).tolist() == [np.inf, 0.0, np.inf]
+    g, = ember.autograd.grad((x / 2 * x).sum(), x, create_graph=True)
+    g2, = ember.autograd.grad(g.sum(), x)
+    np.testing.assert_allclose(to_numpy(g2), [1.0, 1.0, 1.0])
+
+
 def test_python_float_operands_give_numpys_values_in_every_float_dtype():
     # (the hot ops compute with a cached 0-d array of the tensor's dtype instead of the float)
     for dtype in (ember.float16, ember.float32, ember.float64):
