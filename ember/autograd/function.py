@@ -642,7 +642,9 @@ class Op(Function):
                     ctx.device = a._device
                     ctx.other = y
                     ctx._rule = number_vjp
-                    ctx._saved = None
+                    # () rather than None: backward without retain_graph frees the node, and a
+                    # second backward raises (PyTorch saves the number and frees it likewise)
+                    ctx._saved = ctx._versions = ()
                 else:
                     if ctx is None:
                         ctx = _new(cls)
