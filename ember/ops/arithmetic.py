@@ -291,13 +291,13 @@ class MulNumber(Op):
     @staticmethod
     def backward(ctx, g):
         if ctx._saved is _FREED:
-            ctx.saved_tensors  # (raises: freed by a backward without retain_graph)
+            _ = ctx.saved_tensors  # (raises: freed by a backward without retain_graph)
         return Mul.apply(g, ctx.other), None
 
     @staticmethod
     def vjp(ctx, g):
         if ctx._saved is _FREED:
-            ctx.saved_tensors  # (raises: freed by a backward without retain_graph)
+            _ = ctx.saved_tensors  # (raises: freed by a backward without retain_graph)
         return g * ctx.other, None
 
 

@@ -203,7 +203,7 @@ class ArrayOp(Op):
 
     def __getattr__(self, name):  # (only for attributes not found: a released array, say)
         if name in type(self)._arrays and self._saved is _FREED:
-            self.saved_tensors  # raises: backward through the graph a second time
+            _ = self.saved_tensors  # raises: backward through the graph a second time
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
 
