@@ -299,7 +299,11 @@ def _tensor_hooks(node: Node, buf: list, create_graph: bool, shared: set, arrays
     if node._hooks:
         for nr, hooks in node._hooks.items():
             if hooks and buf[nr] is not None:
+                # a hook may keep the gradient it gets (or returns): should that array reach a
+                # leaf unchanged, the leaf's .grad gets a copy (see _owned)
+                shared.add(id(_unwrap(buf[nr])))
                 buf[nr] = _call_hooks(hooks, buf[nr])
+                shared.add(id(_unwrap(buf[nr])))
     if node._retained:
         for nr, ref in node._retained.items():
             t = ref()
@@ -412,8 +416,10 @@ def _finish_leaves(leaf_grads, leaf_targets, captured, inputs, accumulate, creat
                                "(an op's gradient rule is wrong; please report it)")
         if g._data.dtype != leaf._data.dtype:
             g = g.to(leaf.dtype)
-        if leaf._hooks:
+        if leaf._hooks:  # (a hook may keep the gradient: .grad gets a copy, see _owned)
+            shared.add(id(g._data))
             g = _call_hooks(leaf._hooks, g)
+            shared.add(id(g._data))
         if key in leaf_targets:
             captured[leaf_targets[key]] = g
         if not accumulate or (inputs and key not in leaf_targets):

@@ -645,7 +645,9 @@ class Op(Function):
                     ctx.device = a._device
                     ctx.other = y if number_array else b
                     ctx._rule = number_vjp
-                    ctx._saved = None
+                    # () rather than None: backward without retain_graph frees the node, and a
+                    # second backward raises (PyTorch saves the number and frees it likewise)
+                    ctx._saved = ctx._versions = ()
                 else:
                     if ctx is None:
                         ctx = _new(cls)

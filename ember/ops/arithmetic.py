@@ -273,7 +273,9 @@ register("subtract")(sub)
 
 class MulNumber(Op):
     """A tensor times a number, as binary_path records it (Mul.number_op): the node keeps the
-    number only, no tensor (PyTorch saves no tensor for a number factor either)."""
+    number only, no tensor (PyTorch saves no input tensor for a number factor either); backward
+    without retain_graph frees it (`_saved` is () until then), so that a second backward raises
+    as PyTorch's, which saves the number as a tensor."""
 
     __slots__ = ("other",)
     save_inputs = False
@@ -288,10 +290,14 @@ class MulNumber(Op):
 
     @staticmethod
     def backward(ctx, g):
+        if ctx._saved is _FREED:
+            _ = ctx.saved_tensors  # (raises: freed by a backward without retain_graph)
         return Mul.apply(g, ctx.other), None
 
     @staticmethod
     def vjp(ctx, g):
+        if ctx._saved is _FREED:
+            _ = ctx.saved_tensors  # (raises: freed by a backward without retain_graph)
         return g * ctx.other, None
 
 

@@ -77,6 +77,26 @@ def test_leaf_grads_never_share_memory():
     assert g.tolist() == [1.0, 1.0, 1.0]
 
 
+def test_a_gradient_a_hook_kept_does_not_share_memory_with_grad():
+    # PyTorch's AccumulateGrad copies a gradient something else still holds: changing .grad in
+    # place afterwards (zero_grad, clipping) leaves what a hook stored as it was
+    x = ember.ones(3, requires_grad=True)
+    kept = []
+    x.register_hook(kept.append)
+    x.sum().backward()  # (a small reduction's gradient is a new array)
+    x.grad.zero_()
+    y = ember.ones(3, requires_grad=True)
+    h = y + 1.0  # (passes its gradient on as is)
+    h.register_hook(kept.append)
+    h.sum().backward()
+    y.grad.zero_()
+    z = ember.ones(3, requires_grad=True)
+    z.register_hook(kept.append)
+    (z * 2.0).sum().backward()
+    z.grad.zero_()
+    assert [k.tolist() for k in kept] == [[1.0] * 3, [1.0] * 3, [2.0] * 3]
+
+
 def test_a_100000_op_chain_backpropagates_without_recursion():
     x = ember.tensor(1.0, requires_grad=True)
     y = x
@@ -267,6 +287,23 @@ def test_second_backward_through_freed_graph_names_retain_graph():
     z.backward(retain_graph=True)
     z.backward()
     np.testing.assert_allclose(to_numpy(x.grad), 3 * 2 * np.e * np.ones(2), rtol=1e-6)
+
+
+def test_a_number_factor_is_freed_by_backward_as_pytorchs():
+    # PyTorch's MulBackward0 saves the number (as a tensor) and frees it with the graph
+    x = ember.ones(2, requires_grad=True)
+    for create_graph in (False, True):
+        y = (x * 2.0).sum()
+        y.backward(create_graph=create_graph, retain_graph=False)
+        with pytest.raises(RuntimeError, match="MulBackward0: trying to backward through the "
+                                               "graph a second time"):
+            y.backward()
+    y = (3 * x).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    x.grad = None
+    (x * 2.0 * x).sum().backward()
+    assert x.grad.tolist() == [4.0, 4.0]
 
 
 def test_saved_arrays_are_released_after_backward():

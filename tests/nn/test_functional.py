@@ -223,6 +223,25 @@ def test_cross_entropy_with_class_probabilities():
     assert gradcheck(lambda a, b: F.cross_entropy(a, b), (T(x, True), T(p, True)))
 
 
+@pytest.mark.parametrize("make", [
+    lambda x: F.conv2d(x, ember.ones(2, 2, 2, 2, dtype=F64, requires_grad=True)),
+    lambda x: F.conv_transpose2d(x, ember.ones(2, 2, 2, 2, dtype=F64, requires_grad=True)),
+    lambda x: F.max_pool2d(x, 2),
+    lambda x: F.cross_entropy(x.reshape(4, 8), ember.tensor([0, 1, 2, 3])),
+], ids=["conv2d", "conv_transpose2d", "max_pool2d", "cross_entropy"])
+def test_ops_keeping_arrays_raise_on_a_second_backward_as_pytorch(make):
+    # they keep arrays for backward (ArrayOp) and release them: a second backward without
+    # retain_graph names retain_graph, as for any op that saved something
+    x = ember.tensor(np.linspace(-1, 1, 32).reshape(1, 2, 4, 4), requires_grad=True)
+    y = make(x).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        y.backward()
+    z = make(x).sum()
+    z.backward(retain_graph=True)
+    z.backward()
+
+
 def test_cross_entropy_errors():
     with pytest.raises(IndexError, match="out of bounds"):
         F.cross_entropy(ember.randn(2, 3), ember.tensor([0, 3]))

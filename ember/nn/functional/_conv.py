@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from ... import backend
 from ...autograd import grad_mode
-from ...autograd.function import Op
+from ...autograd.function import _FREED, Op
 from ...tensor import Tensor, _make
 
 
@@ -181,7 +181,9 @@ def _batch_last_padded(xp, x, pads, value=0.0):
 
 class ArrayOp(Op):
     """An Op that keeps arrays for backward on ctx (`_arrays` names them); they are dropped
-    when the engine releases the node's saved values (after backward, unless retain_graph)."""
+    when the engine releases the node's saved values (after backward, unless retain_graph), and
+    reading one afterwards raises as saved_tensors does (backward through the graph a second
+    time) instead of computing with None."""
 
     save_inputs = False
 
@@ -194,8 +196,15 @@ class ArrayOp(Op):
 
     def _release(self) -> None:
         super()._release()
+        self._saved = _FREED
+        d = self.__dict__
         for name in self._arrays:
-            setattr(self, name, None)
+            d.pop(name, None)
+
+    def __getattr__(self, name):  # (only for attributes not found: a released array, say)
+        if name in type(self)._arrays and self._saved is _FREED:
+            _ = self.saved_tensors  # raises: backward through the graph a second time
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
 
 class _FirstOrderOnly(Op):
