@@ -379,8 +379,9 @@ register("multiply")(mul)
 
 class DivNumber(Op):
     """A tensor divided by a number, as binary_path records it (Div.number_op): the node keeps
-    the number only, no tensor (as PyTorch's). The gradient is g * (1 / other), +-inf at 0
-    (times 0 where g is 0), as Div's rules for a number divisor."""
+    the number only, no tensor (as PyTorch's), and is freed by backward as MulNumber. The
+    gradient is g * (1 / other), +-inf at 0 (times 0 where g is 0), as Div's rules for a number
+    divisor."""
 
     __slots__ = ("other",)
     save_inputs = False
@@ -396,11 +397,15 @@ class DivNumber(Op):
 
     @staticmethod
     def backward(ctx, g):
+        if ctx._saved is _FREED:
+            _ = ctx.saved_tensors  # (raises: freed by a backward without retain_graph)
         d = _reciprocal(ctx.other)
         return (Mul.apply(g, d) if math.isfinite(d) else xmul(g, d)), None
 
     @staticmethod
     def vjp(ctx, g):
+        if ctx._saved is _FREED:
+            _ = ctx.saved_tensors  # (raises: freed by a backward without retain_graph)
         d = _reciprocal(ctx.other)
         return (g * d if math.isfinite(d) else xmul_array(ctx.device.xp, g, d)), None
 

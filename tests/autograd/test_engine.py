@@ -304,6 +304,12 @@ def test_a_number_factor_is_freed_by_backward_as_pytorchs():
     x.grad = None
     (x * 2.0 * x).sum().backward()
     assert x.grad.tolist() == [4.0, 4.0]
+    for create_graph in (False, True):  # a number divisor likewise (DivBackward0)
+        y = (x / 2.0).sum()
+        y.backward(create_graph=create_graph, retain_graph=False)
+        with pytest.raises(RuntimeError, match="DivBackward0: trying to backward through the "
+                                               "graph a second time"):
+            y.backward()
 
 
 def test_saved_arrays_are_released_after_backward():
