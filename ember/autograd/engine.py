@@ -426,12 +426,18 @@ def _finish_leaves(leaf_grads, leaf_targets, captured, inputs, accumulate, creat
             continue
         if not create_graph:
             g = _owned(g, shared)
+        elif id(g._data) in shared:  # the caller's own gradient, or one a hook kept: a copy (a
+            g = g.clone()            # differentiable one), as PyTorch's AccumulateGrad
         leaf._grad = g if leaf._grad is None else leaf._grad + g
     if accumulate and inputs:
         # non-leaf inputs of backward(inputs=...) accumulate into their .grad too
         for pos, t in enumerate(inputs):
             if t.grad_fn is not None and captured[pos] is not None:
-                g = captured[pos] if create_graph else _owned(captured[pos], shared)
+                g = captured[pos]
+                if not create_graph:
+                    g = _owned(g, shared)
+                elif id(g._data) in shared:
+                    g = g.clone()
                 t._grad = g if t._grad is None else t._grad + g
     return captured
 

@@ -322,6 +322,21 @@ def test_saved_arrays_are_released_after_backward():
         _ = node.saved_tensors
 
 
+def test_create_graph_never_makes_the_callers_gradient_a_grad():
+    # PyTorch's AccumulateGrad copies it: changing the caller's tensor leaves .grad alone
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    g = ember.tensor([3.0, 4.0])
+    (x + 2.0).backward(g, create_graph=True)
+    assert x.grad is not g and x.grad.tolist() == [3.0, 4.0]
+    g.zero_()
+    assert x.grad.tolist() == [3.0, 4.0]
+    h = x * 1.0
+    g = ember.tensor([5.0, 6.0])
+    (h + 1.0).backward(g, create_graph=True, inputs=[h])
+    g.zero_()
+    assert h.grad.tolist() == [5.0, 6.0]
+
+
 def test_backward_inputs_restricts_accumulation():
     a = ember.ones(2, requires_grad=True)
     b = ember.ones(2, requires_grad=True)
