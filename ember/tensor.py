@@ -356,6 +356,29 @@ class Tensor:
     def __reduce_ex__(self, protocol):
         raise TypeError("ember tensors are not pickled; use ember.save / ember.load (safetensors)")
 
+    def __deepcopy__(self, memo):
+        """copy.deepcopy, as PyTorch's: a graph leaf only; its values, requires_grad, .grad and
+        attributes set on it are copied (a model deep-copied gets tensors of its own)."""
+        if self.grad_fn is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support "
+                               "the deepcopy protocol at the moment; detach() it first")
+        if id(self) in memo:
+            return memo[id(self)]
+        import copy
+        new = self._new_like(self._data.copy())
+        memo[id(self)] = new
+        new._requires_grad = self._requires_grad
+        if self._grad is not None:
+            new._grad = copy.deepcopy(self._grad, memo)
+        for key, value in self.__dict__.items():  # (a name, a user's attributes)
+            if key not in _NOT_COPIED:
+                setattr(new, key, copy.deepcopy(value, memo))
+        return new
+
+    def _new_like(self, data) -> Tensor:
+        """A tensor of this class holding `data` (on this device), for __deepcopy__."""
+        return _make(data, self._device)
+
     def __format__(self, spec: str) -> str:
         if self._data.ndim == 0:
             return self.item().__format__(spec)
@@ -401,6 +424,8 @@ def _make(data, device) -> Tensor:
 
 
 _new = object.__new__
+# a tensor's own bookkeeping in its __dict__, which a deep copy does not take over
+_NOT_COPIED = frozenset({"_grad", "_base", "_hooks", "_retains_grad"})
 
 
 def _wrap_dim(dim: int, ndim: int, op: str) -> int:

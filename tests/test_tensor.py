@@ -1,5 +1,6 @@
 """Tensor: creation, dtypes and promotion, attributes, conversions, printing, in-place ops."""
 
+import copy
 import math
 
 import numpy as np
@@ -487,3 +488,22 @@ def test_softmax_and_log_softmax_at_top_level_and_as_methods():
     np.testing.assert_allclose(to_numpy(x.log_softmax(1)), np.log(to_numpy(x.softmax(1))),
                                rtol=1e-6, atol=1e-7)
     assert ember.log_softmax(x, -1).shape == (2, 3)
+
+
+def test_deepcopy_of_a_leaf_copies_values_requires_grad_grad_and_attributes():
+    t = ember.tensor([1.0, -2.0], requires_grad=True)
+    (t * 3.0).sum().backward()
+    t.name = "w"
+    c = copy.deepcopy(t)
+    assert c is not t and c._data is not t._data and c.requires_grad and c.is_leaf
+    assert to_numpy(c.detach()).tolist() == [1.0, -2.0] and c.name == "w"
+    assert c.grad is not t.grad and to_numpy(c.grad).tolist() == [3.0, 3.0]
+    with ember.no_grad():
+        c.add_(1.0)
+    assert to_numpy(t.detach()).tolist() == [1.0, -2.0]
+    pair = copy.deepcopy([t, t])  # one copy, shared, as the memo says
+    assert pair[0] is pair[1]
+    view = ember.ones(3)[1:]
+    assert copy.deepcopy(view).add_(1.0).tolist() == [2.0, 2.0]  # (not a view of the base)
+    with pytest.raises(RuntimeError, match="graph leaves"):
+        copy.deepcopy(t * 2)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import backend
-from ..tensor import Tensor, _tensor_repr
+from ..tensor import Tensor, _make, _tensor_repr
 
 
 class Parameter(Tensor):
@@ -76,7 +76,9 @@ class Buffer(Tensor):
     def __init__(self, data: Tensor, *, persistent: bool = True):
         pass
 
+    def _new_like(self, data) -> Tensor:
+        return Buffer(_make(data, self._device), persistent=self.persistent)
+
 
 def _copy_tensor(t: Tensor) -> Tensor:
-    from ..tensor import _make
     return _make(t._data.copy(), t._device)

@@ -1,6 +1,7 @@
 """Module: registration, iteration, state_dict / load_state_dict, repr, hooks, modes,
 conversions and the containers."""
 
+import copy
 from collections import OrderedDict
 
 import numpy as np
@@ -409,3 +410,17 @@ def test_pytorch_weights_as_numpy_load_into_the_same_model():
     x = rng.standard_normal((2, 4)).astype(np.float32)
     out = model(ember.tensor(x)).detach().cpu().numpy()
     np.testing.assert_allclose(out, x @ arrays["weight"].T + arrays["bias"], rtol=1e-5)
+
+
+def test_deepcopy_of_a_model_with_buffers_gives_independent_tensors():
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
+    model(ember.randn(5, 3))
+    clone = copy.deepcopy(model)
+    for (k, a), (k2, b) in zip(model.state_dict().items(), clone.state_dict().items()):
+        assert k == k2 and a is not b
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert isinstance(clone[0].weight, nn.Parameter) and clone[0].weight.requires_grad
+    clone(ember.randn(5, 3))  # training mode: the clone's running stats move, not the model's
+    assert not np.array_equal(model[1].running_mean.numpy(), clone[1].running_mean.numpy())
+    buf = copy.deepcopy(nn.Buffer(ember.zeros(2), persistent=False))
+    assert isinstance(buf, nn.Buffer) and buf.persistent is False
