@@ -620,15 +620,21 @@ def test_max_pool_of_a_batch_last_input_keeps_its_layout():
     lambda: nn.functional.max_pool1d(ember.ones(1, 2, 3), 4),
     lambda: nn.functional.avg_pool1d(ember.ones(1, 2, 3), 4),
     lambda: nn.functional.max_pool2d(ember.ones(1, 1, 3, 3), 4),
-    lambda: nn.functional.avg_pool2d(ember.ones(1, 1, 3, 3), 4, ceil_mode=True),
+    lambda: nn.functional.avg_pool2d(ember.ones(1, 1, 3, 3), 4),
     lambda: nn.functional.max_pool1d(ember.ones(1, 2, 6), 4, 1, 0, 2),   # dilated span 7 > 6
     lambda: nn.MaxPool2d(4, dilation=2)(ember.ones(1, 1, 5, 5)),
-], ids=["max1d", "avg1d", "max2d", "avg2d-ceil", "max1d-dilated", "MaxPool2d-dilated"])
+], ids=["max1d", "avg1d", "max2d", "avg2d", "max1d-dilated", "MaxPool2d-dilated"])
 def test_pool_window_larger_than_the_input_raises(call):
     """PyTorch raises 'Output size is too small' where the window does not fit the padded
     input; an empty (or a broadcast-error) result is not what a PyTorch user expects."""
     with pytest.raises(RuntimeError, match="Output size is too small"):
         call()
+
+
+def test_pool_ceil_mode_window_larger_than_the_input_gives_one_output():
+    """With ceil_mode PyTorch keeps the one window that starts inside the input."""
+    out = nn.functional.avg_pool2d(ember.ones(1, 1, 3, 3), 4, ceil_mode=True)
+    assert tuple(out.shape) == (1, 1, 1, 1)
 
 
 def _pair(v):

@@ -18,6 +18,7 @@ from ._conv import (
     MaxPool2dOp,
     UnfoldOp,
     out_size,
+    pool_geometry,
     same_pads,
 )
 
@@ -212,6 +213,18 @@ def _pool_args(op: str, input: Tensor, kernel_size, stride, padding, dilation, n
     return k, s, p, d
 
 
+def _check_pool_output(op: str, x: Tensor, k, s, p, d, ceil_mode) -> None:
+    """PyTorch's 'Output size is too small' where a window does not fit the padded input.
+    x: (N, C, H, W); k, s, p, d: 2-tuples."""
+    sizes = tuple(x.shape[2:])
+    out = tuple(pool_geometry(h, ki, si, pi, di, bool(ceil_mode))[0]
+                for h, ki, si, pi, di in zip(sizes, k, s, p, d))
+    if min(out) < 1:
+        c = x.shape[1]
+        raise RuntimeError(f"{op}: Given input size: ({c}x{sizes[0]}x{sizes[1]}). Calculated "
+                           f"output size: ({c}x{out[0]}x{out[1]}). Output size is too small")
+
+
 def _as_4d(op: str, input: Tensor, spatial: int):
     """(N, C, *) with 2 spatial dims (a 1-D pool gets a height of 1); and how to undo it."""
     if input.ndim == spatial + 1:
@@ -240,6 +253,7 @@ def _max_pool(op, input, kernel_size, stride, padding, dilation, ceil_mode, retu
     x, squeeze0 = _as_4d(op, input, spatial)
     if spatial == 1:
         k, s, p, d = (1,) + k, (1,) + s, (0,) + p, (1,) + d
+    _check_pool_output(op, x, k, s, p, d, ceil_mode)
     out = MaxPool2dOp.apply(x, k, s, p, d, bool(ceil_mode))
     if not return_indices:
         return _undo_4d(out, squeeze0, spatial)
@@ -272,6 +286,7 @@ def _relu_max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilatio
     op = "max_pool2d"
     k, s, p, d = _pool_args(op, input, kernel_size, stride, padding, dilation, 2)
     x, squeeze0 = _as_4d(op, input, 2)
+    _check_pool_output(op, x, k, s, p, d, ceil_mode)
     out = MaxPool2dOp.apply(x, k, s, p, d, bool(ceil_mode), True)
     return _undo_4d(out, squeeze0, 2)
 
@@ -290,6 +305,7 @@ def _avg_pool(op, input, kernel_size, stride, padding, ceil_mode, count_include_
     x = to_float(x)
     if spatial == 1:
         k, s, p = (1,) + k, (1,) + s, (0,) + p
+    _check_pool_output(op, x, k, s, p, (1, 1), ceil_mode)
     out = AvgPool2dOp.apply(x, k, s, p, bool(ceil_mode), bool(count_include_pad),
                             divisor_override)
     return _undo_4d(out, squeeze0, spatial)
