@@ -265,6 +265,36 @@ def test_nll_loss_matches_cross_entropy_of_log_softmax():
     assert nn.NLLLoss()(logp, t).shape == ember.Size([])
 
 
+
+@pytest.mark.parametrize("kw", [{}, {"weight": [1.0, 0.5, 2.0]}])
+def test_nll_loss_mean_with_every_target_ignored_is_nan(kw):
+    """PyTorch's 'mean' divides by a total weight of 0 here and gives nan (it raised
+    ZeroDivisionError); an empty batch the same."""
+    kw = {k: T(v) for k, v in kw.items()}
+    logp = F.log_softmax(T(np.zeros((3, 3)), True), 1)
+    loss = F.nll_loss(logp, ember.tensor([-100, -100, -100]), **kw)
+    assert math.isnan(loss.item())
+    assert math.isnan(F.nll_loss(T(np.zeros((0, 3))), ember.zeros(0, dtype=ember.int64),
+                                 **kw).item())
+    assert F.nll_loss(logp, ember.tensor([-100, -100, -100]), reduction="sum", **kw).item() == 0
+
+
+@pytest.mark.parametrize("loss_fn, kw", [
+    ("cross_entropy", {}), ("cross_entropy", {"weight": [1.0, 0.5, 2.0]}),
+    ("cross_entropy", {"label_smoothing": 0.2}), ("nll_loss", {}),
+    ("nll_loss", {"weight": [1.0, 0.5, 2.0]})])
+def test_loss_with_every_target_ignored_has_zero_gradient(loss_fn, kw):
+    """The loss is nan (0 / 0), but as in PyTorch no ignored target contributes to the
+    gradient, which is zero, not nan."""
+    kw = {k: T(v) if k == "weight" else v for k, v in kw.items()}
+    x = T(np.random.default_rng(0).standard_normal((3, 3)), True)
+    inp = x if loss_fn == "cross_entropy" else F.log_softmax(x, 1)
+    loss = getattr(F, loss_fn)(inp, ember.tensor([-100, -100, -100]), **kw)
+    assert math.isnan(loss.item())
+    loss.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.zeros((3, 3)))
+
+
 # name, functional call on (input, target), NumPy reference on arrays, input sampler
 def _pos(shape, seed):
     return np.random.default_rng(seed).uniform(0.05, 0.95, shape)
