@@ -167,6 +167,8 @@ class CrossEntropyOp(ArrayOp):
             return total
         denom = wt.sum()
         ctx.denom = denom
+        if denom == 0:  # every target ignored: PyTorch's 0 / 0, without NumPy's warning
+            return total * float("nan")
         return total / denom
 
     @staticmethod
@@ -184,8 +186,13 @@ class CrossEntropyOp(ArrayOp):
             b += valid[:, None] * ((smoothing / c) * (1.0 if weight is None else weight))
         reduction = ctx.reduction
         if reduction == "mean":
-            a = a / ctx.denom
-            b /= ctx.denom
+            if ctx.denom != 0:
+                a = a / ctx.denom
+                b /= ctx.denom
+            else:  # a total weight of 0 (every target ignored): the loss is 0 / 0 = nan, but
+                # as in PyTorch the ignored targets add nothing to the gradient (nan elsewhere)
+                a = xp.where(valid, float("nan"), 0.0).astype(dtype)
+                b = xp.where(valid[:, None], float("nan"), xp.zeros_like(b)).astype(dtype)
         dev = ctx.device
         a = a[:, None].astype(dtype, copy=False)
         if not grad_mode.state.enabled:  # arrays: softmax * a - b, times the incoming gradient
@@ -321,7 +328,10 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     total = loss.sum()
     if reduction == "sum":
         return total
-    return total * (1.0 / float(wt.sum()))
+    total_weight = float(wt.sum())
+    if total_weight == 0:  # every target ignored, or an empty batch: PyTorch's 0 / 0 = nan,
+        return total * 0.0 + float("nan")  # with no gradient from the ignored targets
+    return total * (1.0 / total_weight)
 
 
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
