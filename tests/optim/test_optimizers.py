@@ -345,6 +345,38 @@ def test_state_dict_round_trip_continues_bit_for_bit(cls, kw, through_file, tmp_
         np.testing.assert_array_equal(a.detach().cpu().numpy(), b.detach().cpu().numpy())
 
 
+
+@pytest.mark.parametrize("cls, kw", [(optim.Adam, {"lr": 0.01, "amsgrad": True}),
+                                     (optim.AdamW, {}), (optim.Adagrad, {}),
+                                     (optim.Adadelta, {}), (optim.RMSprop, {}),
+                                     (optim.Adamax, {}), (optim.NAdam, {}), (optim.RAdam, {}),
+                                     (optim.Rprop, {})])
+def test_load_state_dict_with_pytorchs_scalar_tensors(cls, kw):
+    """A PyTorch optimizer state_dict converted to NumPy holds 'step' (and NAdam's
+    'mu_product') as 0-d float32 arrays; it loads and continues as the state it came from (the
+    update rules raised TypeError on a Tensor step)."""
+    model, x, y = _model_and_data()
+    opt = cls(model.parameters(), **kw)
+    _steps(model, opt, x, y, 3)
+    sd = opt.state_dict()
+    converted = {"state": {k: {name: (np.asarray(v, dtype=np.float32)
+                                      if name in ("step", "mu_product")
+                                      else v.numpy() if isinstance(v, ember.Tensor) else v)
+                               for name, v in st.items()} for k, st in sd["state"].items()},
+                 "param_groups": sd["param_groups"]}
+    model2 = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+    model2.load_state_dict(model.state_dict())
+    opt2 = cls(model2.parameters(), **kw)
+    opt2.load_state_dict(converted)
+    _steps(model, opt, x, y, 2)
+    _steps(model2, opt2, x, y, 2)
+    for a, b in zip(model.parameters(), model2.parameters()):
+        np.testing.assert_allclose(a.detach().cpu().numpy(), b.detach().cpu().numpy(),
+                                   rtol=1e-6, atol=1e-7)
+    step = opt2.state_dict()["state"][0]["step"]
+    assert type(step) is int and step == opt.state_dict()["state"][0]["step"] == 5
+
+
 def test_state_dict_layout_is_pytorchs():
     model, x, y = _model_and_data()
     opt = optim.Adam([{"params": model[0].parameters()},
