@@ -248,7 +248,17 @@ def _deepcopy(obj):
     return copy.deepcopy(obj)
 
 
+# per-parameter state that ember keeps as Python numbers and PyTorch as 0-d tensors
+_SCALAR_STATE = ("step", "mu_product")
+
+
 def _cast_state(p: Tensor, name: str, value):
+    if name in _SCALAR_STATE and (isinstance(value, Tensor) or backend.is_array(value)
+                                  or backend.is_numpy_scalar(value)):
+        data = value._device.to_host(value._data) if isinstance(value, Tensor) else value
+        if getattr(data, "size", 1) == 1:
+            number = float(data.reshape(()) if hasattr(data, "reshape") else data)
+            return int(number) if name == "step" and number.is_integer() else number
     if not isinstance(value, Tensor):
         if backend.is_array(value):
             value = _make(backend.cpu.xp.asarray(value), backend.cpu)
