@@ -174,3 +174,20 @@ def test_write_is_atomic_and_leaves_no_temporary_files(tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt.safetensors"]
     save({"w": ember.zeros(2)}, path)
     assert load(path)["w"].tolist() == [0.0, 0.0]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+def test_saved_file_has_the_permissions_of_a_plainly_written_file(tmp_path):
+    """A new checkpoint gets 0o666 less the umask, as open(path, 'wb') (torch.save) gives it,
+    not the 0o600 of a private temporary file; overwriting keeps the file's own mode."""
+    old = os.umask(0o022)
+    try:
+        path = tmp_path / "new.safetensors"
+        save({"w": ember.ones(2)}, path)
+        assert os.stat(path).st_mode & 0o777 == 0o644
+        os.chmod(path, 0o640)
+        save({"w": ember.zeros(2)}, path)
+        assert os.stat(path).st_mode & 0o777 == 0o640
+        assert load(path)["w"].tolist() == [0.0, 0.0]
+    finally:
+        os.umask(old)
