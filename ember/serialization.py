@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import struct
-import tempfile
 
 from . import backend
 from .tensor import Tensor, _make
@@ -156,12 +156,30 @@ def save(obj, f) -> None:
     _atomic_write(os.fspath(f), data)
 
 
+def _open_temporary(directory: str, base: str) -> tuple[int, str]:
+    """A new file next to the target, created with mode 0o666 so that the umask applies, as
+    to a file open(path, 'wb') creates (mkstemp's files are 0o600)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        tmp = os.path.join(directory, f".{base}.{secrets.token_hex(4)}.tmp")
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"ember.save: no free temporary file name in {directory}")
+
+
 def _atomic_write(path: str, data: bytes) -> None:
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".",
-                               suffix=".tmp")
+    try:
+        existing_mode = os.stat(path).st_mode & 0o777
+    except OSError:
+        existing_mode = None
+    fd, tmp = _open_temporary(directory, os.path.basename(path))
     try:
         with os.fdopen(fd, "wb") as out:
+            if existing_mode is not None and hasattr(os, "fchmod"):
+                os.fchmod(out.fileno(), existing_mode)  # overwriting keeps the file's mode
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
