@@ -191,3 +191,12 @@ def test_saved_file_has_the_permissions_of_a_plainly_written_file(tmp_path):
         assert load(path)["w"].tolist() == [0.0, 0.0]
     finally:
         os.umask(old)
+
+
+def test_save_into_a_missing_directory_names_it(tmp_path):
+    """PyTorch says the parent directory does not exist; the error named ember's temporary
+    file instead."""
+    target = tmp_path / "no" / "such" / "ckpt.safetensors"
+    with pytest.raises(FileNotFoundError, match="Parent directory .*such does not exist") as e:
+        save({"w": ember.ones(1)}, target)
+    assert ".tmp" not in str(e.value)
