@@ -171,6 +171,9 @@ def _open_temporary(directory: str, base: str) -> tuple[int, str]:
 
 def _atomic_write(path: str, data: bytes) -> None:
     directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(f"ember.save: Parent directory {directory} does not exist "
+                                f"(saving {path!r})")
     try:
         existing_mode = os.stat(path).st_mode & 0o777
     except OSError:
