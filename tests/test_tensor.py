@@ -69,6 +69,31 @@ def test_ragged_or_unsupported_data_gives_clear_errors():
         ember.tensor("abc")
 
 
+def test_tensor_refuses_python_ints_that_overflow_as_pytorch():
+    # torch.tensor([2**63]) raises "Overflow when unpacking long"; NumPy made it uint64 and
+    # ember wrapped it silently to -2**63
+    for data in ([2**63], 2**63, [2**64], [-2**63 - 1], [[1], [2**70]]):
+        with pytest.raises(RuntimeError, match="tensor: Overflow when unpacking long"):
+            ember.tensor(data)
+    assert ember.tensor([2**63 - 1, -2**63]).tolist() == [2**63 - 1, -2**63]
+    # a dtype the values do not fit: PyTorch's checked conversion raises (NumPy wrapped 2**40
+    # to 0); negatives wrap into unsigned types as in c10::overflows
+    with pytest.raises(RuntimeError, match="tensor: value 1099511627776 cannot be converted "
+                                           "to type int32 without overflow"):
+        ember.tensor([1, 2**40], dtype=ember.int32)
+    with pytest.raises(RuntimeError, match="tensor: value 300 cannot be converted to type "
+                                           "uint8 without overflow"):
+        ember.tensor([300], dtype=ember.uint8)
+    with pytest.raises(RuntimeError, match="as_tensor: value 1e\\+20 cannot be converted"):
+        ember.as_tensor([1e20], dtype=ember.int64)
+    with pytest.raises(RuntimeError, match="tensor: value nan cannot be converted"):
+        ember.tensor([float("nan")], dtype=ember.int32)
+    assert ember.tensor([-1], dtype=ember.uint8).tolist() == [255]
+    assert ember.tensor([1.7, -2.5], dtype=ember.int8).tolist() == [1, -2]
+    assert ember.tensor([300], dtype=ember.bool).tolist() == [True]
+    assert ember.tensor(np.array([300]), dtype=ember.uint8).tolist() == [44]  # arrays cast
+
+
 @pytest.mark.parametrize("factory, expected", [
     (lambda: ember.zeros(2, 3), np.zeros((2, 3))),
     (lambda: ember.zeros((2, 3)), np.zeros((2, 3))),
