@@ -191,6 +191,12 @@ def test_new_methods_inherit_dtype_and_device():
      ember.float16),
     (lambda: ember.exp(ember.arange(3)), ember.float32),
     (lambda: ember.ones(2) * (1 + 1j), ember.complex64),
+    # integer inputs of a float op go to the default float dtype (hypot gave NumPy's float64)
+    (lambda: ember.hypot(ember.arange(3), ember.arange(3)), ember.float32),
+    (lambda: ember.hypot(ember.ones(2, dtype=ember.int32), ember.tensor([True, False])),
+     ember.float32),
+    (lambda: ember.hypot(ember.ones(2, dtype=ember.float16), ember.ones(2, dtype=ember.int64)),
+     ember.float16),
 ])
 def test_type_promotion_follows_pytorch(make, dtype):
     assert make().dtype is dtype
