@@ -69,6 +69,24 @@ def test_ragged_or_unsupported_data_gives_clear_errors():
         ember.tensor("abc")
 
 
+def test_numbers_written_into_a_tensor_convert_as_pytorch():
+    # the numbers that do fit: floats truncate into integers, a complex with a zero
+    # imaginary part is its real part, anything goes into bool
+    x = ember.zeros(3, dtype=ember.int64)
+    x[0] = 2.7
+    x[1] = -2.7
+    x[2] = 3 + 0j
+    assert x.tolist() == [2, -2, 3]
+    assert ember.full((2,), 2**62 * 1.0, dtype=ember.int64).tolist() == [2**62] * 2
+    assert ember.zeros(1, dtype=ember.uint8).fill_(255.0).tolist() == [255]
+    b = ember.zeros(2, dtype=ember.bool)
+    b[0] = float("nan")
+    assert b.tolist() == [True, False]
+    f = ember.zeros(2, dtype=ember.complex64)
+    f[0] = 1j
+    assert f.tolist() == [1j, 0]
+
+
 def test_tensor_refuses_python_ints_that_overflow_as_pytorch():
     # torch.tensor([2**63]) raises "Overflow when unpacking long"; NumPy made it uint64 and
     # ember wrapped it silently to -2**63
