@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from . import backend
-from .ops._util import check_int_scalar, parse_shape
+from .ops._util import fit_scalar, parse_shape
 from .tensor import Tensor, _make
 
 
@@ -208,7 +208,7 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = Fal
         raise TypeError(f"full: fill_value must be a number, got {type(fill_value).__name__}")
     if dtype is None:
         dtype = backend.scalar_dtype(fill_value)
-    check_int_scalar("full", fill_value, _dtype(dtype).np)
+    fill_value = fit_scalar("full", fill_value, _dtype(dtype).np)
     return _filled("full", (size,) if isinstance(size, int) else tuple(size), fill_value, dtype,
                    device, requires_grad)
 
