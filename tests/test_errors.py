@@ -174,6 +174,9 @@ def on_fake(t):
     (lambda: ember.ones(2, dtype=ember.int64).masked_fill(ember.tensor([True, False]),
                                                           float("nan")), RuntimeError,
      r"masked_fill: value nan cannot be converted to type int64 without overflow"),
+    (lambda: ember.ones(2, dtype=ember.float16).masked_fill(ember.tensor([True, False]), -1e9),
+     RuntimeError, r"masked_fill: value -1000000000.0 cannot be converted to type float16 "
+                   r"without overflow"),
     (lambda: ember.ones(2, dtype=ember.int8).index_put_((ember.tensor([0]),), 1000),
      RuntimeError, r"index_put_: value 1000 cannot be converted to type int8 without overflow"),
     (lambda: ember.ones(2, dtype=ember.int8).index_fill(0, ember.tensor([0]), 1000),
