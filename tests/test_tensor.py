@@ -243,6 +243,23 @@ def test_attributes():
     assert x.stride() == (12, 4, 1)
 
 
+def test_real_and_imag_are_properties_as_pytorch():
+    # the registry attached the functions as methods over Tensor's properties: z.real was a
+    # bound method
+    z = ember.tensor([1 + 2j, 3 - 1j])
+    assert z.real.tolist() == [1.0, 3.0] and z.imag.tolist() == [2.0, -1.0]
+    assert z.real.dtype is ember.float32
+    x = ember.tensor([1.5])
+    assert x.real is x
+    with pytest.raises(RuntimeError, match="imag is not implemented for tensors with "
+                                           "non-complex dtypes"):
+        x.imag
+    for name, attr in vars(ember.Tensor).items():  # no other property was overwritten either
+        if name in ("shape", "dtype", "device", "grad", "data", "T", "mT", "H", "mH",
+                    "requires_grad", "is_leaf", "itemsize", "nbytes"):
+            assert isinstance(attr, property), name
+
+
 def test_size_dim_out_of_range_names_dim_and_ndim():
     with pytest.raises(IndexError, match=r"dim 3 is out of range for a tensor of 2 dimensions"):
         ember.zeros(2, 3).size(3)
