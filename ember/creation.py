@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from . import backend
-from .ops._util import check_int_scalar, parse_shape
+from .ops._util import fit_scalar, parse_shape
 from .tensor import Tensor, _make
 
 
@@ -45,6 +45,10 @@ def _infer_host(data, op: str):
         raise ValueError(f"{op}: expected a sequence of equal-length sequences (a rectangular "
                          f"nested list), got a ragged one: {err}") from None
     kind = a.dtype.kind
+    if kind in "uO" and not _has_array(data):
+        big = _int_out_of_int64(data)
+        if big is not None:  # NumPy made it uint64 (or object): PyTorch refuses
+            raise RuntimeError(f"{op}: Overflow when unpacking long: {big} does not fit int64")
     if kind == "f":
         return a, backend.get_default_dtype() if not _has_array(data) else \
             backend.dtype_of_array(a)
@@ -56,6 +60,38 @@ def _infer_host(data, op: str):
         return a, backend.default_complex_dtype()
     raise TypeError(f"{op}: can't convert data of type {type(data).__name__} (elements of dtype "
                     f"{a.dtype}) to a tensor")
+
+
+def _int_out_of_int64(data):
+    """The first Python int in nested lists that int64 cannot hold, or None."""
+    if isinstance(data, (list, tuple)):
+        for d in data:
+            big = _int_out_of_int64(d)
+            if big is not None:
+                return big
+        return None
+    if isinstance(data, int) and not isinstance(data, bool) and not -2**63 <= data < 2**63:
+        return data
+    return None
+
+
+def _check_fits(op: str, data, host, dt: backend.DType) -> None:
+    """Python numbers converted to an integer dtype must fit it, as PyTorch's checked
+    conversion (negatives wrap into unsigned types, as c10::overflows lets them); NumPy would
+    wrap silently. Arrays and tensors are cast, as PyTorch's .to(dtype)."""
+    if dt.np.kind not in "iu" or host.size == 0 or host.dtype.kind not in "iuf" or \
+            _has_array(data):
+        return
+    info = backend.np.iinfo(dt.np)
+    lo = -int(info.max) if info.min == 0 else int(info.min)
+    xp = backend.cpu.xp
+    bad = ~xp.isfinite(host) if host.dtype.kind == "f" else xp.zeros(host.shape, dtype=bool)
+    with backend.np.errstate(invalid="ignore"):
+        bad |= (host < lo) | (host > int(info.max))
+    if bad.any():
+        value = host[bad].flat[0].item()
+        raise RuntimeError(f"{op}: value {value} cannot be converted to type {dt.name} "
+                           "without overflow")
 
 
 def _unwrap(data):
@@ -82,6 +118,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad: bool = False) -> Ten
     """
     host, inferred = _infer_host(data, "tensor")
     dt = _dtype(dtype, inferred)
+    _check_fits("tensor", data, host, dt)
     dev = backend.device(device) if device is not None else (
         data._device if isinstance(data, Tensor) else backend.device(None))
     arr = dev.asarray(host.astype(dt.np, copy=True))
@@ -108,6 +145,7 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
             return _make(data, dev)
     host, inferred = _infer_host(data, "as_tensor")
     dt = _dtype(dtype, inferred)
+    _check_fits("as_tensor", data, host, dt)
     return _make(dev.asarray(host.astype(dt.np, copy=False)), dev)
 
 
@@ -170,7 +208,7 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = Fal
         raise TypeError(f"full: fill_value must be a number, got {type(fill_value).__name__}")
     if dtype is None:
         dtype = backend.scalar_dtype(fill_value)
-    check_int_scalar("full", fill_value, _dtype(dtype).np)
+    fill_value = fit_scalar("full", fill_value, _dtype(dtype).np)
     return _filled("full", (size,) if isinstance(size, int) else tuple(size), fill_value, dtype,
                    device, requires_grad)
 

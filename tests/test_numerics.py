@@ -141,3 +141,14 @@ def test_std_gradient_where_std_is_zero_is_zero():
     x = ember.ones(4, requires_grad=True)
     x.std().backward()
     assert x.grad.tolist() == [0.0] * 4
+
+
+def test_float16_running_sums_and_products_accumulate_in_float32():
+    # PyTorch accumulates half in float (at::acc_type); NumPy's float16 cumsum stalled at 2048
+    x = ember.ones(5000, dtype=ember.float16)
+    c = x.cumsum(0)
+    assert c.dtype is ember.float16 and c[-1].item() == 5000.0 and c[2999].item() == 3000.0
+    p = ember.full((20,), 1.5, dtype=ember.float16).cumprod(0)
+    assert p.dtype is ember.float16
+    assert p[-1].item() == float(np.float16(np.float32(1.5) ** 20))  # 3326, not NumPy's 3324
+    assert x.cumsum(0, dtype=ember.float16)[-1].item() == 5000.0

@@ -69,6 +69,49 @@ def test_ragged_or_unsupported_data_gives_clear_errors():
         ember.tensor("abc")
 
 
+def test_numbers_written_into_a_tensor_convert_as_pytorch():
+    # the numbers that do fit: floats truncate into integers, a complex with a zero
+    # imaginary part is its real part, anything goes into bool
+    x = ember.zeros(3, dtype=ember.int64)
+    x[0] = 2.7
+    x[1] = -2.7
+    x[2] = 3 + 0j
+    assert x.tolist() == [2, -2, 3]
+    assert ember.full((2,), 2**62 * 1.0, dtype=ember.int64).tolist() == [2**62] * 2
+    assert ember.zeros(1, dtype=ember.uint8).fill_(255.0).tolist() == [255]
+    b = ember.zeros(2, dtype=ember.bool)
+    b[0] = float("nan")
+    assert b.tolist() == [True, False]
+    f = ember.zeros(2, dtype=ember.complex64)
+    f[0] = 1j
+    assert f.tolist() == [1j, 0]
+
+
+def test_tensor_refuses_python_ints_that_overflow_as_pytorch():
+    # torch.tensor([2**63]) raises "Overflow when unpacking long"; NumPy made it uint64 and
+    # ember wrapped it silently to -2**63
+    for data in ([2**63], 2**63, [2**64], [-2**63 - 1], [[1], [2**70]]):
+        with pytest.raises(RuntimeError, match="tensor: Overflow when unpacking long"):
+            ember.tensor(data)
+    assert ember.tensor([2**63 - 1, -2**63]).tolist() == [2**63 - 1, -2**63]
+    # a dtype the values do not fit: PyTorch's checked conversion raises (NumPy wrapped 2**40
+    # to 0); negatives wrap into unsigned types as in c10::overflows
+    with pytest.raises(RuntimeError, match="tensor: value 1099511627776 cannot be converted "
+                                           "to type int32 without overflow"):
+        ember.tensor([1, 2**40], dtype=ember.int32)
+    with pytest.raises(RuntimeError, match="tensor: value 300 cannot be converted to type "
+                                           "uint8 without overflow"):
+        ember.tensor([300], dtype=ember.uint8)
+    with pytest.raises(RuntimeError, match="as_tensor: value 1e\\+20 cannot be converted"):
+        ember.as_tensor([1e20], dtype=ember.int64)
+    with pytest.raises(RuntimeError, match="tensor: value nan cannot be converted"):
+        ember.tensor([float("nan")], dtype=ember.int32)
+    assert ember.tensor([-1], dtype=ember.uint8).tolist() == [255]
+    assert ember.tensor([1.7, -2.5], dtype=ember.int8).tolist() == [1, -2]
+    assert ember.tensor([300], dtype=ember.bool).tolist() == [True]
+    assert ember.tensor(np.array([300]), dtype=ember.uint8).tolist() == [44]  # arrays cast
+
+
 @pytest.mark.parametrize("factory, expected", [
     (lambda: ember.zeros(2, 3), np.zeros((2, 3))),
     (lambda: ember.zeros((2, 3)), np.zeros((2, 3))),
@@ -166,6 +209,12 @@ def test_new_methods_inherit_dtype_and_device():
      ember.float16),
     (lambda: ember.exp(ember.arange(3)), ember.float32),
     (lambda: ember.ones(2) * (1 + 1j), ember.complex64),
+    # integer inputs of a float op go to the default float dtype (hypot gave NumPy's float64)
+    (lambda: ember.hypot(ember.arange(3), ember.arange(3)), ember.float32),
+    (lambda: ember.hypot(ember.ones(2, dtype=ember.int32), ember.tensor([True, False])),
+     ember.float32),
+    (lambda: ember.hypot(ember.ones(2, dtype=ember.float16), ember.ones(2, dtype=ember.int64)),
+     ember.float16),
 ])
 def test_type_promotion_follows_pytorch(make, dtype):
     assert make().dtype is dtype
@@ -192,6 +241,23 @@ def test_attributes():
     assert x.element_size() == 4 and x.is_floating_point() and not x.is_complex()
     assert x.is_contiguous() and not x.mT.is_contiguous()
     assert x.stride() == (12, 4, 1)
+
+
+def test_real_and_imag_are_properties_as_pytorch():
+    # the registry attached the functions as methods over Tensor's properties: z.real was a
+    # bound method
+    z = ember.tensor([1 + 2j, 3 - 1j])
+    assert z.real.tolist() == [1.0, 3.0] and z.imag.tolist() == [2.0, -1.0]
+    assert z.real.dtype is ember.float32
+    x = ember.tensor([1.5])
+    assert x.real is x
+    with pytest.raises(RuntimeError, match="imag is not implemented for tensors with "
+                                           "non-complex dtypes"):
+        x.imag
+    for name, attr in vars(ember.Tensor).items():  # no other property was overwritten either
+        if name in ("shape", "dtype", "device", "grad", "data", "T", "mT", "H", "mH",
+                    "requires_grad", "is_leaf", "itemsize", "nbytes"):
+            assert isinstance(attr, property), name
 
 
 def test_size_dim_out_of_range_names_dim_and_ndim():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from .. import backend
 from ..tensor import Tensor, _make, _wrap_dim
 
@@ -131,11 +133,43 @@ def _check_int_range(op: str, value: int, dtype) -> None:
 
 
 def check_int_scalar(op: str, value, dtype) -> None:
-    """`value` must fit `dtype` (a NumPy dtype) where it is a Python int and `dtype` an integer
-    one: PyTorch's RuntimeError for full, fill_, masked_fill, clamp, alpha, ... (NumPy would
-    raise an OverflowError from inside)."""
-    if type(value) is int and dtype.kind in "iu":
-        _check_int_range(op, value, dtype)
+    """`value` must fit `dtype` (a NumPy dtype) as fit_scalar checks it, except a float's range
+    in a floating dtype (alpha, clamp and in-place arithmetic compute in a wider type)."""
+    fit_scalar(op, value, dtype, float_range=False)
+
+
+def fit_scalar(op: str, value, dtype, float_range: bool = True):
+    """`value` (a Python number) as it is written into a tensor of NumPy dtype `dtype`, checked
+    as PyTorch's Scalar conversion (c10::checked_convert): an int or float must lie in an
+    integer dtype's range (a float also not nan or inf), a finite float in a floating dtype's
+    range, and a complex into a real dtype must have a zero imaginary part (it becomes its real
+    part); bool takes anything. Otherwise the RuntimeError naming the op (NumPy would raise its
+    own OverflowError, ValueError or TypeError from inside, or wrap silently). The fills and
+    setitem use it (PyTorch's masked_fill(mask, -1e9) of a float16 tensor raises too)."""
+    kind = dtype.kind
+    if kind in "bc" or isinstance(value, bool):
+        return value
+    if isinstance(value, complex):
+        if value.imag != 0:
+            _overflow(op, value, dtype)
+        value = value.real
+    if type(value) is int:
+        if kind in "iu":
+            _check_int_range(op, value, dtype)
+    elif isinstance(value, float):
+        if kind in "iu":
+            info = backend.np.iinfo(dtype)
+            if not (math.isfinite(value) and info.min <= value <= info.max):
+                _overflow(op, value, dtype)
+        elif float_range and kind == "f" and math.isfinite(value) and \
+                abs(value) > float(backend.np.finfo(dtype).max):
+            _overflow(op, value, dtype)
+    return value
+
+
+def _overflow(op: str, value, dtype):
+    raise RuntimeError(f"{op}: value {value} cannot be converted to type {dtype.name} without "
+                       "overflow")
 
 
 def wrap_int(value: int, dtype) -> int:

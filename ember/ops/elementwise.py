@@ -627,8 +627,9 @@ class Hypot(Op):
 
 @register()
 def hypot(input, other) -> Tensor:
-    """sqrt(input^2 + other^2) without overflow."""
-    a, b = _tensor_pair("hypot", input, other)
+    """sqrt(input^2 + other^2) without overflow; integer inputs become the default float
+    dtype (NumPy would make them float64)."""
+    a, b = _float_pair("hypot", *_tensor_pair("hypot", input, other))
     return _apply_binary("hypot", Hypot, a, b)
 
 

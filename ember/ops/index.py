@@ -15,7 +15,7 @@ from ..tensor import Tensor, _make
 from ._util import (
     as_tensor_arg,
     broadcast_shapes_or_raise,
-    check_int_scalar,
+    fit_scalar,
     check_tensor,
     unbroadcast,
     wrap_dim,
@@ -276,6 +276,8 @@ def setitem(self: Tensor, key, value) -> None:
         if value._data.dtype != self._data.dtype:
             value = value.to(self.dtype)
     elif not backend.is_array(value):
+        if isinstance(value, (int, float, complex)):
+            value = fit_scalar("setitem", value, self._data.dtype)
         value = as_tensor_arg("setitem", value, self, self.dtype)
     else:
         value = _make(self._device.asarray(value, self.dtype), self._device)
@@ -304,6 +306,8 @@ def index_put(input, indices, values, accumulate: bool = False) -> Tensor:
 
 def index_put_(self: Tensor, indices, values, accumulate: bool = False) -> Tensor:
     key, _ = index_key("index_put_", tuple(indices), self._device, self.ndim)
+    if isinstance(values, (int, float, complex)):
+        values = fit_scalar("index_put_", values, self._data.dtype)
     values = as_tensor_arg("index_put_", values, self, self.dtype)
     if values._data.dtype != self._data.dtype:
         values = values.to(self.dtype)
@@ -454,6 +458,8 @@ def scatter(input, dim: int, index, src=None, *, value=None, reduce=None) -> Ten
     if isinstance(src, Tensor):
         if src._data.dtype != input._data.dtype:
             src = src.to(input.dtype)
+    elif isinstance(src, (int, float, complex)):
+        src = fit_scalar("scatter", src, input._data.dtype)
     out = Scatter.apply(input, d, index, src)
     if out.grad_fn is not None and isinstance(src, Tensor):
         out.grad_fn.src_shape = tuple(src.shape)
@@ -609,6 +615,8 @@ def index_fill(input, dim: int, index, value) -> Tensor:
                                f"{tuple(value.shape)}")
         if value._data.dtype != input._data.dtype:
             value = value.to(input.dtype)
+    elif isinstance(value, (int, float, complex)):
+        value = fit_scalar("index_fill", value, input._data.dtype)
     return IndexFill.apply(input, d, idx, value)
 
 
@@ -638,7 +646,7 @@ def masked_fill(input, mask, value) -> Tensor:
                                f"tensor with {value.ndim} dimension(s).")
         value = value.to(input.dtype) if value._data.dtype != input._data.dtype else value
     else:
-        check_int_scalar("masked_fill", value, input._data.dtype)
+        value = fit_scalar("masked_fill", value, input._data.dtype)
         value = _make(input._device.asarray(value, input.dtype), input._device)
     from .elementwise import where
     return where(mask, value, input)

@@ -17,6 +17,7 @@ from ._util import (
     as_operand,
     broadcast_shapes_or_raise,
     check_int_scalar,
+    fit_scalar,
     check_tensor,
     result_dtype,
     wrap_int,
@@ -182,7 +183,7 @@ def fill_(self, value) -> Tensor:
         if _recording(self, value):
             return _via_out_of_place("fill_", self, _filled, value)
         value = value.item()
-    check_int_scalar("fill_", value, self._data.dtype)
+    value = fit_scalar("fill_", value, self._data.dtype)
     if _state.enabled and self._requires_grad:
         check_inplace("fill_", self, True)
         return _via_out_of_place("fill_", self, _filled, value)

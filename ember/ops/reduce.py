@@ -644,13 +644,22 @@ def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
 
 # ---------------------------------------------------------------------------------- scans
 
+def _running(fn, x, dim, dtype):
+    """cumsum/cumprod along dim; float16 accumulates in float32, as PyTorch's acc_type (NumPy's
+    float16 running sum stalls at 2048)."""
+    out = dtype.np if dtype is not None else x.dtype
+    if out == "float16":
+        return fn(x, axis=dim, dtype="float32").astype("float16")
+    return fn(x, axis=dim, dtype=None if dtype is None else out)
+
+
 class Cumsum(Op):
     save_inputs = False
 
     @staticmethod
     def forward(ctx, x, dim, dtype):
         ctx.dim = dim
-        return ctx.xp.cumsum(x, axis=dim, dtype=None if dtype is None else dtype.np)
+        return _running(ctx.xp.cumsum, x, dim, dtype)
 
     @staticmethod
     def backward(ctx, g):
@@ -673,7 +682,7 @@ class Cumprod(Op):
 
     @staticmethod
     def forward(ctx, x, dim, dtype):
-        return ctx.xp.cumprod(x, axis=dim, dtype=None if dtype is None else dtype.np)
+        return _running(ctx.xp.cumprod, x, dim, dtype)
 
     @staticmethod
     def backward(ctx, g):

@@ -57,6 +57,8 @@ def functions() -> dict[str, Callable]:
 
 
 def attach_methods(cls) -> None:
+    """Each op's methods on `cls`; a property `cls` defines (x.real, x.imag) stays one."""
     for e in OPS.values():
         for m in e.methods:
-            setattr(cls, m, e.fn)
+            if not isinstance(cls.__dict__.get(m), property):
+                setattr(cls, m, e.fn)
