@@ -253,7 +253,7 @@ def test_real_and_imag_are_properties_as_pytorch():
     assert x.real is x
     with pytest.raises(RuntimeError, match="imag is not implemented for tensors with "
                                            "non-complex dtypes"):
-        x.imag
+        _ = x.imag
     for name, attr in vars(ember.Tensor).items():  # no other property was overwritten either
         if name in ("shape", "dtype", "device", "grad", "data", "T", "mT", "H", "mH",
                     "requires_grad", "is_leaf", "itemsize", "nbytes"):

@@ -15,8 +15,8 @@ from ..tensor import Tensor, _make
 from ._util import (
     as_tensor_arg,
     broadcast_shapes_or_raise,
-    fit_scalar,
     check_tensor,
+    fit_scalar,
     unbroadcast,
     wrap_dim,
 )

@@ -17,8 +17,8 @@ from ._util import (
     as_operand,
     broadcast_shapes_or_raise,
     check_int_scalar,
-    fit_scalar,
     check_tensor,
+    fit_scalar,
     result_dtype,
     wrap_int,
 )

@@ -418,9 +418,10 @@ def test_deepcopy_of_a_model_with_buffers_gives_independent_tensors():
     clone = copy.deepcopy(model)
     for (k, a), (k2, b) in zip(model.state_dict().items(), clone.state_dict().items()):
         assert k == k2 and a is not b
-        np.testing.assert_array_equal(a.numpy(), b.numpy())
+        np.testing.assert_array_equal(a.cpu().numpy(), b.cpu().numpy())
     assert isinstance(clone[0].weight, nn.Parameter) and clone[0].weight.requires_grad
     clone(ember.randn(5, 3))  # training mode: the clone's running stats move, not the model's
-    assert not np.array_equal(model[1].running_mean.numpy(), clone[1].running_mean.numpy())
+    assert not np.array_equal(model[1].running_mean.cpu().numpy(),
+                              clone[1].running_mean.cpu().numpy())
     buf = copy.deepcopy(nn.Buffer(ember.zeros(2), persistent=False))
     assert isinstance(buf, nn.Buffer) and buf.persistent is False

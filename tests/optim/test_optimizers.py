@@ -361,7 +361,7 @@ def test_load_state_dict_with_pytorchs_scalar_tensors(cls, kw):
     sd = opt.state_dict()
     converted = {"state": {k: {name: (np.asarray(v, dtype=np.float32)
                                       if name in ("step", "mu_product")
-                                      else v.numpy() if isinstance(v, ember.Tensor) else v)
+                                      else v.cpu().numpy() if isinstance(v, ember.Tensor) else v)
                                for name, v in st.items()} for k, st in sd["state"].items()},
                  "param_groups": sd["param_groups"]}
     model2 = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
