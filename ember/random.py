@@ -25,8 +25,18 @@ def _rng(generator, device: backend.Device):
     return gen.rng
 
 
-def _float_sample(dt: backend.DType, host):
-    return host.astype(dt.np, copy=False)
+def _sample(dt: backend.DType, draw, complex_scale: float):
+    """draw(real dtype name) as an array of dtype `dt`. A complex dtype gets independent real and
+    imaginary parts, each scaled by complex_scale, as PyTorch's (randn: variance 1/2 each, so
+    that E|z|^2 = 1; rand: each part uniform in [0, 1))."""
+    real = "float32" if dt in (backend.float32, backend.complex64) else "float64"
+    if dt.category < 3:
+        return draw(real).astype(dt.np, copy=False)
+    z = draw(real).astype(dt.np)
+    z.imag = draw(real)
+    if complex_scale != 1.0:
+        z *= complex_scale
+    return z
 
 
 def _shape(op: str, sizes, size) -> tuple[int, ...]:
@@ -50,8 +60,8 @@ def rand(*sizes, size=None, generator=None, dtype=None, device=None,
     _check_float("rand", dt)
     dev = backend.device(device)
     rng = _rng(generator, dev)
-    host = rng.random(shape, dtype="float32" if dt is backend.float32 else "float64")
-    return _finish(dev.asarray(_float_sample(dt, host)), dev, requires_grad)
+    host = _sample(dt, lambda real: rng.random(shape, dtype=real), 1.0)
+    return _finish(dev.asarray(host), dev, requires_grad)
 
 
 def randn(*sizes, size=None, generator=None, dtype=None, device=None,
@@ -62,8 +72,8 @@ def randn(*sizes, size=None, generator=None, dtype=None, device=None,
     _check_float("randn", dt)
     dev = backend.device(device)
     rng = _rng(generator, dev)
-    host = rng.standard_normal(shape, dtype="float32" if dt is backend.float32 else "float64")
-    return _finish(dev.asarray(_float_sample(dt, host)), dev, requires_grad)
+    host = _sample(dt, lambda real: rng.standard_normal(shape, dtype=real), 0.5 ** 0.5)
+    return _finish(dev.asarray(host), dev, requires_grad)
 
 
 def randint(*args, low=None, high=None, size=None, generator=None, dtype=None, device=None,

@@ -89,6 +89,20 @@ def test_random_dtypes():
         ember.rand(2, dtype=ember.int64)
 
 
+@pytest.mark.parametrize("dtype", [ember.complex64, ember.complex128])
+def test_complex_samples_draw_both_parts_as_pytorch(dtype):
+    # randn: real and imaginary parts independent N(0, 1/2), so E|z|^2 = 1; rand: each part
+    # uniform in [0, 1)
+    g = ember.Generator().manual_seed(3)
+    z = to_numpy(ember.randn(200_000, dtype=dtype, generator=g))
+    assert z.dtype == dtype.np
+    np.testing.assert_allclose([z.real.var(), z.imag.var()], [0.5, 0.5], rtol=0.02)
+    assert abs(np.corrcoef(z.real, z.imag)[0, 1]) < 0.01
+    u = to_numpy(ember.rand(200_000, dtype=dtype, generator=g))
+    for part in (u.real, u.imag):
+        assert part.min() >= 0.0 and part.max() < 1.0 and abs(part.mean() - 0.5) < 0.01
+
+
 def test_multinomial_frequencies_and_without_replacement():
     ember.manual_seed(2)
     s = to_numpy(ember.multinomial(ember.tensor([1.0, 3.0]), 40_000, True))
