@@ -432,6 +432,8 @@ def test_inplace_on_leaf_requiring_grad_raises_outside_no_grad():
                lambda: w.normal_(), lambda: w.fill_(1.0), lambda: w.__setitem__(0, 3.0)):
         with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
             op()
+    with pytest.raises(RuntimeError, match="^zero_: a leaf Variable"):  # (the op's own name)
+        w.zero_()
     with ember.no_grad():
         w.add_(1).mul_(2).normal_()
     assert w.requires_grad and w.is_leaf

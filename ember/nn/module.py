@@ -16,10 +16,11 @@ from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor, _HookHandle, _make
 from .parameter import Buffer, Parameter
 
-_IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What load_state_dict returns, printed as PyTorch's."""
 
+    __slots__ = ()
 
-class _IncompatibleKeysResult(_IncompatibleKeys):
     def __repr__(self) -> str:
         if not self.missing_keys and not self.unexpected_keys:
             return "<All keys matched successfully>"
@@ -509,7 +510,7 @@ class Module:
                 else:
                     current._data[...] = arr
                     current._vc[0] += 1
-        return _IncompatibleKeysResult(missing, unexpected)
+        return _IncompatibleKeys(missing, unexpected)
 
     # ----------------------------------------------------------------------------- hooks
     def register_forward_pre_hook(self, hook, *, prepend: bool = False,

@@ -171,23 +171,27 @@ def sqrt_(self) -> Tensor:
 
 def zero_(self) -> Tensor:
     """Every element set to 0."""
-    return fill_(self, 0)
+    return _fill("zero_", self, 0)
 
 
 def fill_(self, value) -> Tensor:
     """Every element set to value (a number or a 0-d tensor)."""
+    return _fill("fill_", self, value)
+
+
+def _fill(op: str, self: Tensor, value) -> Tensor:
     if isinstance(value, Tensor):
         if value.ndim != 0:
-            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor "
+            raise RuntimeError(f"{op} only supports 0-dimension value tensor but got tensor "
                                f"with {value.ndim} dimensions.")
         if _recording(self, value):
-            return _via_out_of_place("fill_", self, _filled, value)
+            return _via_out_of_place(op, self, _filled, value)
         value = value.item()
-    value = fit_scalar("fill_", value, self._data.dtype)
+    value = fit_scalar(op, value, self._data.dtype)
     if _state.enabled and self._requires_grad:
-        check_inplace("fill_", self, True)
-        return _via_out_of_place("fill_", self, _filled, value)
-    _writable("fill_", self)
+        check_inplace(op, self, True)
+        return _via_out_of_place(op, self, _filled, value)
+    _writable(op, self)
     self._data[...] = value
     self._vc[0] += 1
     return self

@@ -425,3 +425,13 @@ def test_deepcopy_of_a_model_with_buffers_gives_independent_tensors():
                               clone[1].running_mean.cpu().numpy())
     buf = copy.deepcopy(nn.Buffer(ember.zeros(2), persistent=False))
     assert isinstance(buf, nn.Buffer) and buf.persistent is False
+
+
+def test_load_state_dict_result_prints_as_pytorchs():
+    model = nn.Linear(2, 2)
+    assert repr(model.load_state_dict(model.state_dict())) == "<All keys matched successfully>"
+    sd = dict(model.state_dict(), extra=ember.zeros(1))
+    del sd["bias"]
+    result = model.load_state_dict(sd, strict=False)
+    assert result.missing_keys == ["bias"] and result.unexpected_keys == ["extra"]
+    assert repr(result) == "_IncompatibleKeys(missing_keys=['bias'], unexpected_keys=['extra'])"
