@@ -16,6 +16,7 @@ from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor, _HookHandle, _make
 from .parameter import Buffer, Parameter
 
+
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
     """What load_state_dict returns, printed as PyTorch's."""
 
