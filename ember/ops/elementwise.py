@@ -387,6 +387,28 @@ class Logit(Op):
 
 
 @register()
+def sinc(input) -> Tensor:
+    """The normalized sinc, sin(pi x) / (pi x), and 1 at x = 0 (where its gradient is 0, the
+    true derivative: the division is kept away from 0, so no nan comes back)."""
+    x = to_float(check_tensor("sinc", input))
+    zero = x == 0
+    px = where(zero, 1.0, x) * math.pi
+    return where(zero, 1.0, sin(px) / px)
+
+
+@register()
+def deg2rad(input) -> Tensor:
+    """Degrees to radians: input * pi / 180 (an integer tensor gives the default float)."""
+    return to_float(check_tensor("deg2rad", input)) * (math.pi / 180)
+
+
+@register()
+def rad2deg(input) -> Tensor:
+    """Radians to degrees: input * 180 / pi (an integer tensor gives the default float)."""
+    return to_float(check_tensor("rad2deg", input)) * (180 / math.pi)
+
+
+@register()
 def logit(input, eps: float | None = None) -> Tensor:
     """log(p / (1 - p)), the inverse of sigmoid; with eps, p is first clamped to [eps, 1 - eps]
     (and the gradient is 0 outside)."""
