@@ -13,14 +13,13 @@ from collections import namedtuple
 
 from . import backend
 from .autograd import enable_grad, no_grad
-from .creation import linspace
 from .ops._util import check_tensor, normalize_dims
 from .ops.index import bincount
 from .ops.reduce import median as _median
 from .tensor import Tensor, _make
 
 __all__ = ["bincount", "corrcoef", "cov", "histc", "histogram", "log_likelihood", "mean",
-           "median", "mle", "quantile", "standardize", "std", "var"]
+           "median", "mle", "nanquantile", "quantile", "standardize", "std", "var"]
 
 histogram_result = namedtuple("histogram", ["hist", "bin_edges"])
 
@@ -189,46 +188,67 @@ def quantile(input, q, dim=None, keepdim: bool = False, *,
     position). A slice holding nan gives nan. Differentiable (linear: a weighted pair of order
     statistics).
     """
-    op = "quantile"
+    return _quantile("quantile", input, q, dim, keepdim, interpolation, False)
+
+
+def nanquantile(input, q, dim=None, keepdim: bool = False, *,
+                interpolation: str = "linear") -> Tensor:
+    """quantile ignoring nan, as torch.nanquantile: each slice's quantile of its m non-nan
+    values (position q (m - 1)); nan only where a slice is all nan."""
+    return _quantile("nanquantile", input, q, dim, keepdim, interpolation, True)
+
+
+def _quantile(op: str, input, q, dim, keepdim: bool, interpolation: str,
+              ignore_nan: bool) -> Tensor:
     x = _float_tensor(op, input)
     if interpolation not in _INTERPOLATIONS:
-        raise ValueError(f"quantile() interpolation must be one of {', '.join(_INTERPOLATIONS)}."
+        raise ValueError(f"{op}() interpolation must be one of {', '.join(_INTERPOLATIONS)}."
                          f" Got {interpolation!r}")
     scalar_q = not isinstance(q, Tensor)
     from .distributions.utils import as_tensor
     qt = (q if isinstance(q, Tensor) else as_tensor(q, x)).to(x.dtype)
     if qt.ndim > 1:
-        raise RuntimeError(f"quantile() q must be a scalar or 1D tensor, got shape "
+        raise RuntimeError(f"{op}() q must be a scalar or 1D tensor, got shape "
                            f"{tuple(qt.shape)}")
     if bool(((qt < 0) | (qt > 1)).any()):
-        raise RuntimeError("quantile() q values must be in the range [0, 1]")
+        raise RuntimeError(f"{op}() q values must be in the range [0, 1]")
     if x.numel() == 0:
-        raise RuntimeError("quantile() input tensor must be non-empty")
+        raise RuntimeError(f"{op}() input tensor must be non-empty")
     if dim is None:
         src = x.reshape(-1)
         d = 0
     else:
         (d,) = normalize_dims(dim, x.ndim, op)
         src = x
-    srt = src.sort(d).values.movedim(d, -1)               # (..., n)
+    srt = src.sort(d).values.movedim(d, -1)               # (..., n), nan last
     n = srt.shape[-1]
-    has_nan = srt.isnan().any(-1, keepdim=True)
+    nans = srt.isnan()
     qs = qt.reshape(-1)
-    pos = qs * (n - 1)
-    # q (n - 1) one rounding above an integer (0.3 * 20 = 6.000000000000001) is that integer,
+    if ignore_nan:
+        # each slice's own count m of non-nan values: positions q (m - 1), (..., Q)
+        count = (~nans).sum(-1, keepdim=True).to(x.dtype)
+        last = (count - 1).clamp(min=0)
+        pos = qs * last
+        bad = count == 0
+    else:
+        last = n - 1
+        pos = qs * last
+        bad = nans.any(-1, keepdim=True)
+    # q (m - 1) one rounding above an integer (0.3 * 20 = 6.000000000000001) is that integer,
     # as in NumPy and PyTorch, so 'higher' does not jump to the next order statistic
     whole = pos.round()
-    pos = whole.where((pos - whole).abs() <= 8 * _eps(x) * max(n - 1, 1), pos)
+    tol = 8 * _eps(x) * (last.clamp(min=1) if isinstance(last, Tensor) else max(last, 1))
+    pos = whole.where((pos - whole).abs() <= tol, pos)
     lo = pos.floor().clamp(0, n - 1)
     hi = pos.ceil().clamp(0, n - 1)
     if interpolation == "nearest":
         near = pos.round()  # half to even, as torch.quantile
         lo = hi = near
-    lo_i = lo.to(backend.int64)
-    hi_i = hi.to(backend.int64)
     lead = tuple(srt.shape[:-1])
-    v_lo = srt.gather(-1, lo_i.expand(lead + (qs.shape[0],)))
-    v_hi = srt.gather(-1, hi_i.expand(lead + (qs.shape[0],)))
+    lo_i = lo.to(backend.int64).expand(lead + (qs.shape[0],))
+    hi_i = hi.to(backend.int64).expand(lead + (qs.shape[0],))
+    v_lo = srt.gather(-1, lo_i)
+    v_hi = srt.gather(-1, hi_i)
     if interpolation == "linear":
         frac = pos - lo
         out = v_lo + (v_hi - v_lo) * frac
@@ -238,7 +258,7 @@ def quantile(input, q, dim=None, keepdim: bool = False, *,
         out = v_hi
     else:
         out = 0.5 * (v_lo + v_hi)
-    out = out.where(~has_nan, math.nan)                     # (..., Q)
+    out = out.where(~bad, math.nan)                          # (..., Q)
     out = out.movedim(-1, 0)                                 # (Q, ...)
     if keepdim:
         if dim is None:
@@ -317,6 +337,7 @@ def histogram(input, bins=100, *, range=None, weight=None,  # noqa: A002
             hi = float(data.max()) if data.size else 0.0
         if lo == hi:
             lo, hi = lo - 0.5, hi + 0.5
+        from .creation import linspace  # (creation imports the ops, which register these)
         edges = linspace(lo, hi, int(bins) + 1, dtype=x.dtype)._data
     nb = edges.size - 1
     idx = xp.searchsorted(edges, data, side="right") - 1

@@ -11,6 +11,13 @@ from .registry import OPS, attach_methods, functions, register
 register("addcmul")(inplace.addcmul)
 register("addcdiv")(inplace.addcdiv)
 
+# the statistics that PyTorch has as torch.* functions and Tensor methods live in ember.stats
+# (built on the ops above); registered here, they are ember.cov, x.cov(), ... too
+from .. import stats  # noqa: E402
+
+for _fn in (stats.cov, stats.corrcoef, stats.quantile, stats.nanquantile):
+    register(_fn.__name__)(_fn)
+
 attach_methods(Tensor)
 
 

@@ -23,6 +23,7 @@ from ._util import (
     shape_str,
     unbroadcast,
     unbroadcast_array,
+    wrap_dim,
     wrap_int,
 )
 from .registry import register
@@ -947,6 +948,20 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1) -> Tensor:
 
 
 @register()
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1) -> Tensor:
+    """beta * input + alpha * bmm(batch1, batch2); with beta = 0, input is ignored (nan
+    included)."""
+    prod = bmm(batch1, batch2)
+    if alpha != 1:
+        prod = prod * alpha
+    check_tensor("baddbmm", input)
+    broadcast_shapes_or_raise("baddbmm", tuple(input.shape), tuple(prod.shape))
+    if beta == 0:
+        return prod
+    return add(input if beta == 1 else input * beta, prod)
+
+
+@register()
 def kron(input, other) -> Tensor:
     """The Kronecker product: every element of input times the whole of other, as blocks."""
     check_tensor("kron", input)
@@ -962,5 +977,50 @@ def kron(input, other) -> Tensor:
         out_shape.append(a.shape[i] * b.shape[i])
     return mul(a.reshape(a_shape), b.reshape(b_shape)).reshape(out_shape)
 
+
+
+@register(method=False)
+def tensordot(a, b, dims=2) -> Tensor:
+    """The sum of products over dims of a and b: dims=n contracts a's last n dims with b's
+    first n; dims=([a dims], [b dims]) contracts those pairs. The result has a's free dims, then
+    b's. A permute, reshape and one matmul, so the gradient is theirs."""
+    op = "tensordot"
+    check_tensor(op, a, "a")
+    check_tensor(op, b, "b")
+    if isinstance(dims, Tensor):
+        dims = dims.tolist()
+    if isinstance(dims, int) and not isinstance(dims, bool):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        if dims > a.ndim or dims > b.ndim:
+            raise RuntimeError(f"tensordot expects dims < ndim_a or ndim_b, but got dims={dims}")
+        dims_a = list(range(a.ndim - dims, a.ndim))
+        dims_b = list(range(dims))
+    elif isinstance(dims, (list, tuple)) and len(dims) == 2:
+        dims_a, dims_b = ([d] if isinstance(d, int) else list(d) for d in dims)
+        if len(dims_a) != len(dims_b):
+            raise RuntimeError(f"tensordot: both dimension lists should have same length, got "
+                               f"{len(dims_a)} and {len(dims_b)}")
+    else:
+        raise RuntimeError(f"tensordot expects dims to be an int or a pair of lists of dims, got "
+                           f"{dims!r}")
+    dims_a = [wrap_dim(d, a.ndim, op) for d in dims_a]
+    dims_b = [wrap_dim(d, b.ndim, op) for d in dims_b]
+    if len(set(dims_a)) != len(dims_a) or len(set(dims_b)) != len(dims_b):
+        raise RuntimeError(f"tensordot: a dim is contracted more than once: {dims_a}, {dims_b}")
+    for da, db in zip(dims_a, dims_b):
+        if a.shape[da] != b.shape[db]:
+            raise RuntimeError(f"tensordot: contracted dimensions need to match, but first has "
+                               f"size {a.shape[da]} in dim {da} and second has size "
+                               f"{b.shape[db]} in dim {db}")
+    free_a = [d for d in range(a.ndim) if d not in dims_a]
+    free_b = [d for d in range(b.ndim) if d not in dims_b]
+    k = math.prod(a.shape[d] for d in dims_a)
+    out_shape = tuple(a.shape[d] for d in free_a) + tuple(b.shape[d] for d in free_b)
+    m = math.prod(a.shape[d] for d in free_a)
+    n = math.prod(b.shape[d] for d in free_b)
+    am = (a.permute(free_a + dims_a) if a.ndim else a).reshape(m, k)
+    bm = (b.permute(dims_b + free_b) if b.ndim else b).reshape(k, n)
+    return matmul(am, bm).reshape(out_shape)
 
 from .elementwise import log  # noqa: E402  (pow's rule needs log; elementwise needs xmul)

@@ -6,6 +6,7 @@ but never record a graph.
 
 from __future__ import annotations
 
+from .. import backend
 from ..autograd.function import Op
 from ..tensor import Tensor
 from ._util import check_tensor, normalize_dims, promote
@@ -181,3 +182,36 @@ def all(input, dim=None, keepdim: bool = False) -> Tensor:
     check_tensor("all", input)
     return All.apply(input, _logical_dims(dim, input.ndim, "all"), keepdim)
 
+
+class Isin(Op):
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx, x, test, invert):
+        return ctx.xp.isin(x, test, invert=invert)
+
+
+@register(method=False, differentiable=False)
+def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool = False) -> Tensor:
+    """True where an element of `elements` occurs in `test_elements` (either may be a number,
+    not both); `invert` gives the opposite. A bool tensor shaped as elements."""
+    if not isinstance(elements, Tensor) and not isinstance(test_elements, Tensor):
+        raise TypeError(f"isin: expected elements or test_elements to be a Tensor, got "
+                        f"{type(elements).__name__} and {type(test_elements).__name__}")
+    a, b = promote("isin", elements, test_elements)
+    like = a if isinstance(a, Tensor) else b
+    from ._util import as_tensor_arg
+    a = as_tensor_arg("isin", a, like, like.dtype)
+    b = as_tensor_arg("isin", b, like, like.dtype)
+    return Isin.apply(a, b, bool(invert))
+
+
+@register(differentiable=False)
+def isreal(input) -> Tensor:
+    """True where the element is real: every element of a real tensor; of a complex one, those
+    with a zero imaginary part."""
+    check_tensor("isreal", input)
+    if input.is_complex():
+        from .elementwise import imag
+        return eq(imag(input), 0)
+    return input.new_ones(tuple(input.shape), dtype=backend.bool_)

@@ -387,6 +387,33 @@ class Logit(Op):
 
 
 @register()
+def sinc(input) -> Tensor:
+    """The normalized sinc, sin(pi x) / (pi x), and 1 at x = 0. Near 0 (|pi x| < 0.01) it is
+    its Taylor polynomial 1 - t^2/6 + t^4/120 (t = pi x; exact to rounding there), so the
+    gradient and its derivatives stay finite and accurate at and around 0; the division is
+    kept away from 0."""
+    x = to_float(check_tensor("sinc", input))
+    t = x * math.pi
+    small = t.abs() < 0.01
+    t2 = t * t
+    near = 1 - t2 * (1 / 6 - t2 / 120)
+    far = where(small, 1.0, t)
+    return where(small, near, sin(far) / far)
+
+
+@register()
+def deg2rad(input) -> Tensor:
+    """Degrees to radians: input * pi / 180 (an integer tensor gives the default float)."""
+    return to_float(check_tensor("deg2rad", input)) * (math.pi / 180)
+
+
+@register()
+def rad2deg(input) -> Tensor:
+    """Radians to degrees: input * 180 / pi (an integer tensor gives the default float)."""
+    return to_float(check_tensor("rad2deg", input)) * (180 / math.pi)
+
+
+@register()
 def logit(input, eps: float | None = None) -> Tensor:
     """log(p / (1 - p)), the inverse of sigmoid; with eps, p is first clamped to [eps, 1 - eps]
     (and the gradient is 0 outside)."""

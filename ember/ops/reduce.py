@@ -349,6 +349,24 @@ def amin(input, dim=(), keepdim: bool = False) -> Tensor:
     return Amin.apply(input, dims, keepdim)
 
 
+aminmax_result = namedtuple("aminmax", ["min", "max"])
+
+
+@register()
+def aminmax(input, *, dim=None, keepdim: bool = False):
+    """(min, max) over `dim` (one int; all elements when None) as a named tuple; the gradient
+    of each is amin's and amax's (shared evenly among ties)."""
+    op = "aminmax"
+    check_tensor(op, input)
+    if dim is not None and isinstance(dim, (tuple, list)):
+        raise TypeError(f"aminmax: dim must be an int or None, got {type(dim).__name__}")
+    dims = normalize_dims(dim, input.ndim, op)
+    if any(input.shape[k] == 0 for k in dims):
+        raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
+                           "operation has no identity")
+    return aminmax_result(amin(input, dims, keepdim), amax(input, dims, keepdim))
+
+
 def _max_min(op: str, input, dim, keepdim, other, dim_cls, all_cls, pair_fn, result):
     check_tensor(op, input)
     if isinstance(dim, Tensor):
@@ -677,6 +695,43 @@ def cumsum(input, dim, *, dtype=None) -> Tensor:
     return Cumsum.apply(input, d, _sum_dtype(input, dtype))
 
 
+@register()
+def diff(input, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:
+    """The n-th forward difference along `dim`: out[i] = input[i + 1] - input[i], applied n
+    times, after `prepend` and `append` (tensors shaped as input but along dim) are joined on
+    either side. Bool tensors give logical_xor, as PyTorch."""
+    op = "diff"
+    check_tensor(op, input)
+    if input.ndim == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+        raise RuntimeError(f"diff: order must be non-negative but got {n!r}")
+    d = wrap_dim(dim, input.ndim, op)
+    parts = []
+    for what, extra in (("prepend", prepend), (None, input), ("append", append)):
+        if extra is None:
+            continue
+        if what is not None:
+            check_tensor(op, extra, what)
+            if extra.ndim != input.ndim or any(
+                    a != b for k, (a, b) in enumerate(zip(extra.shape, input.shape)) if k != d):
+                raise RuntimeError(f"diff expects {what} to have the shape of input except along "
+                                   f"dim {d}, got {tuple(extra.shape)} and {tuple(input.shape)}")
+        parts.append(extra)
+    if len(parts) > 1:
+        from .shape import cat
+        x = cat(parts, d)
+    else:
+        x = input
+    for _ in range(n):
+        size = x.shape[d]
+        if size == 0:
+            break
+        later, earlier = x.narrow(d, 1, size - 1), x.narrow(d, 0, size - 1)
+        x = later != earlier if x.dtype == backend.bool_ else later - earlier
+    return input.clone() if x is input else x
+
+
 class Cumprod(Op):
     save_output = True
 
@@ -716,6 +771,28 @@ def cumprod(input, dim, *, dtype=None) -> Tensor:
     if input.ndim == 0:
         return input.clone()
     return Cumprod.apply(input, d, _sum_dtype(input, dtype))
+
+
+@register()
+def logcumsumexp(input, dim) -> Tensor:
+    """log(cumsum(exp(input), dim)) without overflow or underflow: a parallel prefix scan of
+    logaddexp (log2(n) steps), so a small term after a large one is never lost; its gradient
+    comes from logaddexp's."""
+    op = "logcumsumexp"
+    check_tensor(op, input)
+    d = wrap_dim(dim, input.ndim, op)
+    x = input if input.dtype.category >= 2 else input.to(backend.get_default_dtype())
+    if x.ndim == 0:
+        return x.clone()
+    from .elementwise import logaddexp
+    from .shape import cat
+    n = x.shape[d]
+    step = 1
+    while step < n:
+        x = cat([x.narrow(d, 0, step),
+                 logaddexp(x.narrow(d, step, n - step), x.narrow(d, 0, n - step))], d)
+        step *= 2
+    return x.clone() if x is input else x
 
 
 class _CumExtreme(Op):
@@ -835,3 +912,28 @@ def median(input, dim=None, keepdim: bool = False):
         return median_result(input.clone(), input.new_zeros((), dtype=backend.int64))
     return median_result(*MedianDim.apply(input, d, keepdim))
 
+
+@register()
+def nanmedian(input, dim=None, keepdim: bool = False):
+    """median ignoring nan: the lower median (the ((m - 1) // 2)-th smallest) of the m non-nan
+    elements; nan where all are nan. With dim: (values, indices) along dim, as median. A
+    composite of sort and gather, so the gradient goes to the chosen element."""
+    op = "nanmedian"
+    check_tensor(op, input)
+    if dim is None:
+        if input.numel() == 0:
+            return input.new_full((), math.nan)
+        return nanmedian(input.reshape(-1), 0).values
+    d = wrap_dim(dim, input.ndim, op)
+    if input.ndim == 0:
+        return median_result(input.clone(), input.new_zeros((), dtype=backend.int64))
+    if input.shape[d] == 0:
+        raise IndexError(f"nanmedian(): expected reduction dim {d} to have non-zero size")
+    order = input.sort(d).indices                       # nan sorts last
+    count = (~input.isnan()).sum(d, keepdim=True)
+    k = ((count - 1) // 2).clamp(min=0)
+    idx = order.gather(d, k)
+    values = input.gather(d, idx)
+    if not keepdim:
+        values, idx = values.squeeze(d), idx.squeeze(d)
+    return median_result(values, idx)

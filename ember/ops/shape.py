@@ -670,6 +670,84 @@ def chunk(input, chunks: int, dim: int = 0) -> tuple:
     return split(input, step, d)
 
 
+def _sections(op: str, indices_or_sections):
+    """tensor_split's argument as an int (sections) or a list of indices."""
+    v = indices_or_sections
+    if isinstance(v, Tensor):
+        if v.dtype.category != 1 or v.ndim > 1:
+            raise RuntimeError(f"{op} expected tensor_indices_or_sections to be a zero-dimensional "
+                               f"or one-dimensional tensor of integers, but got a tensor with "
+                               f"{v.ndim} dims of dtype {v.dtype}")
+        v = v.tolist()
+    if isinstance(v, bool) or not isinstance(v, (int, list, tuple)) and not hasattr(v,
+                                                                                    "__index__"):
+        raise TypeError(f"{op}: indices_or_sections must be an int or a sequence of ints, got "
+                        f"{type(v).__name__}")
+    return [int(i) for i in v] if isinstance(v, (list, tuple)) else int(v)
+
+
+@register()
+def tensor_split(input, indices_or_sections, dim: int = 0) -> tuple:
+    """Views of input split along dim: into `n` pieces as equal as possible (the first
+    size % n one longer), or at the listed indices (input[:i0], input[i0:i1], ..., input[ik:];
+    indices past the end give empty pieces), as torch.tensor_split."""
+    op = "tensor_split"
+    check_tensor(op, input)
+    if input.ndim == 0:
+        raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a "
+                           "tensor with 0 dims")
+    d = wrap_dim(dim, input.ndim, op)
+    size = input.shape[d]
+    v = _sections(op, indices_or_sections)
+    if isinstance(v, int):
+        if v <= 0:
+            raise RuntimeError(f"tensor_split: number of sections must be greater than 0, got {v}")
+        q, r = divmod(size, v)
+        bounds, total = [], 0
+        for k in range(v - 1):
+            total += q + (k < r)
+            bounds.append(total)
+    else:
+        bounds = v
+    # each piece is the slice input[prev:index] along dim (Python's slice rules)
+    ends = [min(max(b + size if b < 0 else b, 0), size) for b in bounds] + [size]
+    starts = [0] + ends[:-1]
+    return tuple(narrow(input, d, a, max(b - a, 0)) for a, b in zip(starts, ends))
+
+
+def _split_along(op: str, input, indices_or_sections, dim: int, min_ndim: int) -> tuple:
+    check_tensor(op, input)
+    if input.ndim < min_ndim:
+        raise RuntimeError(f"{op} requires a tensor with at least {min_ndim} dimension"
+                           f"{'s' if min_ndim > 1 else ''}, but got a tensor with {input.ndim} "
+                           f"dimensions!")
+    v = _sections(op, indices_or_sections)
+    if isinstance(v, int) and v != 0 and input.shape[dim] % v:
+        raise RuntimeError(f"{op} attempted to split along dimension {dim}, but the size "
+                           f"of the dimension {input.shape[dim]} is not divisible by the "
+                           f"split_size {v}!")
+    return tensor_split(input, v, dim)
+
+
+@register()
+def hsplit(input, indices_or_sections) -> tuple:
+    """tensor_split along dim 1 (dim 0 of a 1-D tensor); sections must divide the size."""
+    dim = 1 if check_tensor("hsplit", input).ndim > 1 else 0
+    return _split_along("hsplit", input, indices_or_sections, dim, 1)
+
+
+@register()
+def vsplit(input, indices_or_sections) -> tuple:
+    """tensor_split along dim 0 of an at least 2-D tensor; sections must divide the size."""
+    return _split_along("vsplit", input, indices_or_sections, 0, 2)
+
+
+@register()
+def dsplit(input, indices_or_sections) -> tuple:
+    """tensor_split along dim 2 of an at least 3-D tensor; sections must divide the size."""
+    return _split_along("dsplit", input, indices_or_sections, 2, 3)
+
+
 @register()
 def unbind(input, dim: int = 0) -> tuple:
     """The slices along dim, each without that dim."""
@@ -787,6 +865,31 @@ def roll(input, shifts, dims=None) -> Tensor:
     return Roll.apply(input, tuple(int(s) for s in shifts), dims)
 
 
+@register()
+def rot90(input, k: int = 1, dims=(0, 1)) -> Tensor:
+    """input rotated by k * 90 degrees in the plane of `dims`, from the first dim's direction
+    towards the second's (k < 0 the other way), as torch.rot90 and np.rot90."""
+    op = "rot90"
+    check_tensor(op, input)
+    dims = list(dims)
+    if len(dims) != 2:
+        raise RuntimeError(f"rot90: expected total rotation dims == 2, but got dims = {len(dims)}")
+    if input.ndim < 2:
+        raise RuntimeError(f"rot90: expected total dims >= 2, but got total dims = {input.ndim}")
+    d0, d1 = (wrap_dim(d, input.ndim, op) for d in dims)
+    if d0 == d1:
+        raise RuntimeError(f"rot90: expected rotation dims to be different, but got dim0 = {d0} "
+                           f"and dim1 = {d1}")
+    k = int(k) % 4
+    if k == 1:
+        return transpose(flip(input, d1), d0, d1)
+    if k == 2:
+        return flip(input, (d0, d1))
+    if k == 3:
+        return transpose(flip(input, d0), d0, d1)
+    return input.clone()
+
+
 # ------------------------------------------------------------------------- triangles, diagonals
 
 class _Tri(Op):
@@ -827,6 +930,33 @@ def triu(input, diagonal: int = 0) -> Tensor:
         raise RuntimeError(f"triu: input tensor must have at least 2 dimensions, got shape "
                            f"{tuple(input.shape)}")
     return Triu.apply(input, diagonal)
+
+
+def _tri_indices(op: str, fn: str, row: int, col: int, offset: int, dtype, device) -> Tensor:
+    for what, v in (("row", row), ("col", col)):
+        if int(v) < 0:
+            raise RuntimeError(f"{op}: {what} must be non-negative, got {v}")
+    dtype = backend.int64 if dtype is None else backend.to_dtype(dtype)
+    if dtype.category != 1:
+        raise RuntimeError(f"{op}: dtype must be an integer dtype, got {dtype}")
+    dev = backend.device(device)
+    xp = dev.xp
+    rows, cols = getattr(xp, fn)(int(row), int(offset), int(col))
+    return _make(xp.stack([rows, cols]).astype(dtype.np), dev)
+
+
+@register(method=False, differentiable=False)
+def tril_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None) -> Tensor:
+    """The (2, N) row and column indices of the lower triangle (on and below diagonal
+    `offset`) of a row x col matrix, row by row, as torch.tril_indices."""
+    return _tri_indices("tril_indices", "tril_indices", row, col, offset, dtype, device)
+
+
+@register(method=False, differentiable=False)
+def triu_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None) -> Tensor:
+    """The (2, N) row and column indices of the upper triangle (on and above diagonal
+    `offset`) of a row x col matrix, row by row, as torch.triu_indices."""
+    return _tri_indices("triu_indices", "triu_indices", row, col, offset, dtype, device)
 
 
 def _diag_positions(xp, rows: int, cols: int, offset: int):
@@ -1022,3 +1152,44 @@ def meshgrid(*tensors, indexing: str = "ij") -> tuple:
         grids[0], grids[1] = grids[1], grids[0]
     return tuple(grids)
 
+
+@register(method=False)
+def block_diag(*tensors) -> Tensor:
+    """The tensors (each 0-, 1- or 2-D: a 1-D one is a row) as blocks on the diagonal of one
+    matrix, zeros elsewhere, in their common dtype."""
+    op = "block_diag"
+    mats = []
+    for i, t in enumerate(tensors):
+        check_tensor(op, t, f"input {i}")
+        if t.ndim > 2:
+            raise RuntimeError(f"block_diag: Input tensors must have 2 or fewer dimensions. Input "
+                               f"{i} has {t.ndim} dimensions")
+        mats.append(reshape(t, 1, -1) if t.ndim < 2 else t)
+    if not mats:
+        return _make(backend.get_default_device().xp.zeros(
+            (1, 0), backend.get_default_dtype().np), backend.get_default_device())
+    dtype = result_dtype(*mats)
+    width = int(math.fsum(m.shape[1] for m in mats))
+    rows, left = [], 0
+    for m in mats:
+        w = m.shape[1]
+        rows.append(pad(m.to(dtype), (left, width - left - w)))
+        left += w
+    return cat(rows, 0)
+
+
+@register(method=False)
+def cartesian_prod(*tensors) -> Tensor:
+    """Every combination of one element from each 1-D tensor, as rows of an (N, k) tensor in
+    itertools.product order (one tensor: itself)."""
+    for i, t in enumerate(tensors):
+        if check_tensor("cartesian_prod", t, f"input {i}").ndim != 1:
+            raise RuntimeError(f"cartesian_prod: Expect a 1D vector, but got shape "
+                               f"{tuple(t.shape)}")
+    if len(tensors) == 1:
+        return tensors[0]
+    if not tensors:
+        raise RuntimeError("cartesian_prod: expects at least one tensor")
+    dtype = result_dtype(*tensors)
+    grids = meshgrid(*[t.to(dtype) for t in tensors], indexing="ij")
+    return stack([reshape(g, -1) for g in grids], 1)

@@ -157,6 +157,36 @@ def _np_diag_embed(x, offset=0):
     return out
 
 
+def _np_nanmedian_all(x):
+    v = np.sort(x[~np.isnan(x)])
+    return v[(v.size - 1) // 2] if v.size else np.array(np.nan)
+
+
+def _np_nanmedian_dim(x, dim):
+    """Lower median of the non-nan values (PyTorch's rule; np.nanmedian averages an even count)
+    and its index; stable order, nan last."""
+    order = np.argsort(x, axis=dim, kind="stable")
+    count = (~np.isnan(x)).sum(dim, keepdims=True)
+    k = np.maximum((count - 1) // 2, 0)
+    idx = np.take_along_axis(order, k, dim)
+    return np.take_along_axis(x, idx, dim).squeeze(dim), idx.squeeze(dim)
+
+
+def _with_nans(rng, shape, every=3):
+    x = rng.uniform(-2, 2, shape)
+    x.reshape(-1)[::every] = np.nan
+    return x
+
+
+def _np_block_diag(*xs):
+    import scipy.linalg as sl
+    return sl.block_diag(*xs)
+
+
+def _np_cartesian_prod(*xs):
+    return np.stack([g.reshape(-1) for g in np.meshgrid(*xs, indexing="ij")], 1)
+
+
 def _mask(rng, shape):
     return rng.random(shape) > 0.5
 
@@ -227,6 +257,20 @@ ROWS = [
     Row("outer", ember.outer, np.outer, [((3,), (4,))]),
     Row("addmm", lambda c, a, b: ember.addmm(c, a, b, beta=0.5, alpha=2.0),
         lambda c, a, b: 0.5 * c + 2.0 * a @ b, [((3, 2), (3, 4), (4, 2)), ((2,), (3, 4), (4, 2))]),
+    Row("tensordot", ember.tensordot, np.tensordot, [((3, 4, 5), (4, 5, 2))], gradgrad=True),
+    Row("tensordot", lambda a, b: ember.tensordot(a, b, dims=1), lambda a, b: np.tensordot(a, b, 1),
+        [((3, 4), (4, 2)), ((2, 3, 4), (4,))]),
+    Row("tensordot", lambda a, b: ember.tensordot(a, b, 0), lambda a, b: np.tensordot(a, b, 0),
+        [((3,), (2, 2)), ((), (3,))]),
+    Row("tensordot", lambda a, b: ember.tensordot(a, b, ([2, 0], [0, 1])),
+        lambda a, b: np.tensordot(a, b, ([2, 0], [0, 1])), [((3, 4, 5), (5, 3, 2))]),
+    Row("baddbmm", lambda c, a, b: ember.baddbmm(c, a, b, beta=0.5, alpha=2.0),
+        lambda c, a, b: 0.5 * c + 2.0 * a @ b, [((2, 3, 2), (2, 3, 4), (2, 4, 2)),
+                                                ((3, 1), (2, 3, 4), (2, 4, 2))]),
+    Row("baddbmm", lambda c, a, b: c.baddbmm(a, b), lambda c, a, b: c + a @ b,
+        [((2, 3, 2), (2, 3, 4), (2, 4, 2))]),
+    Row("baddbmm", lambda c, a, b: ember.baddbmm(c, a, b, beta=0), lambda c, a, b: a @ b,
+        [((2, 3, 2), (2, 3, 4), (2, 4, 2))]),
     Row("kron", ember.kron, np.kron, [((2, 3), (3, 2)), ((2,), (3,)), ((2, 2), (3,))]),
     Row("einsum", lambda a, b: ember.einsum("ij,jk->ik", a, b),
         lambda a, b: np.einsum("ij,jk->ik", a, b), [((3, 4), (4, 2))], gradgrad=True),
@@ -286,6 +330,10 @@ ROWS = [
         domain=(0.3, 5.0)),
     Row("polygamma", lambda x: ember.polygamma(2, x), lambda x: sp.polygamma(2, x),
         domain=(0.5, 4.0)),
+    Row("sinc", ember.sinc, np.sinc, domain=(-3.0, 3.0)),
+    Row("sinc", ember.sinc, np.sinc, make=lambda r: [np.array([0.0, 0.5, -1.0, 1e-9, 2.5])]),
+    Row("deg2rad", ember.deg2rad, np.deg2rad, domain=(-360.0, 360.0)),
+    Row("rad2deg", lambda x: x.rad2deg(), np.rad2deg),
     Row("relu", ember.relu, lambda x: np.maximum(x, 0), gradgrad=True),
     Row("floor", ember.floor, np.floor),
     Row("ceil", ember.ceil, np.ceil),
@@ -379,6 +427,57 @@ ROWS = [
     Row("cummin", lambda x: ember.cummin(x, 0), lambda x: _np_cummin(x, 0), REDUCE[:2]),
     Row("median", ember.median, _np_median_all, REDUCE),
     Row("median", lambda x: ember.median(x, 1), lambda x: _np_median_dim(x, 1), REDUCE[:2]),
+    Row("aminmax", lambda x: ember.aminmax(x), lambda x: (np.min(x), np.max(x)), REDUCE),
+    Row("aminmax", lambda x: x.aminmax(dim=1, keepdim=True),
+        lambda x: (np.min(x, 1, keepdims=True), np.max(x, 1, keepdims=True)), REDUCE[:2]),
+    Row("aminmax", lambda x: ember.aminmax(x, dim=-1), lambda x: (np.min(x, -1), np.max(x, -1)),
+        REDUCE),
+    Row("diff", ember.diff, np.diff, REDUCE + [((3, 1),)]),
+    Row("diff", lambda x: x.diff(2, 0), lambda x: np.diff(x, 2, 0), REDUCE),
+    Row("diff", lambda x: ember.diff(x, n=5), lambda x: np.diff(x, 5), [((2, 3),)]),
+    Row("diff", lambda x, p, a: ember.diff(x, 1, 1, prepend=p, append=a),
+        lambda x, p, a: np.diff(x, 1, 1, prepend=p, append=a), [((3, 4), (3, 1), (3, 2))]),
+    Row("diff", lambda x, a: ember.diff(x, dim=0, append=a),
+        lambda x, a: np.diff(x, axis=0, append=a), [((2, 3), (1, 3))]),
+    Row("logcumsumexp", lambda x: ember.logcumsumexp(x, 1),
+        lambda x: np.logaddexp.accumulate(x, 1), REDUCE[:2] + [((3, 9),)]),
+    Row("logcumsumexp", lambda x: x.logcumsumexp(0), lambda x: np.logaddexp.accumulate(x, 0),
+        REDUCE),
+    Row("logcumsumexp", lambda x: x.logcumsumexp(-1), lambda x: x, [((),)]),
+    Row("logcumsumexp", lambda x: ember.logcumsumexp(x, -1),
+        lambda x: np.logaddexp.accumulate(x, -1),
+        make=lambda r: [np.array([[-1000.0, 0.0, 3.0, -2000.0, 1.5], [5.0, -800.0, -900.0, 4.0,
+                                                                      -1.0]])]),
+    Row("nanmedian", ember.nanmedian, _np_nanmedian_all, REDUCE),
+    Row("nanmedian", ember.nanmedian, _np_nanmedian_all,
+        make=lambda r: [_with_nans(r, (3, 4))]),
+    Row("nanmedian", lambda x: ember.nanmedian(x, 1), lambda x: _np_nanmedian_dim(x, 1),
+        make=lambda r: [_with_nans(r, (4, 5))]),
+    Row("nanmedian", lambda x: x.nanmedian(0, keepdim=True),
+        lambda x: tuple(np.expand_dims(v, 0) for v in _np_nanmedian_dim(x, 0)),
+        make=lambda r: [_with_nans(r, (4, 3), 2)]),
+    Row("nanmedian", lambda x: ember.nanmedian(x, 1), lambda x: _np_median_dim(x, 1),
+        REDUCE[:2]),
+    Row("quantile", lambda x: ember.quantile(x, 0.3), lambda x: np.quantile(x, 0.3), REDUCE),
+    Row("quantile", lambda x: x.quantile(ember.tensor([0.1, 0.5, 0.9], dtype=x.dtype), 1,
+                                     keepdim=True),
+        lambda x: np.quantile(x, [0.1, 0.5, 0.9], 1, keepdims=True), REDUCE[:2]),
+    Row("quantile", lambda x: ember.quantile(x, 0.25, 0, interpolation="midpoint"),
+        lambda x: np.quantile(x, 0.25, 0, method="midpoint"), REDUCE[:2]),
+    Row("nanquantile", lambda x: ember.nanquantile(x, 0.3, 1),
+        lambda x: np.nanquantile(x, 0.3, 1), make=lambda r: [_with_nans(r, (4, 5))]),
+    Row("nanquantile", lambda x: x.nanquantile(ember.tensor([0.2, 0.75], dtype=x.dtype), dim=0,
+                                              interpolation="higher"),
+        lambda x: np.nanquantile(x, [0.2, 0.75], 0, method="higher"),
+        make=lambda r: [_with_nans(r, (5, 3), 2)]),
+    Row("nanquantile", lambda x: ember.nanquantile(x, 0.6), lambda x: np.nanquantile(x, 0.6),
+        make=lambda r: [_with_nans(r, (3, 4))]),
+    Row("nanquantile", lambda x: ember.nanquantile(x, 0.4, 1), lambda x: np.quantile(x, 0.4, 1),
+        REDUCE[:2]),
+    Row("cov", ember.cov, np.cov, [((3, 6),), ((5,),)]),
+    Row("cov", lambda x: x.cov(correction=0), lambda x: np.cov(x, ddof=0), [((2, 5),)]),
+    Row("corrcoef", ember.corrcoef, np.corrcoef, [((3, 6),)]),
+    Row("corrcoef", lambda x: x.corrcoef(), np.corrcoef, [((2, 5),)]),
     # a 0-d tensor reduced along dim 0 or -1 is its one element (PyTorch's rule)
     Row("sum", lambda x: ember.sum(x, 0), lambda x: x, [((),)]),
     Row("sum", lambda x: x.sum((-1,), keepdim=True), lambda x: x, [((),)]),
@@ -499,6 +598,36 @@ ROWS = [
     Row("roll", lambda x: ember.roll(x, (1, -1), (0, 1)), lambda x: np.roll(x, (1, -1), (0, 1)),
         [((3, 4),)]),
     Row("roll", lambda x: ember.roll(x, 5), lambda x: np.roll(x, 5), [((3, 4),)]),
+    Row("tensor_split", lambda x: ember.tensor_split(x, 3, 1),
+        lambda x: tuple(np.array_split(x, 3, 1)), [((2, 7),), ((2, 2),)]),
+    Row("tensor_split", lambda x: x.tensor_split([1, 4, 2, 9], dim=0),
+        lambda x: tuple(np.array_split(x, [1, 4, 2, 9], 0)), [((5, 2),)]),
+    Row("tensor_split", lambda x: ember.tensor_split(x, ember.tensor([-2, 1]), -1),
+        lambda x: tuple(np.array_split(x, [-2, 1], -1)), [((2, 5),)]),
+    Row("hsplit", lambda x: ember.hsplit(x, 2), lambda x: tuple(np.hsplit(x, 2)),
+        [((3, 4),), ((6,),)]),
+    Row("hsplit", lambda x: x.hsplit([1, 3]), lambda x: tuple(np.hsplit(x, [1, 3])),
+        [((2, 4, 2),)]),
+    Row("vsplit", lambda x: ember.vsplit(x, [2]), lambda x: tuple(np.vsplit(x, [2])),
+        [((3, 4),)]),
+    Row("vsplit", lambda x: x.vsplit(2), lambda x: tuple(np.vsplit(x, 2)), [((4, 3),)]),
+    Row("dsplit", lambda x: ember.dsplit(x, 2), lambda x: tuple(np.dsplit(x, 2)),
+        [((2, 3, 4),)]),
+    Row("dsplit", lambda x: x.dsplit([1, 3]), lambda x: tuple(np.dsplit(x, [1, 3])),
+        [((2, 2, 4),)]),
+    Row("rot90", ember.rot90, np.rot90, [((3, 4),), ((2, 3, 4),)]),
+    Row("rot90", lambda x: ember.rot90(x, 2, [1, 2]), lambda x: np.rot90(x, 2, (1, 2)),
+        [((2, 3, 4),)]),
+    Row("rot90", lambda x: x.rot90(-1, (-1, 0)), lambda x: np.rot90(x, -1, (-1, 0)),
+        [((2, 3, 4),)]),
+    Row("rot90", lambda x: x.rot90(7, (0, 1)), lambda x: np.rot90(x, 7), [((3, 4),)]),
+    Row("rot90", lambda x: ember.rot90(x, 0), lambda x: x, [((3, 4),)]),
+    Row("block_diag", ember.block_diag, _np_block_diag,
+        [((2, 3), (3,), ()), ((1, 1), (2, 2), (0, 2))]),
+    Row("block_diag", lambda x: ember.block_diag(x), _np_block_diag, [((2, 3),)]),
+    Row("cartesian_prod", ember.cartesian_prod, _np_cartesian_prod,
+        [((2,), (3,)), ((2,), (3,), (2,))]),
+    Row("cartesian_prod", ember.cartesian_prod, lambda x: x, [((4,),)]),
     Row("tril", ember.tril, np.tril, [((3, 4),), ((2, 3, 3),)]),
     Row("triu", lambda x: ember.triu(x, 1), lambda x: np.triu(x, 1), [((4, 3),)]),
     Row("diagonal", ember.diagonal, np.diagonal, [((3, 4),), ((2, 3, 3),)], gradgrad=True),

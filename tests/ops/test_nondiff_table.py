@@ -94,6 +94,23 @@ ROWS = [
     ("imag", ember.imag, np.imag, (F + 2j * F,)),
     ("conj", ember.conj, np.conj, (F - 1j * F,)),
     ("conj", ember.conj, np.conj, (F,)),
+    ("isin", ember.isin, np.isin, (I, J)),
+    ("isin", lambda x, y: ember.isin(x, y, invert=True), lambda x, y: np.isin(x, y, invert=True),
+     (F, G)),
+    ("isin", lambda x: ember.isin(x, 2), lambda x: np.isin(x, 2), (I,)),
+    ("isin", lambda y: ember.isin(3, y), lambda y: np.isin(3, y), (J,)),
+    ("isreal", ember.isreal, np.isreal, (F,)),
+    ("isreal", lambda x: x.isreal(), np.isreal, (F + 1j * (F > 0),)),
+    ("isreal", ember.isreal, np.isreal, (I,)),
+    ("tril_indices", lambda: ember.tril_indices(3, 4, 1),
+     lambda: np.stack(np.tril_indices(3, 1, 4)), ()),
+    ("tril_indices", lambda: ember.tril_indices(4, 3, -1, dtype=ember.int32),
+     lambda: np.stack(np.tril_indices(4, -1, 3)).astype(np.int32), ()),
+    ("tril_indices", lambda: ember.tril_indices(0, 3), lambda: np.zeros((2, 0), np.int64), ()),
+    ("triu_indices", lambda: ember.triu_indices(3, 3), lambda: np.stack(np.triu_indices(3, 0, 3)),
+     ()),
+    ("triu_indices", lambda: ember.triu_indices(3, 5, 2),
+     lambda: np.stack(np.triu_indices(3, 2, 5)), ()),
 ]
 
 
