@@ -739,6 +739,32 @@ def test_function_saved_tensors_are_version_checked():
             y.sum().backward()
 
 
+def test_function_mark_dirty_makes_the_input_the_output():
+    # PyTorch: an input modified in place and marked dirty is returned as the same object, and
+    # its history is rewritten, so later uses of it go through the Function's backward
+    class Double_(Function):
+        @staticmethod
+        def forward(ctx, x):
+            x.mul_(2)
+            ctx.mark_dirty(x)
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    a = ember.tensor([1.0, 3.0], requires_grad=True)
+    b = a.clone()
+    c = Double_.apply(b)
+    assert c is b
+    assert type(b.grad_fn).__name__ == "Double_Backward"
+    (b * b).sum().backward()
+    np.testing.assert_allclose(to_numpy(a.grad), [8.0, 24.0])  # d/da (2a)^2
+    leaf = ember.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        Double_.apply(leaf)
+
+
 def test_function_returning_wrong_number_of_gradients():
     class Bad(Function):
         @staticmethod
