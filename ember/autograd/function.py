@@ -69,6 +69,7 @@ class Node:
     _node_prehooks = None     # {id: hook} from Node.register_prehook
     _trace = None             # the forward's stack, recorded in anomaly mode
     _nondiff = None
+    _dirty = None             # ids of the inputs a user Function marked dirty (modified in place)
     _in_meta = None           # [(shape, dtype) or None] per argument of a user Function
     materialize_grads = True
     vjp = None                # optional array-level backward, see Op
@@ -214,7 +215,9 @@ class Node:
         self._nondiff = {id(t) for t in tensors}
 
     def mark_dirty(self, *tensors) -> None:
-        """Accepted for PyTorch compatibility; ember's in-place ops track versions themselves."""
+        """Inputs that forward modified in place: returned, each stays the same Tensor object and
+        its history is rewritten to go through this Function, as in PyTorch."""
+        self._dirty = {id(t) for t in tensors}
 
     def set_materialize_grads(self, value: bool) -> None:
         self.materialize_grads = bool(value)
@@ -319,6 +322,19 @@ def _edge(a: Tensor):
     if a._requires_grad:
         return (a, -1)
     return None
+
+
+def _check_dirty(cls, t: Tensor) -> None:
+    """An input a Function modified in place: as in-place ops, not a leaf that requires grad and
+    not a view of a tensor that takes part in autograd."""
+    if t.grad_fn is None and t._requires_grad:
+        raise RuntimeError(f"{cls.__name__}: a leaf Variable that requires grad is being used in "
+                           "an in-place operation (marked dirty by the Function).")
+    base = t._base
+    if base is not None and (base._requires_grad or t._requires_grad):
+        raise RuntimeError(f"{cls.__name__}: in-place operations with autograd on a view of "
+                           "another tensor are not supported by ember (an input marked dirty "
+                           "by the Function); clone() the view first")
 
 
 def _anomaly_trace() -> list:
@@ -426,7 +442,10 @@ class Function(Node):
             if not isinstance(o, Tensor):
                 wrapped.append(o)
                 continue
-            if id(o) in input_ids or o.grad_fn is not None:
+            if ctx._dirty is not None and id(o) in ctx._dirty and id(o) in input_ids:
+                # modified in place and marked dirty: the input itself becomes the output
+                _check_dirty(cls, o)
+            elif id(o) in input_ids or o.grad_fn is not None:
                 # an input returned as is (or a view of one): the output is a new tensor object
                 alias = _make(o._data, o._device)
                 alias._vc = o._vc
