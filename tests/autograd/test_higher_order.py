@@ -350,6 +350,24 @@ def test_vmap_in_dims_structures_kwargs_and_out_dims():
                                np.outer([1.0, 10.0, 100.0], [1.0, 2.0]))
 
 
+def test_vmap_keeps_named_tuples_in_and_out():
+    # torch.func's pytrees include namedtuples: linalg results come back as the same named
+    # tuple with a batch dim on each field, and a named tuple argument is mapped field by field
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((4, 3, 3))
+    a = a @ a.transpose(0, 2, 1) + 3 * np.eye(3)
+    res = vmap(ember.linalg.slogdet)(t(a))
+    assert type(res).__name__ == "linalg_slogdet"
+    np.testing.assert_allclose(to_numpy(res.logabsdet), np.linalg.slogdet(a)[1], rtol=1e-5)
+    vals, vecs = vmap(ember.linalg.eigh, out_dims=(0, 1))(t(a))
+    assert vals.shape == (4, 3) and vecs.shape == (3, 4, 3)
+    eig = ember.linalg.eigh(t(a[0]))  # a named tuple argument, both fields batched
+    out = vmap(lambda r: r.eigenvalues.sum() + r.eigenvectors.sum(), in_dims=((0, None),))(
+        type(eig)(t(a[:, 0]), eig.eigenvectors))
+    np.testing.assert_allclose(to_numpy(out), a[:, 0].sum(1) + to_numpy(eig.eigenvectors).sum(),
+                               rtol=1e-5)
+
+
 def test_vmap_errors_name_the_argument():
     xs = t(np.ones((3, 2)))
     with pytest.raises(ValueError, match="in_dim=0 for argument 1, which is a float"):
