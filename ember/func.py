@@ -392,13 +392,20 @@ def _spread(dim, n: int, where: str) -> tuple:
     return (dim,) * n
 
 
+def _same_sequence(like, items: list):
+    """A tuple or list of the kind of `like` holding `items` (a named tuple takes them as its
+    fields)."""
+    return type(like)(*items) if hasattr(like, "_fields") else type(like)(items)
+
+
 def _take(arg, dim, k: int):
     if dim is None:
         return arg
     if isinstance(arg, Tensor):
         return arg.select(dim, k)
     if isinstance(arg, (tuple, list)):
-        return type(arg)(_take(a, d, k) for a, d in zip(arg, _spread(dim, len(arg), "")))
+        return _same_sequence(arg, [_take(a, d, k)
+                                    for a, d in zip(arg, _spread(dim, len(arg), ""))])
     dims = dim if isinstance(dim, dict) else dict.fromkeys(arg, dim)
     return {key: _take(v, dims[key], k) for key, v in arg.items()}
 
@@ -418,8 +425,9 @@ def _stack_results(results: list, od, where: str):
         ods = od if isinstance(od, (tuple, list)) else (od,) * len(first)
         if len(ods) != len(first):
             raise ValueError(f"vmap: out_dims has {len(ods)} entries for {len(first)} outputs")
-        return type(first)(_stack_results([r[i] for r in results], ods[i], f"{where}[{i}]")
-                           for i in range(len(first)))
+        return _same_sequence(first, [_stack_results([r[i] for r in results], ods[i],
+                                                     f"{where}[{i}]")
+                                      for i in range(len(first))])
     if isinstance(first, dict):
         return {key: _stack_results([r[key] for r in results],
                                     od[key] if isinstance(od, dict) else od, f"{where}[{key!r}]")
