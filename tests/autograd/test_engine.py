@@ -1120,6 +1120,31 @@ def test_anomaly_mode_names_the_line_that_applied_a_user_function():
     assert "test_engine.py" in message and "the broken one here" in message
 
 
+def test_anomaly_mode_keeps_an_exception_it_cannot_rebuild():
+    # an error type whose constructor does not take one message: anomaly mode must still raise
+    # it (PyTorch re-raises the original), not a TypeError from re-creating it
+    class CodeError(Exception):
+        def __init__(self, code, text):
+            super().__init__(f"{code}: {text}")
+            self.code = code
+
+    class Broken(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 1
+
+        @staticmethod
+        def backward(ctx, g):
+            raise CodeError(7, "a bug in backward")
+
+    x = ember.tensor([1.0], requires_grad=True)
+    with ember.autograd.set_detect_anomaly(True):
+        z = Broken.apply(x)
+        with pytest.raises(CodeError, match="7: a bug in backward") as info:
+            z.sum().backward()
+    assert info.value.code == 7
+
+
 def test_a_hook_changing_the_gradient_shape_is_refused_clearly():
     x = ember.ones(2, requires_grad=True)
     h = x * 2
