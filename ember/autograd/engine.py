@@ -485,8 +485,16 @@ def _user_frame(trace: list) -> str:
 
 def _raise_with_trace(node: Node, exc: Exception):
     frame = _user_frame(node._trace)
-    raise type(exc)(f"{exc}\nError detected in {node.name()}. The forward op was created at:\n"
-                    f"{frame}") from exc
+    note = f"Error detected in {node.name()}. The forward op was created at:\n{frame}"
+    try:
+        rebuilt = type(exc)(f"{exc}\n{note}")
+    except Exception:  # a constructor that takes something else than one message
+        rebuilt = None
+    if rebuilt is None:
+        if hasattr(exc, "add_note"):  # Python 3.11+
+            exc.add_note(note)
+        raise exc
+    raise rebuilt from exc
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
