@@ -92,6 +92,20 @@ def test_ex_variants_return_info_codes_and_nan():
     assert ok.info.item() == 0
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_solve_of_a_matrix_with_nan_gives_nan_like_inv():
+    # nan is not singularity: as inv (and PyTorch's LU) the nan propagates to that batch
+    # element's solution, instead of NumPy's bare "Singular matrix" for the whole batch
+    a = T([np.eye(2), [[math.nan, 1.0], [1.0, 1.0]]])
+    b = T(np.ones((2, 2)))
+    for x in (LA.solve(a, b), LA.solve_ex(a, b).result, LA.solve(a, b, left=False)):
+        out = to_numpy(x)
+        np.testing.assert_array_equal(out[0], np.ones(2))
+        assert np.isnan(out[1]).all()
+    assert LA.solve_ex(a, b).info.tolist() == [0, 0]  # as inv_ex
+    assert np.isnan(to_numpy(LA.tensorsolve(a[1], b[0]))).all()
+
+
 def test_cholesky_of_a_non_positive_definite_matrix():
     batch = np.stack([np.eye(3), np.diag([1.0, -1.0, 1.0])])
     with pytest.raises(LinAlgError, match=r"linalg.cholesky: \(batch element 1\) The "
