@@ -98,8 +98,8 @@ def test_solve_of_a_matrix_with_nan_gives_nan_like_inv():
     # element's solution, instead of NumPy's bare "Singular matrix" for the whole batch
     a = T([np.eye(2), [[math.nan, 1.0], [1.0, 1.0]]])
     b = T(np.ones((2, 2)))
-    for x in (LA.solve(a, b), LA.solve_ex(a, b).result, LA.solve(a, b, left=False)):
-        out = to_numpy(x)
+    for x in (LA.solve(a, b), LA.solve_ex(a, b).result, LA.solve(a, b[:, None], left=False)):
+        out = to_numpy(x).reshape(2, 2)
         np.testing.assert_array_equal(out[0], np.ones(2))
         assert np.isnan(out[1]).all()
     assert LA.solve_ex(a, b).info.tolist() == [0, 0]  # as inv_ex
