@@ -313,7 +313,11 @@ class Solve(Op):
         a = xp.broadcast_to(a, batch + a.shape[-2:])
         b = xp.broadcast_to(b, batch + b.shape[-2:])
         if mask is None:
-            return xp.linalg.solve(a, b)
+            try:
+                return xp.linalg.solve(a, b)
+            except xp.linalg.LinAlgError:  # LAPACK flags a non-finite matrix: nan there, as inv
+                mask = Singularity(xp, a, backend.dtype_of_array(a)).mask | ~xp.isfinite(
+                    a).all(axis=(-2, -1))
         bad = xp.broadcast_to(mask, batch)[..., None, None]
         safe = xp.where(bad, xp.eye(a.shape[-1], dtype=a.dtype), a)
         return xp.where(bad, xp.nan, xp.linalg.solve(safe, b))
