@@ -65,6 +65,7 @@ def run(args) -> int:
     if x.shape[1] != meta["n_features"]:
         raise CLIError(f"checkpoint {args.checkpoint} is a {meta['model']} for "
                        f"{meta['n_features']} features; {args.data} has {x.shape[1]}")
+    y, classes = _align_labels(args, y, classes, meta)
     if len(classes) > len(meta["classes"]) or (y.numel() and int(y.max()) >= len(
             meta["classes"])):
         raise CLIError(f"{args.data} has labels the checkpoint does not know (it was trained on "
@@ -90,6 +91,26 @@ def run(args) -> int:
                               f"{meta['model']} on {args.data}: {part}")
     print(f"confusion matrix drawn in {picture}")
     return 0
+
+
+def _align_labels(args, y, classes, meta: dict):
+    """(y, classes) numbered as the checkpoint numbers its classes. A CSV of class names
+    numbers them in order of first appearance, which another file need not share: such
+    labels are matched to the checkpoint's classes by name. Labels that are plain indices
+    (class names "0", "1", ...) are kept as they are."""
+    from ..creation import tensor
+
+    known = [str(c) for c in meta["classes"]]
+    names = [str(c) for c in classes]
+    if names == known[:len(names)] or names == [str(i) for i in range(len(names))]:
+        return y, classes
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise CLIError(f"{args.data} has labels the checkpoint does not know (it was trained on "
+                       f"{len(known)} classes: {', '.join(known[:20])}): "
+                       f"{', '.join(unknown[:20])}")
+    index = tensor([known.index(n) for n in names], dtype=y.dtype, device=y.device)
+    return index[y], known
 
 
 def _select(args, meta: dict, x, y, seed: int, trained_seed: int):

@@ -78,7 +78,7 @@ def load_csv(path: str, target: str, dtype=None) -> LabeledDataset:
     every other column must be numeric."""
     if not os.path.exists(path):
         raise FileNotFoundError(f"load_csv: no such file: {path}")
-    with open(path, newline="") as f:
+    with open(path, newline="", encoding="utf-8-sig") as f:  # -sig: drop a leading BOM
         rows = [r for r in csv.reader(f) if r and any(c.strip() for c in r)]
     if not rows:
         raise ValueError(f"load_csv: {path} is empty")
@@ -98,8 +98,8 @@ def load_csv(path: str, target: str, dtype=None) -> LabeledDataset:
         try:
             values.append([float(v) for i, v in enumerate(row) if i != t])
         except ValueError:
-            bad = next(v for i, v in enumerate(row) if i != t and not _is_number(v))
-            column = header[row.index(bad)]
+            col, bad = next((i, v) for i, v in enumerate(row) if i != t and not _is_number(v))
+            column = header[col]
             raise ValueError(f"load_csv: {path} line {line}: column {column!r} has the "
                              f"non-numeric value {bad!r}; features must be numbers") from None
         labels.append(row[t].strip())

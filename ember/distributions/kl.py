@@ -244,7 +244,9 @@ def _kl_onehot_onehot(p, q):
 def _kl_geometric_geometric(p, q):
     # -H(p) - E_p[k log(1 - q) + log q], E_p[k] = 1/p - 1
     mean_p = 1 / p.probs - 1
-    return -p._entropy() - (mean_p * q._log1m_probs() + q.probs.log())
+    # E_p[k] log(1 - q) is 0 when p is certain of k = 0 (0 log 0 = 0), even for q = 1
+    expected = (mean_p * q._log1m_probs()).where(mean_p != 0, 0.0)
+    return -p._entropy() - (expected + q.probs.log())
 
 
 @register_kl(Poisson, Poisson)

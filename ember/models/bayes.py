@@ -196,7 +196,11 @@ class GaussianBayesClassifier:
     def predict_log_proba(self, X) -> Tensor:  # noqa: N803
         """log P(y = k | x): (N, K), by Bayes' rule with the log-sum-exp evidence."""
         jll = self.joint_log_likelihood(X)
-        return jll - jll.logsumexp(-1, keepdim=True)
+        # shift by the row maximum before subtracting the evidence (a log-softmax): jll can be
+        # ~1e6 in magnitude far from the data, where jll - logsumexp(jll) would lose all the
+        # digits of the (small) difference in float32
+        shifted = jll - jll.max(-1, keepdim=True).values.detach()
+        return shifted - shifted.logsumexp(-1, keepdim=True)
 
     def predict_proba(self, X) -> Tensor:  # noqa: N803
         """P(y = k | x): (N, K), rows summing to 1 (columns in the order of classes_)."""

@@ -148,7 +148,13 @@ class LogisticRegression(SoftmaxRegression):
         return F.softmax(scores, dim=1)
 
     def predict_log_proba(self, X) -> Tensor:
-        return self.predict_proba(X).log()
+        """log P(y = k | x): (n, k), from the scores (finite where the probability underflows;
+        log(predict_proba) would give -inf there)."""
+        scores = self.decision_function(X)
+        if scores.shape[1] == 1:
+            from ..ops.shape import cat
+            return cat([F.logsigmoid(-scores), F.logsigmoid(scores)], 1)
+        return F.log_softmax(scores, dim=1)
 
     def predict(self, X) -> Tensor:
         scores = self.decision_function(X)

@@ -241,6 +241,32 @@ def test_a_checkpoint_for_another_architecture_is_refused(tmp_path):
         unknown.stderr
 
 
+def test_eval_on_another_csv_matches_class_names_not_their_order(tmp_path):
+    # a CSV numbers class names in order of first appearance: the test file starts with a
+    # cat, the training file with a dog; eval must score by name, not by that number
+    def table(first, n):
+        rows = ["a,b,kind"]
+        for i in range(n):
+            kind = ("dog", "cat")[(i + first) % 2]
+            x = 5.0 if kind == "dog" else 0.0
+            rows.append(f"{x + (i % 5) * 0.1},{x - (i % 3) * 0.1},{kind}")
+        return "\n".join(rows) + "\n"
+    (tmp_path / "train.csv").write_text(table(0, 40))
+    (tmp_path / "test.csv").write_text(table(1, 20))
+    r = ember("train", "--data", "train.csv", "--target", "kind", "--model", "bayes", "--out",
+              "run", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    e = ember("eval", "run/checkpoint.safetensors", "--data", "test.csv", "--target", "kind",
+              cwd=tmp_path)
+    assert e.returncode == 0, e.stderr
+    assert "20 samples, accuracy 1.0000" in e.stdout, e.stdout
+    (tmp_path / "bird.csv").write_text("a,b,kind\n1,2,cat\n3,4,bird\n")
+    bad = ember("eval", "run/checkpoint.safetensors", "--data", "bird.csv", "--target", "kind",
+                cwd=tmp_path)
+    assert bad.returncode == 2 and "labels the checkpoint does not know" in bad.stderr
+    assert "bird" in bad.stderr
+
+
 def test_debug_shows_the_traceback(tmp_path):
     r = ember("--debug", "train", "--data", "wine", cwd=tmp_path)
     assert r.returncode == 2 and "Traceback" in r.stderr

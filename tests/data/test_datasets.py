@@ -85,6 +85,23 @@ def test_load_csv(tmp_path):
     assert ember.datasets.load_csv(str(path), "y").targets.tolist() == [2, 0]
 
 
+def test_load_csv_with_a_utf8_byte_order_mark(tmp_path):
+    # spreadsheet programs save "CSV UTF-8" with a BOM before the first column's name
+    path = tmp_path / "excel.csv"
+    path.write_bytes(b"\xef\xbb\xbfy,a\n0,1.5\n1,2.5\n")
+    ds = ember.datasets.load_csv(str(path), "y")
+    assert ds.feature_names == ["a"] and ds.targets.tolist() == [0, 1]
+
+
+def test_load_csv_names_the_feature_column_of_a_non_numeric_value(tmp_path):
+    # the label column holds the same text as the bad feature: the message must name the
+    # feature column, not the label column
+    path = tmp_path / "na.csv"
+    path.write_text("y,a\n0,1\nNA,NA\n")
+    with pytest.raises(ValueError, match="line 3: column 'a' has the non-numeric value 'NA'"):
+        ember.datasets.load_csv(str(path), "y")
+
+
 @pytest.mark.parametrize("text, target, message", [
     ("a,b\n1,2\n", "label", "has no column 'label'; its columns are a, b"),
     ("a,label\nx,1\n", "label", "column 'a' has the non-numeric value 'x'"),

@@ -168,6 +168,17 @@ def test_kl_is_inf_where_q_has_no_mass():
     assert kl[1] == pytest.approx(_discrete(st.binom(3, 0.3), st.binom(3, 0.4), np.arange(4)))
 
 
+def test_kl_of_a_geometric_certain_of_zero_failures():
+    # Geometric(1) is a point mass at 0: KL = -log q(0) = -log q.probs, and 0 against itself
+    # (0 log 0 = 0, not 0 * -inf = nan)
+    one = ember.tensor([1.0, 1.0], dtype=ember.float64)
+    q = D.Geometric(ember.tensor([1.0, 0.5], dtype=ember.float64))
+    np.testing.assert_allclose(to_numpy(D.kl_divergence(D.Geometric(one), q)),
+                               [0.0, math.log(2)])
+    assert D.kl_divergence(D.Geometric(ember.tensor(0.5)), D.Geometric(ember.tensor(1.0))
+                           ).item() == math.inf
+
+
 def test_dirac_kl_is_the_negative_log_density_at_the_point():
     x0 = ember.tensor([0.3, -1.0], dtype=ember.float64)
     q = D.Normal(ember.tensor(0.5, dtype=ember.float64), 2.0)

@@ -118,6 +118,19 @@ def test_a_singular_class_covariance_is_regularised_not_a_crash():
     assert repeated.predict([[0.9, 1.1]]).tolist() == [0]
 
 
+def test_posterior_rows_sum_to_one_far_from_tight_float32_classes():
+    # two classes, each a repeated point (covariance reg * I): at the midpoint the joint log
+    # likelihoods are about -6e5, where a float32 ulp is 0.06; the posterior must still be
+    # exactly (0.5, 0.5) and its rows sum to 1
+    model = GaussianBayesClassifier().fit([[1.0, 2.0], [1.0, 2.0], [3.0, 3.0], [3.0, 3.0]],
+                                          [0, 0, 1, 1])
+    assert model.means_.dtype == ember.float32
+    proba = to_numpy(model.predict_proba([[2.0, 2.5]]))
+    np.testing.assert_allclose(proba, [[0.5, 0.5]], rtol=1e-6)
+    np.testing.assert_allclose(to_numpy(model.predict_log_proba([[2.0, 2.5]])),
+                               [[-math.log(2), -math.log(2)]], rtol=1e-6)
+
+
 def test_scikit_learn_conventions():
     model = GaussianBayesClassifier(covariance="diag", reg=1e-3)
     assert model.get_params() == {"covariance": "diag", "priors": None, "reg": 1e-3}

@@ -55,6 +55,24 @@ def test_logistic_regression_with_three_classes_is_multinomial():
     np.testing.assert_allclose(to_numpy(model.predict_proba(x).sum(1)), 1.0, rtol=1e-5)
 
 
+def test_logistic_regression_log_probabilities_stay_finite_far_from_the_boundary():
+    # log P(y | x) of a confident prediction is a large negative number, not log(0) = -inf
+    x, y = two_blobs()
+    far = ember.tensor([[40.0, 40.0], [-40.0, -40.0]])
+    for labels in (y, np.arange(len(y)) % 3):
+        model = LogisticRegression(lr=0.1, epochs=100).fit(ember.tensor(x), ember.tensor(labels))
+        log_proba = to_numpy(model.predict_log_proba(far))
+        assert np.isfinite(log_proba).all(), log_proba
+        scores = model.decision_function(far)
+        if scores.shape[1] == 1:
+            expected = to_numpy(ember.cat([F.logsigmoid(-scores), F.logsigmoid(scores)], 1))
+        else:
+            expected = to_numpy(F.log_softmax(scores, dim=1))
+        np.testing.assert_allclose(log_proba, expected, rtol=1e-5)
+        np.testing.assert_allclose(np.exp(log_proba), to_numpy(model.predict_proba(far)),
+                                   rtol=1e-5, atol=1e-30)
+
+
 # ------------------------------------------------------------------------------- softmax
 
 
