@@ -1,6 +1,8 @@
 """Function transforms, as torch.func and JAX: grad, grad_and_value, vjp, jacrev, jacfwd,
 hessian and vmap. They compose: `grad(grad(f))` is the second derivative of a scalar function,
-`vmap(grad(f))` the per-example gradients.
+`vmap(grad(f))` the per-example gradients. functional_call runs a module as a function of its
+parameters and buffers, so the transforms apply to models (and stack_module_state with vmap
+runs an ensemble of them).
 
 A transform evaluates the function at fresh leaves (or, when called inside another transform,
 at differentiable aliases of its inputs, so the outer transform sees through it) and records
@@ -15,7 +17,8 @@ from .autograd import engine
 from .autograd.grad_mode import enable_grad
 from .tensor import Tensor, _make
 
-__all__ = ["grad", "grad_and_value", "vjp", "jacrev", "jacfwd", "hessian", "vmap"]
+__all__ = ["grad", "grad_and_value", "vjp", "jacrev", "jacfwd", "hessian", "vmap",
+           "functional_call", "stack_module_state"]
 
 
 def _argnums(argnums, n: int, fn: str) -> tuple[bool, tuple]:
@@ -490,3 +493,70 @@ def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=N
         return _stack_results(results, out_dims, "output")
 
     return wrapper
+
+
+def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, *,
+                    tie_weights: bool = True, strict: bool = False):
+    """module(*args, **kwargs) computed with the tensors of `parameter_and_buffer_dicts` (a dict
+    by state_dict name, or a tuple or list of dicts with no key in two of them) in place of the
+    module's parameters and buffers, as torch.func.functional_call; the module's own are put
+    back afterwards, even when forward raises. Gradients flow to the given tensors, so
+    `grad(lambda p: loss(functional_call(model, p, (x,))))(params)` differentiates a model.
+    args not a tuple is the one positional argument (None: none). tie_weights: a value for one
+    name of tied weights replaces them under all their names; strict: RuntimeError naming the
+    missing and the unexpected keys."""
+    from .nn.module import Module, _reparametrized
+
+    if not isinstance(module, Module):
+        raise TypeError(f"functional_call: module must be an ember.nn.Module, got "
+                        f"{type(module).__name__}")
+    dicts = parameter_and_buffer_dicts
+    if isinstance(dicts, dict):
+        tensors = dicts
+    elif isinstance(dicts, (tuple, list)) and all(isinstance(d, dict) for d in dicts):
+        tensors = {}
+        for d in dicts:
+            repeated = sorted(set(tensors) & set(d))
+            if repeated:
+                raise ValueError(f"{repeated} appeared in multiple dictionaries; behavior of "
+                                 "functional call is ambiguous")
+            tensors.update(d)
+    else:
+        raise ValueError(f"Expected parameter_and_buffer_dicts to be a dict, or a list/tuple of "
+                         f"dicts, but got {type(dicts).__name__}")
+    if args is None:
+        args = ()
+    elif not isinstance(args, tuple):
+        args = (args,)
+    with _reparametrized(module, tensors, tie_weights, strict):
+        return module(*args, **(kwargs or {}))
+
+
+def stack_module_state(models) -> tuple[dict, dict]:
+    """(params, buffers) of models of one class in one mode, each a dict by name of the models'
+    tensors stacked on a new leading dim, as torch.func.stack_module_state: the states to vmap
+    functional_call over (an ensemble). The stacked parameters are new leaves that require grad
+    where the models' do."""
+    from .ops.shape import stack
+
+    models = list(models)
+    if not models:
+        raise RuntimeError("stack_module_state: Expected at least one model, got 0.")
+    if len({m.training for m in models}) > 1:
+        raise RuntimeError("stack_module_state: Expected all models to have the same "
+                           "training/eval mode.")
+    if len({type(m) for m in models}) > 1:
+        raise RuntimeError("stack_module_state: Expected all models to be of the same class.")
+    states = [dict(m.named_parameters()) for m in models]
+
+    def leaf(name):
+        ts = [s[name] for s in states]
+        needs = {t.requires_grad for t in ts}
+        if len(needs) > 1:
+            raise RuntimeError(f"Expected {name} from each model to have the same "
+                               ".requires_grad")
+        return stack([t.detach() for t in ts]).requires_grad_(needs.pop())
+
+    buffers = [dict(m.named_buffers()) for m in models]
+    return ({name: leaf(name) for name in states[0]},
+            {name: stack([b[name] for b in buffers]) for name in buffers[0]})

@@ -9,6 +9,7 @@ model, so PyTorch weights (as NumPy arrays) load into the ember model.
 from __future__ import annotations
 
 from collections import OrderedDict, namedtuple
+from contextlib import contextmanager
 
 from .. import backend
 from ..autograd.function import Function
@@ -566,6 +567,77 @@ class Module:
             else:
                 main += "\n  " + "\n  ".join(lines) + "\n"
         return main + ")"
+
+
+@contextmanager
+def _reparametrized(module: Module, tensors: dict, tie_weights: bool = True,
+                    strict: bool = False):
+    """Within the block, `module` computes with `tensors` (by state_dict name) in place of its
+    parameters and buffers (a name that is neither sets a plain attribute, as PyTorch's
+    stateless reparametrization); its own are put back on exit, even when the block raises.
+    tie_weights: a value given for one name of a tensor the module holds under several (tied
+    weights) replaces it under all of them. strict: RuntimeError naming the missing and the
+    unexpected keys."""
+    named = dict(module.named_parameters(remove_duplicate=False))
+    named.update(module.named_buffers(remove_duplicate=False))
+    if tie_weights:
+        tensors = _untie(named, tensors)
+    if strict:
+        missing, unexpected = sorted(set(named) - set(tensors)), sorted(set(tensors) - set(named))
+        errors = []
+        if unexpected:
+            errors.append(f"Unexpected key(s): {', '.join(map(repr, unexpected))}.")
+        if missing:
+            errors.append(f"Missing key(s): {', '.join(map(repr, missing))}.")
+        if errors:
+            raise RuntimeError(f"Error(s) in reparametrizing for {module._get_name()}:\n\t"
+                               + "\n\t".join(errors))
+    slots = []
+    for key, value in tensors.items():
+        if not isinstance(value, Tensor):
+            raise TypeError(f"functional_call: the value for {key!r} must be a Tensor, got "
+                            f"{type(value).__name__}")
+        path, _, name = key.rpartition(".")
+        owner = module.get_submodule(path)
+        if name in owner._modules:
+            raise TypeError(f"functional_call: {key!r} names a sub-module, not a parameter or "
+                            "buffer")
+        slots.append((owner._parameters if name in owner._parameters else
+                      owner._buffers if name in owner._buffers else owner.__dict__, name, value))
+    saved = []
+    try:
+        for registry, name, value in slots:
+            saved.append((registry, name, registry.get(name, _ABSENT)))
+            registry[name] = value
+        yield
+    finally:
+        for registry, name, old in reversed(saved):
+            if old is _ABSENT:
+                del registry[name]
+            else:
+                registry[name] = old
+
+
+_ABSENT = object()
+
+
+def _untie(named: dict, tensors: dict) -> dict:
+    """`tensors` with the value given for a name of a tied tensor (one held under several names)
+    given for all of its names; ValueError where different values are given for one tensor."""
+    names_of = {}
+    for name, t in named.items():
+        names_of.setdefault(id(t), []).append(name)
+    untied = dict(tensors)
+    for names in names_of.values():
+        given = [n for n in names if n in tensors]
+        if len(names) < 2 or not given:
+            continue
+        if len({id(tensors[n]) for n in given}) > 1:
+            raise ValueError(f"functional_call got multiple values for keys {sorted(names)}, "
+                             "which are tied. Consider using tie_weights=False")
+        for n in names:
+            untied[n] = tensors[given[0]]
+    return untied
 
 
 def _shape_repr(shape: tuple) -> str:
