@@ -63,6 +63,11 @@ EXPECTED = {
         0.853553390593274, 0.5],
     "ReduceLROnPlateau": [
         1.0, 1.0, 1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.5, 0.5, 0.25, 0.25, 0.25, 0.25],
+    # from the closed forms in PyTorch's documentation (a chain multiplies the factors)
+    "PolynomialLR": [(1 - min(e, 6) / 6) ** 2 for e in range(14)],
+    "PolynomialLR1": [1 - min(e, 4) / 4 for e in range(14)],
+    "ChainedScheduler": [(0.1 if e < 2 else 1.0) * 0.9 ** e for e in range(14)],
+    "ChainedScheduler2": [(1 - min(e, 10) / 10) ** 0.5 * 0.5 ** (e // 3) for e in range(14)],
 }
 
 SCHEDULERS = {
@@ -87,6 +92,12 @@ SCHEDULERS = {
                                                  S.ExponentialLR(o, 0.9)], [2]),
     "SequentialLR2": lambda o: S.SequentialLR(o, [S.LinearLR(o, 0.5, total_iters=3),
                                                   S.CosineAnnealingLR(o, 4)], [3]),
+    "PolynomialLR": lambda o: S.PolynomialLR(o, total_iters=6, power=2.0),
+    "PolynomialLR1": lambda o: S.PolynomialLR(o, total_iters=4),
+    "ChainedScheduler": lambda o: S.ChainedScheduler([S.ConstantLR(o, 0.1, 2),
+                                                      S.ExponentialLR(o, 0.9)]),
+    "ChainedScheduler2": lambda o: S.ChainedScheduler([S.PolynomialLR(o, 10, 0.5),
+                                                       S.StepLR(o, 3, 0.5)], o),
 }
 PLATEAU_METRICS = [5, 4, 4, 4, 4, 4, 3, 3, 3, 3, 3, 3, 3, 3]
 
@@ -191,3 +202,39 @@ def test_scheduler_argument_errors():
         S.CosineAnnealingWarmRestarts(opt, 0)
     with pytest.raises(TypeError):
         S.StepLR(object(), 2)
+
+
+def test_polynomial_lr_closed_form_and_two_groups():
+    w1, w2 = nn.Parameter(ember.zeros(1)), nn.Parameter(ember.zeros(1))
+    opt = optim.SGD([{"params": [w1]}, {"params": [w2], "lr": 0.5}], lr=0.001)
+    sched = S.PolynomialLR(opt, total_iters=4, power=3.0)
+    for e in range(1, 7):
+        opt.step()
+        sched.step()
+        factor = (1 - min(e, 4) / 4) ** 3
+        np.testing.assert_allclose(sched.get_last_lr(), [0.001 * factor, 0.5 * factor],
+                                   rtol=1e-12, atol=1e-18)
+    with pytest.warns(UserWarning, match="epoch parameter"):
+        sched.step(2)  # an explicit epoch uses the closed form
+    np.testing.assert_allclose(sched.get_last_lr(), [0.001 / 8, 0.5 / 8], rtol=1e-12)
+
+
+def test_chained_scheduler_steps_every_scheduler_and_refuses_bad_chains():
+    opt = _optimizer()
+    constant, exponential = S.ConstantLR(opt, 0.1, 2), S.ExponentialLR(opt, 0.9)
+    chain = S.ChainedScheduler([constant, exponential])
+    assert chain.optimizer is opt and chain.get_last_lr() == [0.1]
+    opt.step()
+    chain.step()
+    assert constant.last_epoch == exponential.last_epoch == 1
+    np.testing.assert_allclose(chain.get_last_lr(), [0.09], rtol=1e-12)
+    assert exponential.get_last_lr() == chain.get_last_lr()
+    with pytest.raises(ValueError, match="at least one scheduler"):
+        S.ChainedScheduler([])
+    with pytest.raises(ValueError, match="ReduceLROnPlateau.*index 1"):
+        S.ChainedScheduler([constant, S.ReduceLROnPlateau(opt)])
+    other = _optimizer()
+    with pytest.raises(ValueError, match="same optimizer.*ExponentialLR at index 1"):
+        S.ChainedScheduler([S.ConstantLR(other), exponential])
+    with pytest.raises(ValueError, match="same optimizer.*ConstantLR at index 0"):
+        S.ChainedScheduler([constant], optimizer=other)
