@@ -11,6 +11,7 @@ import math
 import warnings
 
 from . import backend
+from .autograd import grad_mode as _grad_mode
 
 _engine = None  # ember.autograd.engine, see Tensor.backward
 
@@ -42,7 +43,9 @@ class Tensor:
     _grad = None
     _base = None          # the tensor whose memory this view shares
     _hooks = None         # {id: hook} of a leaf
+    _post_accumulate_grad_hooks = None  # {id: hook(tensor)} of a leaf, run after .grad is set
     _retains_grad = False
+    _inference = False    # made under inference_mode (see is_inference)
     name = None           # a label for printing graphs
 
     # NumPy binary ops with a Tensor on the right return NotImplemented, so Python calls ours.
@@ -230,6 +233,13 @@ class Tensor:
         self._requires_grad = bool(requires_grad)
         return self
 
+    def is_inference(self) -> bool:
+        """Whether this is an inference tensor, as PyTorch's: one made by an op (or a factory)
+        under ember.inference_mode, or a view of one. An in-place op does not change it, nor is a
+        view of a normal tensor an inference tensor, wherever it was made."""
+        base = self._base
+        return (self if base is None else base)._inference
+
     def detach(self) -> Tensor:
         """A tensor sharing this one's data (and version counter) with no autograd history."""
         t = _make(self._data, self._device)
@@ -269,6 +279,19 @@ class Tensor:
         if self._hooks is None:
             self._hooks = {}
         return _HookHandle(self._hooks, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call `hook(self)` (which returns None) after backward() has accumulated this leaf's
+        gradient into its `.grad` (not for autograd.grad, which accumulates nothing): the place
+        to step an optimizer per parameter. Returns a handle whose remove() unregisters it."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
+                               "tensors")
+        if self._post_accumulate_grad_hooks is None:
+            self._post_accumulate_grad_hooks = {}
+        return _HookHandle(self._post_accumulate_grad_hooks, hook)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None) -> None:
         """Accumulate d(self)/d(leaf) into each leaf's `.grad` (the vector-Jacobian product with
@@ -420,12 +443,16 @@ def _make(data, device) -> Tensor:
     t.grad_fn = None
     t._vc = [0]
     t._nr = 0
+    if _disabled[0] and _grad_state.inference:  # (made under inference_mode)
+        t._inference = True
     return t
 
 
 _new = object.__new__
+_disabled, _grad_state = _grad_mode.disabled, _grad_mode.state  # (see grad_mode)
 # a tensor's own bookkeeping in its __dict__, which a deep copy does not take over
-_NOT_COPIED = frozenset({"_grad", "_base", "_hooks", "_retains_grad"})
+_NOT_COPIED = frozenset({"_grad", "_base", "_hooks", "_post_accumulate_grad_hooks",
+                         "_retains_grad", "_inference"})
 
 
 def _wrap_dim(dim: int, ndim: int, op: str) -> int:

@@ -429,6 +429,10 @@ def _finish_leaves(leaf_grads, leaf_targets, captured, inputs, accumulate, creat
         elif id(g._data) in shared:  # the caller's own gradient, or one a hook kept: a copy (a
             g = g.clone()            # differentiable one), as PyTorch's AccumulateGrad
         leaf._grad = g if leaf._grad is None else leaf._grad + g
+        if leaf._post_accumulate_grad_hooks:
+            for hook in list(leaf._post_accumulate_grad_hooks.values()):
+                if hook(leaf) is not None:
+                    raise RuntimeError("Tensor post accumulate grad hooks should return None.")
     if accumulate and inputs:
         # non-leaf inputs of backward(inputs=...) accumulate into their .grad too
         for pos, t in enumerate(inputs):

@@ -580,6 +580,8 @@ class Op(Function):
         else:
             t._requires_grad = False
             t.grad_fn = None
+            if _disabled[0] and _state.inference:  # (made under inference_mode)
+                t._inference = True
         return t
 
 
@@ -690,6 +692,8 @@ class Op(Function):
             else:
                 t._requires_grad = False
                 t.grad_fn = None
+                if _disabled[0] and _state.inference:  # (made under inference_mode)
+                    t._inference = True
             return t
 
         return binary
@@ -746,6 +750,8 @@ class Op(Function):
             else:
                 t._requires_grad = False
                 t.grad_fn = None
+                if _disabled[0] and _state.inference:  # (made under inference_mode)
+                    t._inference = True
             return t
 
         return unary

@@ -522,6 +522,33 @@ def test_grad_modes_decorate_without_parentheses_as_pytorch():
         ember.no_grad(3)
 
 
+def test_tensors_made_under_inference_mode_are_inference_tensors():
+    import copy
+
+    normal = ember.randn(3, 3)
+    with ember.inference_mode():
+        made = [ember.ones(3), ember.tensor([1.0]), normal * 2, normal + normal, normal.exp(),
+                normal.sum(), normal @ normal, *normal.max(0), ember.where(normal > 0, normal, 0.0),
+                copy.deepcopy(normal)]
+        inference = made[0]
+        views = [normal[1:], normal.reshape(9), normal.t(), normal.detach(), *normal.split(2)]
+        inference_views = [inference[1:], inference.detach()]
+        normal.add_(1)  # in place: stays a normal tensor
+        with ember.inference_mode(False):
+            nested = normal * 2
+        seen = []
+        thread = threading.Thread(target=lambda: seen.append(ember.ones(1).is_inference()))
+        thread.start()
+        thread.join()
+    assert all(t.is_inference() for t in made + inference_views)
+    assert not any(t.is_inference() for t in views + [normal, nested])
+    assert seen == [False]  # inference mode is the thread's own
+    # outside inference mode, ops on inference tensors make normal tensors
+    assert not (inference * 2).is_inference() and not copy.deepcopy(inference).is_inference()
+    with ember.no_grad():
+        assert not ember.ones(1).is_inference()
+
+
 def test_grad_mode_is_thread_local():
     seen = []
 
@@ -853,6 +880,56 @@ def test_retain_grad_and_non_leaf_grad_warning():
     h.retain_grad()
     (h * h).sum().backward()
     assert h.grad.tolist() == [6.0, 6.0] and h.retains_grad
+
+
+def test_post_accumulate_grad_hooks_see_the_accumulated_grad():
+    w = ember.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    x = np.array([0.5, 1.5, -1.0])
+    seen = []
+    handle = w.register_post_accumulate_grad_hook(lambda t: seen.append(t.grad.tolist()))
+    w.register_hook(lambda g: g * 2)  # a gradient hook runs first: its result is accumulated
+    (w * ember.tensor(x)).sum().backward()
+    (w * ember.tensor(x)).sum().backward()
+    np.testing.assert_allclose(seen, [2 * x, 4 * x])
+    handle.remove()
+    (w * ember.tensor(x)).sum().backward()
+    assert len(seen) == 2
+    # not for autograd.grad (it accumulates nothing), nor for leaves left out by inputs=
+    other = ember.ones(3, requires_grad=True)
+    calls = []
+    for t in (w, other):
+        t.register_post_accumulate_grad_hook(calls.append)
+    ember.autograd.grad((w * other).sum(), [w, other])
+    assert calls == []
+    (w * other).sum().backward(inputs=[other])
+    assert calls == [other]
+
+
+def test_post_accumulate_grad_hook_steps_an_optimizer_inside_backward():
+    w0, x = np.array([1.0, 2.0]), np.array([[1.0, -1.0], [2.0, 0.5]])
+    w = ember.tensor(w0, requires_grad=True)
+
+    def sgd_step(p):
+        with ember.no_grad():
+            p -= 0.1 * p.grad
+        p.grad = None
+
+    with w.register_post_accumulate_grad_hook(sgd_step):
+        ((ember.tensor(x) @ w) ** 2).sum().backward()
+    expected = w0 - 0.1 * 2 * x.T @ (x @ w0)  # d/dw |x w|^2 = 2 x^T x w
+    np.testing.assert_allclose(to_numpy(w), expected, rtol=1e-12)
+    assert w.grad is None and not w._post_accumulate_grad_hooks
+
+
+def test_post_accumulate_grad_hook_errors():
+    x = ember.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="cannot be registered on non-leaf tensors"):
+        (x * 2).register_post_accumulate_grad_hook(print)
+    with pytest.raises(RuntimeError, match="doesn't require gradient"):
+        ember.ones(2).register_post_accumulate_grad_hook(print)
+    x.register_post_accumulate_grad_hook(lambda t: t.grad)
+    with pytest.raises(RuntimeError, match="post accumulate grad hooks should return None"):
+        (x * 2).sum().backward()
 
 
 # ----------------------------------------------------------------------------- in-place safety
