@@ -773,7 +773,7 @@ def test_unfold_takes_an_unbatched_image_as_fold_does():
     # PyTorch 2.x: unfold (C, H, W) -> (C * kh * kw, L), the inverse layout of unbatched fold
     x = ember.randn(2, 4, 5)
     cols = nn.functional.unfold(x, (2, 3), padding=1)
-    assert cols.shape == ember.Size([12, 20])
+    assert cols.shape == ember.Size([12, 25])
     np.testing.assert_array_equal(cols.numpy(),
                                   nn.functional.unfold(x[None], (2, 3), padding=1)[0].numpy())
     assert nn.Unfold(2)(x).shape == ember.Size([8, 12])
