@@ -152,3 +152,37 @@ def test_float16_running_sums_and_products_accumulate_in_float32():
     assert p.dtype is ember.float16
     assert p[-1].item() == float(np.float16(np.float32(1.5) ** 20))  # 3326, not NumPy's 3324
     assert x.cumsum(0, dtype=ember.float16)[-1].item() == 5000.0
+
+
+def _warnings_of(fn):
+    """The warnings `fn()` lets reach a user (filters as installed, then "always")."""
+    import warnings
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", append=True)
+        result = fn()
+    return result, [f"{w.category.__name__}: {w.message}" for w in caught]
+
+
+@pytest.mark.parametrize("fn", [
+    lambda: ember.zeros(0).mean(),
+    lambda: ember.zeros(0, 3).mean(0),
+    lambda: ember.nn.functional.mse_loss(ember.zeros(0), ember.zeros(0)),
+    lambda: ember.zeros(0).var(),
+    lambda: ember.zeros(0, 2).std(0),
+])
+def test_empty_mean_var_std_are_nan_without_warnings(fn):
+    # PyTorch: a reduction over no elements is nan, silently (not NumPy's "Mean of empty slice")
+    out, caught = _warnings_of(fn)
+    assert bool(out.isnan().all()) and caught == []
+
+
+@pytest.mark.parametrize("op", ["var", "std", "var_mean", "std_mean"])
+def test_var_std_with_no_degrees_of_freedom_warn_once_as_pytorch(op):
+    out, caught = _warnings_of(lambda: getattr(ember, op)(ember.ones(1, 3), 0))
+    out = out[0] if isinstance(out, tuple) else out
+    assert bool(out.isnan().all())
+    assert caught == [f"UserWarning: {op}(): degrees of freedom is <= 0. Correction should be "
+                      "strictly less than the reduction factor (input numel divided by output "
+                      "numel)."]
+    _, caught = _warnings_of(lambda: getattr(ember, op)(ember.ones(2, 3), 0))
+    assert caught == []

@@ -110,8 +110,18 @@ def default_collate(batch):
 
 # ----------------------------------------------------------------------------- worker errors
 
+class _KeyErrorMessage(str):
+    """A KeyError's message: KeyError's str() is the repr of its argument, which would show
+    the traceback on one line with its line breaks escaped (PyTorch's KeyErrorMessage)."""
+
+    def __repr__(self) -> str:
+        return self
+
+
 def _reraise(exc: BaseException, tb: str, worker: int):
     message = f"Caught {type(exc).__name__} in DataLoader worker {worker}.\nOriginal {tb}"
+    if isinstance(exc, KeyError):
+        message = _KeyErrorMessage(message)
     try:
         new = type(exc)(message)
     except Exception:

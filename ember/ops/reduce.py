@@ -7,6 +7,7 @@ and spread over the elements that produced each result.
 from __future__ import annotations
 
 import math
+import warnings
 from collections import namedtuple
 
 from .. import backend
@@ -113,6 +114,8 @@ class Mean(Op):
         ctx.shape = x.shape
         ctx.dims = dims
         ctx.keepdim = keepdim
+        if not _reduced_count(x.shape, dims):  # nan as PyTorch, without NumPy's warnings
+            return x.sum(axis=dims, keepdims=keepdim) * math.nan
         return x.mean(axis=dims, keepdims=keepdim)
 
     @staticmethod
@@ -473,9 +476,21 @@ def _var_backward(gvar: Tensor, x: Tensor, dims: tuple, keepdim: bool, correctio
     return gvar * centred * (2.0 / (n - correction) if n != correction else math.inf)
 
 
+def _var_no_dof(x, dims, correction, keepdim):
+    """The variance where N - correction <= 0, as PyTorch: nan for no elements, else the sum of
+    squares over 0 (nan or inf), without NumPy's "Degrees of freedom <= 0" warnings."""
+    n = _reduced_count(x.shape, dims)
+    if n == 0:
+        return abs(x.sum(axis=dims, keepdims=keepdim)) * math.nan
+    centred = abs(x - x.mean(axis=dims, keepdims=True))
+    return (centred * centred).sum(axis=dims, keepdims=keepdim) / 0.0
+
+
 class Var(Op):
     @staticmethod
     def forward(ctx, x, dims, correction, keepdim):
+        if _reduced_count(x.shape, dims) - correction <= 0:
+            return _var_no_dof(x, dims, correction, keepdim)
         return ctx.xp.var(x, axis=dims, ddof=correction, keepdims=keepdim)
 
     @staticmethod
@@ -489,6 +504,8 @@ class Std(Op):
 
     @staticmethod
     def forward(ctx, x, dims, correction, keepdim):
+        if _reduced_count(x.shape, dims) - correction <= 0:
+            return ctx.xp.sqrt(_var_no_dof(x, dims, correction, keepdim))
         return ctx.xp.std(x, axis=dims, ddof=correction, keepdims=keepdim)
 
     @staticmethod
@@ -498,36 +515,44 @@ class Std(Op):
         return _var_backward(gvar, x, dims, keepdim, correction), None, None, None
 
 
+def _var_std(op: str, cls, input, dim, unbiased, keepdim, correction) -> Tensor:
+    check_tensor(op, input)
+    input = _float_input(op, input, None)
+    dim, correction = _parse_correction(op, dim, unbiased, correction)
+    dims = normalize_dims(dim, input.ndim, op)
+    n = _reduced_count(tuple(input.shape), dims)
+    if n - correction <= 0 and input.numel() > 0:
+        warnings.warn(f"{op}(): degrees of freedom is <= 0. Correction should be strictly less "
+                      "than the reduction factor (input numel divided by output numel).",
+                      UserWarning, stacklevel=3)
+    return cls.apply(input, dims, correction, keepdim)
+
+
 @register()
 def var(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
     """The variance sum((x - mean)^2) / (N - correction) over `dim` (correction 1 by default:
-    the unbiased estimate; `unbiased=False` is correction 0)."""
-    check_tensor("var", input)
-    input = _float_input("var", input, None)
-    dim, correction = _parse_correction("var", dim, unbiased, correction)
-    return Var.apply(input, normalize_dims(dim, input.ndim, "var"), correction, keepdim)
+    the unbiased estimate; `unbiased=False` is correction 0). As PyTorch, it warns where
+    N - correction <= 0 (the result is then nan or inf)."""
+    return _var_std("var", Var, input, dim, unbiased, keepdim, correction)
 
 
 @register()
 def std(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
     """The standard deviation sqrt(var(...)); its gradient is 0 where it is 0."""
-    check_tensor("std", input)
-    input = _float_input("std", input, None)
-    dim, correction = _parse_correction("std", dim, unbiased, correction)
-    return Std.apply(input, normalize_dims(dim, input.ndim, "std"), correction, keepdim)
+    return _var_std("std", Std, input, dim, unbiased, keepdim, correction)
 
 
 @register(method=False)
 def var_mean(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     """(var, mean) over the same dims."""
-    return (var(input, dim, unbiased, keepdim, correction=correction),
+    return (_var_std("var_mean", Var, input, dim, unbiased, keepdim, correction),
             mean(input, None if isinstance(dim, bool) else dim, keepdim))
 
 
 @register(method=False)
 def std_mean(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     """(std, mean) over the same dims."""
-    return (std(input, dim, unbiased, keepdim, correction=correction),
+    return (_var_std("std_mean", Std, input, dim, unbiased, keepdim, correction),
             mean(input, None if isinstance(dim, bool) else dim, keepdim))
 
 

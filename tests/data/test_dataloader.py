@@ -216,6 +216,16 @@ def test_worker_exception_surfaces_with_its_traceback():
     assert "__getitem__" in message
 
 
+def test_a_worker_keyerror_reads_as_its_message_not_a_repr():
+    # KeyError's str() is the repr of its argument; PyTorch wraps the message so that the
+    # traceback reads with real line breaks (its KeyErrorMessage)
+    with pytest.raises(KeyError) as info:
+        list(DataLoader(Failing(), batch_size=2, num_workers=2))
+    message = str(info.value)
+    assert message.startswith("Caught KeyError in DataLoader worker")
+    assert "\nOriginal Traceback" in message and "\\n" not in message
+
+
 def _live_workers():
     return [t for t in threading.enumerate() if t.name.startswith("ember-dataloader")]
 

@@ -439,6 +439,14 @@ def test_margin_ranking_triplet_and_cosine_embedding():
     assert nn.MarginRankingLoss()(T(s1), T(s2), T(y)).ndim == 0
 
 
+def test_triplet_margin_loss_wants_inputs_of_one_ndim():
+    # PyTorch checks the dims instead of broadcasting a (D,) positive against (N, D) anchors
+    a, v = ember.randn(3, 4), ember.randn(4)
+    with pytest.raises(RuntimeError, match="same number of dimensions"):
+        F.triplet_margin_loss(a, v, a)
+    assert F.triplet_margin_loss(v, v, v).ndim == 0  # all 1-D is one triplet
+
+
 def test_legacy_size_average_and_reduce():
     x, y = T([1.0, 2.0]), T([0.0, 0.0])
     assert F.mse_loss(x, y, size_average=False).item() == 5.0

@@ -769,6 +769,18 @@ def test_unfold_matches_the_window_definition_and_is_twice_differentiable():
         lambda t: nn.functional.unfold(t, 2, padding=1) ** 2, (xt,))
 
 
+def test_unfold_takes_an_unbatched_image_as_fold_does():
+    # PyTorch 2.x: unfold (C, H, W) -> (C * kh * kw, L), the inverse layout of unbatched fold
+    x = ember.randn(2, 4, 5)
+    cols = nn.functional.unfold(x, (2, 3), padding=1)
+    assert cols.shape == ember.Size([12, 25])
+    np.testing.assert_array_equal(cols.numpy(),
+                                  nn.functional.unfold(x[None], (2, 3), padding=1)[0].numpy())
+    assert nn.Unfold(2)(x).shape == ember.Size([8, 12])
+    with pytest.raises(RuntimeError, match="3D or 4D"):
+        nn.functional.unfold(ember.randn(4, 5), 2)
+
+
 def test_transformer_encoder_stacks_independent_copies():
     layer = nn.TransformerEncoderLayer(4, 2, 8, dropout=0.0)
     enc = nn.TransformerEncoder(layer, 2, norm=nn.LayerNorm(4))

@@ -407,15 +407,18 @@ def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False
 
 def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
     """im2col: (N, C, H, W) -> (N, C * kh * kw, L), one column per kernel window (L windows,
-    row-major); differentiable to any order (its gradient is fold)."""
+    row-major), or unbatched (C, H, W) -> (C * kh * kw, L); differentiable to any order (its
+    gradient is fold)."""
     check_tensor("unfold", input)
-    if input.ndim != 4:
-        raise NotImplementedError(f"unfold: only 4-D input (N, C, H, W) is supported, got shape "
-                                  f"{tuple(input.shape)}")
+    if input.ndim not in (3, 4):
+        raise RuntimeError(f"unfold: Expected 3D or 4D (batch mode) tensor for input, but got "
+                           f"shape {tuple(input.shape)}")
     k = _tuple("unfold", kernel_size, 2, "kernel_size")
     d = _tuple("unfold", dilation, 2, "dilation")
     p = _tuple("unfold", padding, 2, "padding")
     s = _tuple("unfold", stride, 2, "stride")
+    if input.ndim == 3:
+        return UnfoldOp.apply(input.unsqueeze(0), k, d, p, s).squeeze(0)
     return UnfoldOp.apply(input, k, d, p, s)
 
 

@@ -316,7 +316,7 @@ class Upsample(Module):
 
 
 class Unfold(Module):
-    """im2col: (N, C, H, W) -> (N, C * kh * kw, L)."""
+    """im2col: (N, C, H, W) -> (N, C * kh * kw, L), or (C, H, W) -> (C * kh * kw, L)."""
 
     def __init__(self, kernel_size, dilation=1, padding=0, stride=1):
         super().__init__()
