@@ -774,8 +774,8 @@ def test_unfold_takes_an_unbatched_image_as_fold_does():
     x = ember.randn(2, 4, 5)
     cols = nn.functional.unfold(x, (2, 3), padding=1)
     assert cols.shape == ember.Size([12, 25])
-    np.testing.assert_array_equal(cols.numpy(),
-                                  nn.functional.unfold(x[None], (2, 3), padding=1)[0].numpy())
+    np.testing.assert_array_equal(cols.cpu().numpy(),
+                                  nn.functional.unfold(x[None], (2, 3), padding=1)[0].cpu().numpy())
     assert nn.Unfold(2)(x).shape == ember.Size([8, 12])
     with pytest.raises(RuntimeError, match="3D or 4D"):
         nn.functional.unfold(ember.randn(4, 5), 2)
