@@ -324,17 +324,19 @@ def _edge(a: Tensor):
     return None
 
 
-def _check_dirty(cls, t: Tensor) -> None:
-    """An input a Function modified in place: as in-place ops, not a leaf that requires grad and
-    not a view of a tensor that takes part in autograd."""
-    if t.grad_fn is None and t._requires_grad:
-        raise RuntimeError(f"{cls.__name__}: a leaf Variable that requires grad is being used in "
-                           "an in-place operation (marked dirty by the Function).")
-    base = t._base
-    if base is not None and (base._requires_grad or t._requires_grad):
-        raise RuntimeError(f"{cls.__name__}: in-place operations with autograd on a view of "
-                           "another tensor are not supported by ember (an input marked dirty "
-                           "by the Function); clone() the view first")
+def check_inplace(op: str, self: Tensor, recording: bool) -> None:
+    """In-place ops (and inputs a Function marks dirty): not on leaves that require grad, not on
+    views with autograd."""
+    if not recording:
+        return
+    if self.grad_fn is None and self._requires_grad:
+        raise RuntimeError(f"{op}: a leaf Variable that requires grad is being used in an "
+                           "in-place operation.")
+    base = self._base
+    if base is not None and (base._requires_grad or self._requires_grad):
+        raise RuntimeError(f"{op}: in-place operations with autograd on a view of another tensor "
+                           "are not supported by ember; clone() the view first, or write the "
+                           "computation out of place")
 
 
 def _anomaly_trace() -> list:
@@ -444,7 +446,7 @@ class Function(Node):
                 continue
             if ctx._dirty is not None and id(o) in ctx._dirty and id(o) in input_ids:
                 # modified in place and marked dirty: the input itself becomes the output
-                _check_dirty(cls, o)
+                check_inplace(f"{cls.__name__} (an input marked dirty)", o, True)
             elif id(o) in input_ids or o.grad_fn is not None:
                 # an input returned as is (or a view of one): the output is a new tensor object
                 alias = _make(o._data, o._device)

@@ -10,7 +10,7 @@ import re
 
 from .. import backend
 from ..autograd import grad_mode
-from ..autograd.function import Op
+from ..autograd.function import Op, check_inplace
 from ..tensor import Tensor, _make
 from ._util import (
     as_tensor_arg,
@@ -226,20 +226,6 @@ class IndexPut(Op):
             picked = IndexAdvanced.apply(g, ctx.key)
             gv = unbroadcast(picked, ctx.vshape)
         return gx, gv, None, None
-
-
-def check_inplace(op: str, self: Tensor, recording: bool) -> None:
-    """In-place ops: not on leaves that require grad, not on views with autograd."""
-    if not recording:
-        return
-    if self.grad_fn is None and self._requires_grad:
-        raise RuntimeError(f"{op}: a leaf Variable that requires grad is being used in an "
-                           "in-place operation.")
-    base = self._base
-    if base is not None and (base._requires_grad or self._requires_grad):
-        raise RuntimeError(f"{op}: in-place operations with autograd on a view of another tensor "
-                           "are not supported by ember; clone() the view first, or write the "
-                           "computation out of place")
 
 
 def commit_inplace(self: Tensor, result: Tensor) -> Tensor:
