@@ -87,35 +87,45 @@ def xmul_array(xp, g, d):
 
 # ------------------------------------------------------------------------------------ add, sub
 
+def _sum_rule(ctx, g, factor=1):
+    """The gradient rule of x + factor * y (add, sub, add with alpha), with ember ops."""
+    if ctx.shapes is None:  # (a number operand: nothing broadcast, see Op.save_shapes)
+        return g, None
+    sx, sy = ctx.shapes
+    gx = unbroadcast(g, sx) if ctx.next[0] is not None else None
+    gy = None
+    if ctx.next[1] is not None:
+        gy = unbroadcast(g if factor == 1 else Mul.apply(g, factor), sy)
+    return gx, gy
+
+
+def _sum_vjp(ctx, g, factor=1):
+    """_sum_rule on arrays (Add's vjp itself: the hottest rule after mul's)."""
+    shapes = ctx.shapes
+    if shapes is None:
+        return g, None
+    sx, sy = shapes
+    ex, ey = ctx.next
+    gx = None if ex is None else g if g.shape == sx else unbroadcast_array(g, sx)
+    gy = None
+    if ey is not None:
+        gy = g if factor == 1 else g * factor
+        if gy.shape != sy:
+            gy = unbroadcast_array(gy, sy)
+    return gx, gy
+
+
 class Add(Op):
     __slots__ = ("shapes",)
     save_inputs = False
     save_shapes = True
     np_forward = staticmethod(_operator.add)
+    backward = staticmethod(_sum_rule)
+    vjp = staticmethod(_sum_vjp)
 
     @staticmethod
     def forward(ctx, x, y):
         return x + y
-
-    @staticmethod
-    def backward(ctx, g):
-        if ctx.shapes is None:  # (a number added: nothing broadcast, see Op.save_shapes)
-            return g, None
-        sx, sy = ctx.shapes
-        gx = unbroadcast(g, sx) if ctx.next[0] is not None else None
-        gy = unbroadcast(g, sy) if ctx.next[1] is not None else None
-        return gx, gy
-
-    @staticmethod
-    def vjp(ctx, g):
-        shapes = ctx.shapes
-        if shapes is None:
-            return g, None
-        sx, sy = shapes
-        ex, ey = ctx.next
-        gx = None if ex is None else g if g.shape == sx else unbroadcast_array(g, sx)
-        gy = None if ey is None else g if g.shape == sy else unbroadcast_array(g, sy)
-        return gx, gy
 
 
 class AddScaled(Op):
@@ -137,17 +147,11 @@ class AddScaled(Op):
 
     @staticmethod
     def backward(ctx, g):
-        sx, sy = ctx.shapes
-        gx = unbroadcast(g, sx) if ctx.next[0] is not None else None
-        gy = unbroadcast(Mul.apply(g, ctx.alpha), sy) if ctx.next[1] is not None else None
-        return gx, gy
+        return _sum_rule(ctx, g, ctx.alpha)
 
     @staticmethod
     def vjp(ctx, g):
-        sx, sy = ctx.shapes
-        gx = unbroadcast_array(g, sx) if ctx.next[0] is not None else None
-        gy = unbroadcast_array(g * ctx.alpha, sy) if ctx.next[1] is not None else None
-        return gx, gy
+        return _sum_vjp(ctx, g, ctx.alpha)
 
 
 class Sub(Op):
@@ -167,22 +171,11 @@ class Sub(Op):
 
     @staticmethod
     def backward(ctx, g):
-        if ctx.shapes is None:  # (a number subtracted: nothing broadcast, see Op.save_shapes)
-            return g, None
-        sx, sy = ctx.shapes
-        gx = unbroadcast(g, sx) if ctx.next[0] is not None else None
-        gy = unbroadcast(Mul.apply(g, -ctx.alpha), sy) if ctx.next[1] is not None else None
-        return gx, gy
+        return _sum_rule(ctx, g, -ctx.alpha)
 
     @staticmethod
     def vjp(ctx, g):
-        shapes = ctx.shapes
-        if shapes is None:
-            return g, None
-        sx, sy = shapes
-        gx = unbroadcast_array(g, sx) if ctx.next[0] is not None else None
-        gy = unbroadcast_array(g * -ctx.alpha, sy) if ctx.next[1] is not None else None
-        return gx, gy
+        return _sum_vjp(ctx, g, -ctx.alpha)
 
 
 @register()
