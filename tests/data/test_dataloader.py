@@ -230,6 +230,14 @@ def _live_workers():
     return [t for t in threading.enumerate() if t.name.startswith("ember-dataloader")]
 
 
+def _workers_gone(timeout: float = 5.0) -> bool:
+    """Whether every worker thread has ended within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while _live_workers() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return _live_workers() == []
+
+
 class Slow(Dataset):
     def __init__(self, n=16, delay=0.05):
         self.n = n
@@ -247,10 +255,7 @@ def test_breaking_early_stops_the_workers():
     for i, _ in enumerate(DataLoader(Slow(40, 0.01), batch_size=2, num_workers=3)):
         if i == 2:
             break
-    deadline = time.monotonic() + 5
-    while _live_workers() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert _live_workers() == []
+    assert _workers_gone()
 
 
 def test_a_stream_read_ahead_stops_on_break_and_reports_its_error():
@@ -265,10 +270,7 @@ def test_a_stream_read_ahead_stops_on_break_and_reports_its_error():
     for i, _ in enumerate(DataLoader(Endless(), batch_size=2, num_workers=2)):
         if i == 2:
             break
-    deadline = time.monotonic() + 5
-    while _live_workers() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert _live_workers() == []
+    assert _workers_gone()
 
     class Broken(IterableDataset):
         def __iter__(self):
@@ -288,10 +290,7 @@ def test_persistent_workers_survive_epochs_and_stop_with_the_loader():
     assert labels(loader) == first and len(workers) == 2
     assert all(t in _live_workers() for t in workers)
     del loader
-    deadline = time.monotonic() + 5
-    while _live_workers() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert _live_workers() == []
+    assert _workers_gone()
 
 
 def test_prefetching_overlaps_loading_with_the_loop():
