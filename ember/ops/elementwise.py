@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from .. import backend
+from .. import backend, kernels
 from ..autograd.function import _FREED, Op
 from ..tensor import Tensor, _make
 from ._util import (
@@ -216,7 +216,7 @@ class ReluGrad(Op):
 
     @staticmethod
     def forward(ctx, g, y):
-        return g * (y > 0)
+        return _relu_grad(ctx.xp, g, y)
 
     @staticmethod
     def backward(ctx, gg):
@@ -238,6 +238,21 @@ def _rsqrt(d, x):
 
 def _relu(d, x):
     return d.xp.maximum(x, 0)
+
+
+_NATIVE = frozenset(backend.cpu.xp.dtype(t) for t in ("float32", "float64"))
+
+
+def _relu_grad(xp, g, y):
+    """g where y > 0, else 0 (0 also where g is nan, as PyTorch's threshold_backward); in one
+    pass (ember.kernels) on NumPy arrays of one float dtype and shape."""
+    if (xp is backend.cpu.xp and g.dtype in _NATIVE and g.dtype == y.dtype
+            and g.shape == y.shape and g.flags.c_contiguous and y.flags.c_contiguous
+            and kernels.enabled()):
+        out = xp.empty_like(g)
+        kernels.native.relu_backward(g, y, out)
+        return out
+    return xp.where(y > 0, g, 0)
 
 
 def _frac(d, x):
@@ -306,7 +321,7 @@ digamma = unary("digamma", _special_fn("digamma"), "x",
                 lambda g, x, y: xmul(g, polygamma(1, x)),
                 doc="The digamma function psi = d/dx log Gamma(x); -inf at 0.")
 relu = unary("relu", _relu, "y", lambda g, x, y: ReluGrad.apply(g, y), keep_int=True,
-             fast=lambda xp, g, x, y: g * (y > 0),
+             fast=lambda xp, g, x, y: _relu_grad(xp, g, y),
              doc="max(input, 0); the gradient at 0 is 0.")
 floor = unary("floor", "floor", "", _zero, keep_int=True, doc="Rounded down; zero gradient.")
 ceil = unary("ceil", "ceil", "", _zero, keep_int=True, doc="Rounded up; zero gradient.")

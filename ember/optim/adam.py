@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import math
 
+from .. import backend, kernels
 from .optimizer import Optimizer
+
+_NATIVE = frozenset(backend.cpu.xp.dtype(t) for t in ("float32", "float64"))
 
 
 def _check_betas(lr, betas, eps, weight_decay) -> None:
@@ -31,6 +34,8 @@ def adam_rule(xp, *, lr, beta1, beta2, eps, step, weight_decay, decoupled, amsgr
     The constants are computed once per step and the rule is called once per cache-sized chunk
     of a large parameter (Optimizer._chunked): twelve ufunc passes with out=, nothing allocated
     (without weight decay and maximize), m updated as PyTorch's lerp_ and v as its addcmul_.
+    On NumPy arrays the compiled loop (ember.kernels) does the same arithmetic in one pass; the
+    rule then has `single_pass` set, and the scratch t may be None.
     """
     c1, c2 = 1.0 - beta1, 1.0 - beta2
     bias2_sqrt = math.sqrt(1.0 - beta2 ** step)
@@ -40,6 +45,22 @@ def adam_rule(xp, *, lr, beta1, beta2, eps, step, weight_decay, decoupled, amsgr
     shrink = 1.0 - lr * weight_decay if weight_decay != 0 and decoupled else None
     l2 = weight_decay if weight_decay != 0 and not decoupled else None
     mul, add, sub, sqrt, div = xp.multiply, xp.add, xp.subtract, xp.sqrt, xp.divide
+
+    if xp is backend.cpu.xp and kernels.enabled():
+        adam = kernels.native.adam
+        shrink_, l2_ = 1.0 if shrink is None else shrink, 0.0 if l2 is None else l2
+
+        def fused(p, g, m, v, vmax, t):
+            arrays = (p, g, m, v) if vmax is None else (p, g, m, v, vmax)
+            if p.dtype not in _NATIVE or not all(a.flags.c_contiguous and a.dtype == p.dtype
+                                                 for a in arrays):
+                return rule(p, g, m, v, vmax, xp.empty_like(p) if t is None else t)
+            adam(p, g, m, v, vmax, c1, c2, beta2, eps_t, neg_step, shrink_, l2_,
+                 bool(maximize), vmax is not None)
+
+        fused.single_pass = True
+    else:
+        fused = None
 
     def rule(p, g, m, v, vmax, t):
         if shrink is not None:
@@ -65,7 +86,7 @@ def adam_rule(xp, *, lr, beta1, beta2, eps, step, weight_decay, decoupled, amsgr
         mul(t, neg_step, out=t)
         add(p, t, out=p)
 
-    return rule
+    return fused or rule
 
 
 class Adam(Optimizer):
@@ -102,7 +123,9 @@ class Adam(Optimizer):
                          amsgrad=group["amsgrad"], maximize=group["maximize"])
         vmax = state.get("max_exp_avg_sq")
         if vmax is None:
-            self._chunked(lambda pa, ga, m, v, t: rule(pa, ga, m, v, None, t),
-                          p, g, state["exp_avg"], state["exp_avg_sq"])
+            def no_max(pa, ga, m, v, t):
+                rule(pa, ga, m, v, None, t)
+            no_max.single_pass = getattr(rule, "single_pass", False)
+            self._chunked(no_max, p, g, state["exp_avg"], state["exp_avg_sq"])
         else:
             self._chunked(rule, p, g, state["exp_avg"], state["exp_avg_sq"], vmax)

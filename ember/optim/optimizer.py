@@ -160,6 +160,15 @@ class Optimizer:
         arrays = [t._data if isinstance(t, Tensor) else t for t in tensors]
         xp = tensors[0]._device.xp
         n = arrays[0].size
+        if getattr(fn, "single_pass", False):
+            # a compiled rule: one pass, no scratch; from CHUNK_MIN elements on, one slice
+            # per core (it releases the GIL)
+            if n < CHUNK_MIN or not all(a.flags.c_contiguous for a in arrays):
+                fn(*arrays, None)
+                return
+            flats = [a.reshape(-1) for a in arrays]
+            parallel_for(lambda lo, hi: fn(*(f[lo:hi] for f in flats), None), n, n)
+            return
         if n <= 2 * CHUNK or not all(a.flags.c_contiguous for a in arrays) \
                 or xp is not backend.cpu.xp:
             fn(*arrays, xp.empty(arrays[0].shape, dtype=arrays[0].dtype))

@@ -22,10 +22,12 @@ each other's gradient and support any order.
 
 from __future__ import annotations
 
-from ... import backend
+from ... import backend, kernels
 from ...autograd import grad_mode
 from ...autograd.function import _FREED, Op
 from ...tensor import Tensor, _make
+
+_KERNEL_DTYPES = frozenset(backend.cpu.xp.dtype(t) for t in ("float32", "float64"))
 
 
 def _as_strided(xp, a, shape, strides):
@@ -86,11 +88,20 @@ def im2col(xp, src, kh, kw, sh, sw, dh, dw, ho, wo, out=None):
     return out
 
 
+def _compiled(xp, a) -> bool:
+    """Whether the compiled loops (ember.kernels) take array `a`: NumPy float32/64."""
+    return xp is backend.cpu.xp and a.dtype in _KERNEL_DTYPES and kernels.enabled()
+
+
 def col2im(xp, cols, hp, wp, sh, sw, dh, dw):
     """The adjoint of im2col: columns (C, kh, kw, ho, wo, N) summed into (C, hp, wp, N), one
     strided slice per kernel offset."""
     c, kh, kw, ho, wo, n = cols.shape
     out = xp.zeros((c, hp, wp, n), dtype=cols.dtype)
+    if _compiled(xp, cols):
+        kernels.native.col2im(xp.ascontiguousarray(cols), out,
+                              xp.arange(kh * kw, dtype=xp.int64), sh, sw, dh, dw, 0, 0)
+        return out
     for i in range(kh):
         r0 = i * dh
         for j in range(kw):
@@ -114,6 +125,7 @@ def col2im_cropped(xp, cols, h, w, pads, sh, sw, dh, dw):
     c, kh, kw, ho, wo, n = cols.shape
     pt, _, pl, _ = pads
     parts = []
+    order = []
     first = None
     for i in range(kh):
         yi, ny, ri = _inside(i * dh, sh, ho, pt, h)
@@ -126,8 +138,16 @@ def col2im_cropped(xp, cols, h, w, pads, sh, sw, dh, dw):
                      slice(cj, cj + sw * (nx - 1) + 1, sw)))
             if first is None and (ny, nx, ri, cj) == (h, w, 0, 0) and sh == sw == 1:
                 first = part
+                first_k = i * kw + j
             else:
                 parts.append(part)
+                order.append(i * kw + j)
+    if _compiled(xp, cols):   # the same sums, in the same order, in one pass
+        out = xp.zeros((c, h, w, n), dtype=cols.dtype)
+        order = order if first is None else [first_k] + order
+        kernels.native.col2im(xp.ascontiguousarray(cols), out, xp.array(order, dtype=xp.int64),
+                              sh, sw, dh, dw, pt, pl)
+        return out
     if first is None:
         out = xp.zeros((c, h, w, n), dtype=cols.dtype)
     else:
@@ -394,6 +414,30 @@ def _windows(src, kh, kw, sh, sw, dh, dw, ho, wo):
                             j * dw:j * dw + sw * (wo - 1) + 1:sw]
 
 
+def _rep4(x):
+    """x (N, C, H, W) as a 4-D (A, H, W, B) array for the compiled loops, without a copy: the
+    batch-last (C, H, W, N) view, or (N*C, H, W, 1) when x is C-contiguous. -> (rep, batch_last)"""
+    if x.flags.c_contiguous:
+        n, c, h, w = x.shape
+        return x.reshape(n * c, h, w, 1), False
+    return x.transpose(1, 2, 3, 0), True
+
+
+def _to_rep4(xp, a, batch_last):
+    """a (N, C, h, w) in the representation _rep4 chose for the input (any strides)."""
+    if batch_last:
+        return a.transpose(1, 2, 3, 0)
+    n, c, h, w = a.shape
+    return xp.ascontiguousarray(a).reshape(n * c, h, w, 1)
+
+
+def _from_rep4(a, n, batch_last):
+    """The (N, C, h, w) view of a 4-D (A, h, w, B) array."""
+    if batch_last:
+        return a.transpose(3, 0, 1, 2)
+    return a.reshape(n, a.shape[0] // n, a.shape[1], a.shape[2])
+
+
 class MaxPool2dOp(ArrayOp):
     """out[n, c, y, x] = max over the window of x_pad (padding is -inf), as a running maximum
     over the kernel offsets. ctx keeps, per offset k > 0, where offset k took the lead
@@ -406,7 +450,7 @@ class MaxPool2dOp(ArrayOp):
     winner is the same either way wherever the gradient is not zero (relu only creates ties
     among values <= 0, whose gradient it zeroes)."""
 
-    _arrays = ("leads", "pos")
+    _arrays = ("leads", "pos", "arg")
 
     @staticmethod
     def forward(ctx, x, kernel, stride, padding, dilation, ceil_mode, relu=False):
@@ -415,6 +459,10 @@ class MaxPool2dOp(ArrayOp):
         (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
         ho, hi_h = pool_geometry(h, kh, sh, ph, dh, ceil_mode)
         wo, hi_w = pool_geometry(w, kw, sw, pw, dw, ceil_mode)
+        ctx.arg = None
+        if x.size and _compiled(xp, x):
+            return MaxPool2dOp._forward_compiled(ctx, x, (kernel, stride, padding, dilation),
+                                                 ho, wo, relu)
         order = _axis_order(x)
         src = x
         if ph or pw or hi_h or hi_w:
@@ -448,6 +496,24 @@ class MaxPool2dOp(ArrayOp):
         return out
 
     @staticmethod
+    def _forward_compiled(ctx, x, window, ho, wo, relu):
+        """The same forward in one pass (ember.kernels' max_pool2d), keeping each window's
+        winning tap (an int32 per output) instead of the kh*kw-1 `leads` masks."""
+        xp = ctx.xp
+        (kh, kw), (sh, sw), (ph, pw), (dh, dw) = window
+        rep, batch_last = _rep4(x)
+        shape = (rep.shape[0], ho, wo, rep.shape[3])
+        out = xp.empty(shape, dtype=x.dtype)
+        arg = xp.empty(shape, dtype=xp.int32)
+        pos = xp.empty(shape, dtype=bool) if relu else None   # relu's gradient mask
+        kernels.native.max_pool2d(xp.ascontiguousarray(rep), out, arg, pos,
+                                  kh, kw, sh, sw, ph, pw, dh, dw)
+        ctx.arg = arg
+        ctx.pos = pos
+        ctx.geom = (x.shape, batch_last) + tuple(window) + (ho, wo)
+        return _from_rep4(out, x.shape[0], batch_last)
+
+    @staticmethod
     def winners(xp, leads):
         """One bool mask per kernel offset: where that offset holds the (first) maximum."""
         if not leads:
@@ -464,6 +530,20 @@ class MaxPool2dOp(ArrayOp):
     @staticmethod
     def backward(ctx, g):
         xp = ctx.xp
+        arg = ctx.arg
+        if arg is not None:
+            (n, c, h, w), batch_last, (kh, kw), (sh, sw), (ph, pw), (dh, dw), ho, wo = ctx.geom
+            grep = xp.ascontiguousarray(_to_rep4(xp, g._data, batch_last))  # vectorises
+            pos = ctx.pos
+            # windows that tile the input write every element once: no zeroing first
+            tiled = (sh == kh and sw == kw and dh == dw == 1 and not (ph or pw)
+                     and h == ho * kh and w == wo * kw)
+            shape = (arg.shape[0], h, w, arg.shape[3])
+            gx = xp.empty(shape, dtype=grep.dtype) if tiled else xp.zeros(shape, grep.dtype)
+            kernels.native.max_pool2d_backward(grep, arg, pos, gx, kh, kw, sh, sw, ph, pw, dh, dw,
+                                               tiled)
+            return (_grad(ctx, g, _from_rep4(gx, n, batch_last), "max_pool2d"),
+                    None, None, None, None, None, None)
         (n, c, h, w), src_shape, (kh, kw), (sh, sw), (ph, pw), (dh, dw), ho, wo = ctx.geom
         gd = g._data
         leads = ctx.leads
@@ -498,15 +578,18 @@ class MaxPool2dOp(ArrayOp):
     def indices(ctx, w_in):
         """PyTorch's return_indices: the flat index (into H*W) of each window's maximum."""
         xp = ctx.xp
-        _, _, (kh, kw), (sh, sw), (ph, pw), (dh, dw), ho, wo = ctx.geom
-        arg = None
-        for k, mask in enumerate(MaxPool2dOp.winners(xp, ctx.leads)):
-            if mask is None:
-                arg = xp.zeros((1, 1, ho, wo), dtype=xp.int64)
-                break
-            if arg is None:
-                arg = xp.zeros(mask.shape, dtype=xp.int64)
-            arg[mask] = k
+        (n, c, _, _), layout, (kh, kw), (sh, sw), (ph, pw), (dh, dw), ho, wo = ctx.geom
+        if ctx.arg is not None:   # the compiled forward's winning taps
+            arg = _from_rep4(ctx.arg, n, layout).astype(xp.int64)
+        else:
+            arg = None
+            for k, mask in enumerate(MaxPool2dOp.winners(xp, ctx.leads)):
+                if mask is None:   # a one-tap window
+                    arg = xp.zeros((n, c, ho, wo), dtype=xp.int64)
+                    break
+                if arg is None:
+                    arg = xp.zeros(mask.shape, dtype=xp.int64)
+                arg[mask] = k
         ki, kj = arg // kw, arg % kw
         rows = xp.arange(ho)[:, None] * sh - ph + ki * dh
         cols = xp.arange(wo)[None, :] * sw - pw + kj * dw

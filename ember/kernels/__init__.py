@@ -1,0 +1,49 @@
+"""Compiled CPU loops, for the few places where NumPy's one pass per ufunc costs the most.
+
+NumPy runs an update such as Adam's as a dozen separate ufunc calls, each a full pass over the
+parameter through memory; a max-pool's backward as one masked pass per kernel offset. Here such
+loops are written once in C (`_native.c`, its loops in `_native_impl.h`), for float32 and
+float64, and built into the extension `ember.kernels._native` when ember is installed with a C
+compiler at hand. Each loop computes exactly what the NumPy code beside its caller computes, in
+the same order of operations and the same dtype, so the two give the same numbers (the tests
+compare them); the loops release the GIL, so ember's threads can share the work.
+
+Callers ask `enabled()` and take their NumPy path when it is False: the extension was not built,
+`EMBER_NATIVE=0` is set, or inside `disabled()` (the tests use it to run the NumPy paths). They
+also keep the NumPy path for arrays that are not NumPy's (CuPy) and dtypes other than
+float32/float64.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+
+__all__ = ["enabled", "disabled", "native"]
+
+try:
+    from . import _native as native
+except ImportError:          # built without a C compiler: the NumPy code runs instead
+    native = None
+
+_lock = threading.Lock()
+_off = 0 if os.environ.get("EMBER_NATIVE", "1").strip() != "0" else 1
+
+
+def enabled() -> bool:
+    """Whether the compiled loops run (built, EMBER_NATIVE not 0, not inside disabled())."""
+    return native is not None and not _off
+
+
+@contextlib.contextmanager
+def disabled():
+    """Run the NumPy code instead of the compiled loops inside the block (process-wide)."""
+    global _off
+    with _lock:
+        _off += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _off -= 1

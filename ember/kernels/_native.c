@@ -1,0 +1,341 @@
+/* ember.kernels._native: the compiled CPU loops (see ember/kernels/__init__.py).
+ *
+ * Each function takes NumPy arrays (any object with a C-contiguous buffer), checks their
+ * element types and shapes, and runs the loop of _native_impl.h for float32 or float64 with
+ * the GIL released, so that ember's threads can share the work. Built when ember is installed
+ * and a C compiler is present (setup.py marks the extension optional); without it ember runs
+ * its NumPy code instead. */
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* one build that runs everywhere, with AVX-512 and AVX2 versions picked at load time */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define CLONES
+#endif
+
+#define T float
+#define SUF _f
+#define SQRT sqrtf
+#include "_native_impl.h"
+#undef T
+#undef SUF
+#undef SQRT
+
+#define T double
+#define SUF _d
+#define SQRT sqrt
+#include "_native_impl.h"
+#undef T
+#undef SUF
+#undef SQRT
+
+/* ------------------------------------------------------------------------------ buffers */
+
+#define MAXBUF 8
+
+typedef struct {
+    Py_buffer b[MAXBUF];
+    int n;
+} Bufs;
+
+static void release(Bufs *s)
+{
+    for (int i = 0; i < s->n; i++)
+        PyBuffer_Release(&s->b[i]);
+    s->n = 0;
+}
+
+/* 'f' float32, 'd' float64, 'i' int32, 'q' int64, '?' bool, 0 otherwise */
+static char kind(const Py_buffer *v)
+{
+    char c = v->format ? v->format[0] : 'B';
+    if (c == '<' || c == '=' || c == '@')
+        c = v->format[1];
+    if (c == 'f' && v->itemsize == 4)
+        return 'f';
+    if (c == 'd' && v->itemsize == 8)
+        return 'd';
+    if (c == '?' && v->itemsize == 1)
+        return '?';
+    if (c != 0 && strchr("ilq", c) && v->itemsize == 4)
+        return 'i';
+    if (c != 0 && strchr("ilq", c) && v->itemsize == 8)
+        return 'q';
+    return 0;
+}
+
+/* The C-contiguous buffer of obj, of kind `want` ('F' for float32 or float64) and `ndim`
+ * dimensions (or any, -1); NULL with a ValueError naming fn and the argument otherwise. */
+static Py_buffer *get(Bufs *s, PyObject *obj, int writable, char want, int ndim,
+                      const char *fn, const char *name)
+{
+    Py_buffer *v = &s->b[s->n];
+    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(obj, v, flags) < 0) {
+        PyErr_Clear();
+        PyErr_Format(PyExc_ValueError, "%s: %s must be a C-contiguous%s array", fn, name,
+                     writable ? ", writable" : "");
+        return NULL;
+    }
+    s->n++;
+    char k = kind(v);
+    if (want == 'F' ? !(k == 'f' || k == 'd') : k != want) {
+        PyErr_Format(PyExc_ValueError, "%s: %s has the wrong element type (format '%s')", fn,
+                     name, v->format ? v->format : "B");
+        return NULL;
+    }
+    if (ndim >= 0 && v->ndim != ndim) {
+        PyErr_Format(PyExc_ValueError, "%s: %s must have %d dimensions, not %d", fn, name, ndim,
+                     v->ndim);
+        return NULL;
+    }
+    return v;
+}
+
+static int same_shape(const Py_buffer *a, const Py_buffer *b, const char *fn, const char *name)
+{
+    if (a->ndim == b->ndim && memcmp(a->shape, b->shape, a->ndim * sizeof(Py_ssize_t)) == 0)
+        return 1;
+    PyErr_Format(PyExc_ValueError, "%s: %s does not have the expected shape", fn, name);
+    return 0;
+}
+
+static int same_kind(const Py_buffer *a, const Py_buffer *b, const char *fn, const char *name)
+{
+    if (kind(a) == kind(b))
+        return 1;
+    PyErr_Format(PyExc_ValueError, "%s: %s does not have the expected element type", fn, name);
+    return 0;
+}
+
+static Py_ssize_t count(const Py_buffer *v)
+{
+    return v->len / v->itemsize;
+}
+
+/* -------------------------------------------------------------------------------- adam */
+
+static PyObject *py_adam(PyObject *self, PyObject *args)
+{
+    PyObject *op, *og, *om, *ov, *ovmax;
+    double c1, c2, beta2, eps_t, neg_step, shrink, l2;
+    int maximize, amsgrad;
+    if (!PyArg_ParseTuple(args, "OOOOOdddddddpp:adam", &op, &og, &om, &ov, &ovmax, &c1, &c2,
+                          &beta2, &eps_t, &neg_step, &shrink, &l2, &maximize, &amsgrad))
+        return NULL;
+    Bufs s = {.n = 0};
+    Py_buffer *p = get(&s, op, 1, 'F', -1, "adam", "param");
+    Py_buffer *g = p ? get(&s, og, 0, 'F', -1, "adam", "grad") : NULL;
+    Py_buffer *m = g ? get(&s, om, 1, 'F', -1, "adam", "exp_avg") : NULL;
+    Py_buffer *v = m ? get(&s, ov, 1, 'F', -1, "adam", "exp_avg_sq") : NULL;
+    Py_buffer *vm = NULL;
+    if (v && amsgrad)
+        vm = get(&s, ovmax, 1, 'F', -1, "adam", "max_exp_avg_sq");
+    if (!v || (amsgrad && !vm) || !same_kind(p, g, "adam", "grad")
+        || !same_kind(p, m, "adam", "exp_avg") || !same_kind(p, v, "adam", "exp_avg_sq")
+        || (vm && !same_kind(p, vm, "adam", "max_exp_avg_sq"))) {
+        release(&s);
+        return NULL;
+    }
+    Py_ssize_t n = count(p);
+    if (count(g) != n || count(m) != n || count(v) != n || (vm && count(vm) != n)) {
+        release(&s);
+        PyErr_SetString(PyExc_ValueError, "adam: arrays of different sizes");
+        return NULL;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    if (kind(p) == 'f')
+        adam_f(p->buf, g->buf, m->buf, v->buf, vm ? vm->buf : NULL, n, (float)c1, (float)c2,
+               (float)beta2, (float)eps_t, (float)neg_step, (float)shrink, (float)l2, maximize,
+               amsgrad);
+    else
+        adam_d(p->buf, g->buf, m->buf, v->buf, vm ? vm->buf : NULL, n, c1, c2, beta2, eps_t,
+               neg_step, shrink, l2, maximize, amsgrad);
+    Py_END_ALLOW_THREADS
+    release(&s);
+    Py_RETURN_NONE;
+}
+
+/* ----------------------------------------------------------------------------- relu */
+
+static PyObject *py_relu_backward(PyObject *self, PyObject *args)
+{
+    PyObject *og, *oy, *oout;
+    if (!PyArg_ParseTuple(args, "OOO:relu_backward", &og, &oy, &oout))
+        return NULL;
+    const char *fn = "relu_backward";
+    Bufs s = {.n = 0};
+    Py_buffer *g = get(&s, og, 0, 'F', -1, fn, "grad");
+    Py_buffer *y = g ? get(&s, oy, 0, 'F', -1, fn, "result") : NULL;
+    Py_buffer *out = y ? get(&s, oout, 1, 'F', -1, fn, "out") : NULL;
+    if (!out || !same_kind(g, y, fn, "result") || !same_kind(g, out, fn, "out")
+        || !same_shape(g, y, fn, "result") || !same_shape(g, out, fn, "out")) {
+        release(&s);
+        return NULL;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    if (kind(g) == 'f')
+        relu_backward_f(g->buf, y->buf, out->buf, count(g));
+    else
+        relu_backward_d(g->buf, y->buf, out->buf, count(g));
+    Py_END_ALLOW_THREADS
+    release(&s);
+    Py_RETURN_NONE;
+}
+
+/* -------------------------------------------------------------------------- max pooling */
+
+static PyObject *py_max_pool2d(PyObject *self, PyObject *args)
+{
+    PyObject *ox, *oout, *oarg, *opos;
+    Py_ssize_t kh, kw, sh, sw, ph, pw, dh, dw;
+    if (!PyArg_ParseTuple(args, "OOOOnnnnnnnn:max_pool2d", &ox, &oout, &oarg, &opos, &kh, &kw,
+                          &sh, &sw, &ph, &pw, &dh, &dw))
+        return NULL;
+    const char *fn = "max_pool2d";
+    Bufs s = {.n = 0};
+    Py_buffer *x = get(&s, ox, 0, 'F', 4, fn, "input");
+    Py_buffer *out = x ? get(&s, oout, 1, 'F', 4, fn, "out") : NULL;
+    Py_buffer *arg = out ? get(&s, oarg, 1, 'i', 4, fn, "arg") : NULL;
+    Py_buffer *pos = NULL;
+    if (arg && opos != Py_None)
+        pos = get(&s, opos, 1, '?', 4, fn, "pos");
+    if (!arg || (opos != Py_None && !pos) || !same_kind(x, out, fn, "out")
+        || !same_shape(out, arg, fn, "arg") || (pos && !same_shape(out, pos, fn, "pos"))) {
+        release(&s);
+        return NULL;
+    }
+    Py_ssize_t na = x->shape[0], h = x->shape[1], w = x->shape[2], nb = x->shape[3];
+    Py_ssize_t ho = out->shape[1], wo = out->shape[2];
+    if (out->shape[0] != na || out->shape[3] != nb || kh < 1 || kw < 1 || sh < 1 || sw < 1
+        || dh < 1 || dw < 1 || kh * kw > INT32_MAX) {
+        release(&s);
+        PyErr_SetString(PyExc_ValueError, "max_pool2d: shapes or window do not match");
+        return NULL;
+    }
+    void *val = malloc((size_t)(nb > 0 ? nb : 1) * x->itemsize);
+    if (!val) {
+        release(&s);
+        return PyErr_NoMemory();
+    }
+    Py_BEGIN_ALLOW_THREADS
+    if (kind(x) == 'f')
+        max_pool2d_f(x->buf, out->buf, arg->buf, pos ? pos->buf : NULL, val, na, h, w, nb, ho,
+                     wo, kh, kw, sh, sw, ph, pw, dh, dw);
+    else
+        max_pool2d_d(x->buf, out->buf, arg->buf, pos ? pos->buf : NULL, val, na, h, w, nb, ho,
+                     wo, kh, kw, sh, sw, ph, pw, dh, dw);
+    Py_END_ALLOW_THREADS
+    free(val);
+    release(&s);
+    Py_RETURN_NONE;
+}
+
+static PyObject *py_max_pool2d_backward(PyObject *self, PyObject *args)
+{
+    PyObject *og, *oarg, *opos, *ogx;
+    Py_ssize_t kh, kw, sh, sw, ph, pw, dh, dw;
+    int assign;
+    if (!PyArg_ParseTuple(args, "OOOOnnnnnnnnp:max_pool2d_backward", &og, &oarg, &opos, &ogx,
+                          &kh, &kw, &sh, &sw, &ph, &pw, &dh, &dw, &assign))
+        return NULL;
+    const char *fn = "max_pool2d_backward";
+    Bufs s = {.n = 0};
+    Py_buffer *g = get(&s, og, 0, 'F', 4, fn, "grad");
+    Py_buffer *arg = g ? get(&s, oarg, 0, 'i', 4, fn, "arg") : NULL;
+    Py_buffer *gx = arg ? get(&s, ogx, 1, 'F', 4, fn, "grad_input") : NULL;
+    Py_buffer *pos = NULL;
+    if (gx && opos != Py_None)
+        pos = get(&s, opos, 0, '?', 4, fn, "pos");
+    if (!gx || (opos != Py_None && !pos) || !same_kind(g, gx, fn, "grad_input")
+        || !same_shape(g, arg, fn, "arg") || (pos && !same_shape(g, pos, fn, "pos"))) {
+        release(&s);
+        return NULL;
+    }
+    Py_ssize_t na = g->shape[0], ho = g->shape[1], wo = g->shape[2], nb = g->shape[3];
+    Py_ssize_t h = gx->shape[1], w = gx->shape[2];
+    if (gx->shape[0] != na || gx->shape[3] != nb || kw < 1) {
+        release(&s);
+        PyErr_SetString(PyExc_ValueError, "max_pool2d_backward: shapes do not match");
+        return NULL;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    if (kind(g) == 'f')
+        max_pool2d_backward_f(g->buf, arg->buf, pos ? pos->buf : NULL, gx->buf, na, h, w, nb,
+                              ho, wo, kh, kw, sh, sw, ph, pw, dh, dw, assign);
+    else
+        max_pool2d_backward_d(g->buf, arg->buf, pos ? pos->buf : NULL, gx->buf, na, h, w, nb,
+                              ho, wo, kh, kw, sh, sw, ph, pw, dh, dw, assign);
+    Py_END_ALLOW_THREADS
+    release(&s);
+    Py_RETURN_NONE;
+}
+
+/* ------------------------------------------------------------------------------ col2im */
+
+static PyObject *py_col2im(PyObject *self, PyObject *args)
+{
+    PyObject *ocols, *oout, *oorder;
+    Py_ssize_t sh, sw, dh, dw, pt, pl;
+    if (!PyArg_ParseTuple(args, "OOOnnnnnn:col2im", &ocols, &oout, &oorder, &sh, &sw, &dh, &dw,
+                          &pt, &pl))
+        return NULL;
+    const char *fn = "col2im";
+    Bufs s = {.n = 0};
+    Py_buffer *cols = get(&s, ocols, 0, 'F', 6, fn, "cols");
+    Py_buffer *out = cols ? get(&s, oout, 1, 'F', 4, fn, "out") : NULL;
+    Py_buffer *order = out ? get(&s, oorder, 0, 'q', 1, fn, "order") : NULL;
+    if (!order || !same_kind(cols, out, fn, "out")) {
+        release(&s);
+        return NULL;
+    }
+    const Py_ssize_t *cs = cols->shape;
+    Py_ssize_t kk = cs[1] * cs[2];
+    const int64_t *ord = order->buf;
+    int bad = out->shape[0] != cs[0] || out->shape[3] != cs[5];
+    for (Py_ssize_t q = 0; q < order->shape[0]; q++)
+        bad |= ord[q] < 0 || ord[q] >= kk;
+    if (bad) {
+        release(&s);
+        PyErr_SetString(PyExc_ValueError, "col2im: shapes or offsets do not match");
+        return NULL;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    if (kind(cols) == 'f')
+        col2im_f(cols->buf, out->buf, ord, order->shape[0], cs[0], cs[1], cs[2], cs[3], cs[4],
+                 cs[5], out->shape[1], out->shape[2], sh, sw, dh, dw, pt, pl);
+    else
+        col2im_d(cols->buf, out->buf, ord, order->shape[0], cs[0], cs[1], cs[2], cs[3], cs[4],
+                 cs[5], out->shape[1], out->shape[2], sh, sw, dh, dw, pt, pl);
+    Py_END_ALLOW_THREADS
+    release(&s);
+    Py_RETURN_NONE;
+}
+
+/* ------------------------------------------------------------------------------ module */
+
+static PyMethodDef methods[] = {
+    {"adam", py_adam, METH_VARARGS, "Adam / AdamW update in place (see _native_impl.h)."},
+    {"relu_backward", py_relu_backward, METH_VARARGS, "g where y > 0, else 0."},
+    {"max_pool2d", py_max_pool2d, METH_VARARGS, "Max pooling (A, H, W, B), winning taps."},
+    {"max_pool2d_backward", py_max_pool2d_backward, METH_VARARGS, "Max pooling's gradient."},
+    {"col2im", py_col2im, METH_VARARGS, "Columns summed back into a batch-last image."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_native", "ember's compiled CPU loops.", -1, methods,
+    NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__native(void)
+{
+    return PyModule_Create(&module);
+}

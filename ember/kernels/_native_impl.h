@@ -1,0 +1,196 @@
+/* The loops of ember/kernels/_native.c for one floating type: included once with T = float
+ * (suffix _f) and once with T = double (suffix _d). Every loop does the same arithmetic, in the
+ * same order and the same type, as the NumPy code it replaces (see each caller in ember/), so
+ * that both give the same bits; the file is compiled without floating-point contraction. */
+
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b)
+#define FN(name) CAT(name, SUF)
+
+/* Adam / AdamW over n elements in place (PyTorch's algorithm box, as ember.optim.adam_rule):
+ * m += (g - m) c1; v = v beta2 + (g c2) g; vmax = max(vmax, v) (nan wins);
+ * p += m / (sqrt(v or vmax) + eps_t) * neg_step, after p *= shrink (AdamW) or g += l2 p. */
+CLONES static void FN(adam)(T *restrict p, const T *restrict g, T *restrict m, T *restrict v,
+                            T *restrict vmax, Py_ssize_t n, T c1, T c2, T beta2, T eps_t,
+                            T neg_step, T shrink, T l2, int maximize, int amsgrad)
+{
+    if (!amsgrad && !maximize && shrink == 1 && l2 == 0) {   /* the common case, branch-free */
+        for (Py_ssize_t i = 0; i < n; i++) {
+            T gi = g[i];
+            T mi = m[i] + (gi - m[i]) * c1;
+            T vi = v[i] * beta2 + (gi * c2) * gi;
+            m[i] = mi;
+            v[i] = vi;
+            p[i] = p[i] + (mi / (SQRT(vi) + eps_t)) * neg_step;
+        }
+        return;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        T pi = p[i];
+        if (shrink != 1)
+            pi = pi * shrink;
+        T gi = maximize ? -g[i] : g[i];
+        if (l2 != 0)
+            gi = gi + l2 * pi;
+        T mi = m[i] + (gi - m[i]) * c1;
+        T vi = v[i] * beta2 + (gi * c2) * gi;
+        m[i] = mi;
+        v[i] = vi;
+        T d;
+        if (amsgrad) {
+            T vm = vmax[i];
+            if (!(vm >= vi || vm != vm))
+                vm = vi;
+            vmax[i] = vm;
+            d = SQRT(vm);
+        } else {
+            d = SQRT(vi);
+        }
+        p[i] = pi + (mi / (d + eps_t)) * neg_step;
+    }
+}
+
+/* relu's gradient: out = g where y > 0, else 0 (a nan in g where y <= 0 gives 0, as
+ * PyTorch's threshold_backward). */
+CLONES static void FN(relu_backward)(const T *restrict g, const T *restrict y, T *restrict out,
+                                     Py_ssize_t n)
+{
+    for (Py_ssize_t i = 0; i < n; i++)
+        out[i] = y[i] > 0 ? g[i] : 0;
+}
+
+/* Max pooling over x (A, h, w, B) into out (A, ho, wo, B); see max_pool2d in _native.c. */
+CLONES static void FN(max_pool2d)(const T *restrict x, T *restrict out, int32_t *restrict arg,
+                                  char *restrict pos, T *restrict val, Py_ssize_t na,
+                                  Py_ssize_t h, Py_ssize_t w, Py_ssize_t nb, Py_ssize_t ho,
+                                  Py_ssize_t wo, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh,
+                                  Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t dh,
+                                  Py_ssize_t dw)
+{
+    const T ninf = -(T)INFINITY;
+    for (Py_ssize_t a = 0; a < na; a++)
+        for (Py_ssize_t yo = 0; yo < ho; yo++)
+            for (Py_ssize_t xo = 0; xo < wo; xo++) {
+                Py_ssize_t row = ((a * ho + yo) * wo + xo) * nb;
+                T *restrict o = out + row;
+                int32_t *restrict r = arg + row;
+                for (Py_ssize_t b = 0; b < nb; b++) {
+                    o[b] = ninf;
+                    r[b] = 0;
+                    val[b] = ninf;
+                }
+                for (Py_ssize_t i = 0; i < kh; i++) {
+                    Py_ssize_t y = yo * sh + i * dh - ph;
+                    if (y < 0 || y >= h)
+                        continue;          /* -inf: never greater, never nan */
+                    for (Py_ssize_t j = 0; j < kw; j++) {
+                        Py_ssize_t xx = xo * sw + j * dw - pw;
+                        if (xx < 0 || xx >= w)
+                            continue;
+                        int32_t k = (int32_t)(i * kw + j);
+                        const T *restrict v = x + ((a * h + y) * w + xx) * nb;
+                        if (k == 0) {
+                            for (Py_ssize_t b = 0; b < nb; b++) {
+                                o[b] = v[b];
+                                val[b] = v[b];
+                            }
+                            continue;
+                        }
+                        for (Py_ssize_t b = 0; b < nb; b++) {
+                            T vb = v[b], cur = o[b];
+                            int lead = vb > cur;
+                            o[b] = (lead || (vb != vb && cur == cur)) ? vb : cur;
+                            r[b] = lead ? k : r[b];
+                            val[b] = lead ? vb : val[b];
+                        }
+                    }
+                }
+                if (pos) {                 /* the fused ReLU */
+                    char *restrict q = pos + row;
+                    for (Py_ssize_t b = 0; b < nb; b++) {
+                        T ob = o[b];
+                        q[b] = val[b] > 0;
+                        o[b] = (ob >= 0 || ob != ob) ? ob : 0;
+                    }
+                }
+            }
+}
+
+/* The gradient of max_pool2d: gx (A, h, w, B) gets g (A, ho, wo, B) at each window's arg tap
+ * (where pos, with the fused ReLU). With assign the windows tile gx exactly and gx is written
+ * instead of added to (it need not be zeroed first). */
+CLONES static void FN(max_pool2d_backward)(const T *restrict g, const int32_t *restrict arg,
+                                           const char *restrict pos, T *restrict gx,
+                                           Py_ssize_t na, Py_ssize_t h, Py_ssize_t w,
+                                           Py_ssize_t nb, Py_ssize_t ho, Py_ssize_t wo,
+                                           Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh,
+                                           Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw,
+                                           Py_ssize_t dh, Py_ssize_t dw, int assign)
+{
+    for (Py_ssize_t a = 0; a < na; a++)
+        for (Py_ssize_t yo = 0; yo < ho; yo++)
+            for (Py_ssize_t xo = 0; xo < wo; xo++) {
+                Py_ssize_t row = ((a * ho + yo) * wo + xo) * nb;
+                const T *restrict gv = g + row;
+                const int32_t *restrict r = arg + row;
+                const char *restrict q = pos ? pos + row : NULL;
+                for (Py_ssize_t i = 0; i < kh; i++) {
+                    Py_ssize_t y = yo * sh + i * dh - ph;
+                    if (y < 0 || y >= h)
+                        continue;
+                    for (Py_ssize_t j = 0; j < kw; j++) {
+                        Py_ssize_t xx = xo * sw + j * dw - pw;
+                        if (xx < 0 || xx >= w)
+                            continue;
+                        int32_t k = (int32_t)(i * kw + j);
+                        T *restrict t = gx + ((a * h + y) * w + xx) * nb;
+                        if (assign && q) {
+                            for (Py_ssize_t b = 0; b < nb; b++)
+                                t[b] = ((r[b] == k) & (q[b] != 0)) ? gv[b] : 0;
+                        } else if (assign) {
+                            for (Py_ssize_t b = 0; b < nb; b++)
+                                t[b] = r[b] == k ? gv[b] : 0;
+                        } else if (q) {
+                            for (Py_ssize_t b = 0; b < nb; b++)
+                                t[b] += ((r[b] == k) & (q[b] != 0)) ? gv[b] : 0;
+                        } else {
+                            for (Py_ssize_t b = 0; b < nb; b++)
+                                t[b] += r[b] == k ? gv[b] : 0;
+                        }
+                    }
+                }
+            }
+}
+
+/* col2im: out (C, h, w, N) += cols (C, kh, kw, ho, wo, N), kernel offsets taken in `order`
+ * (flat i * kw + j) so that every element sums its terms in the NumPy code's order; taps that
+ * fall in the padding (pt rows above, pl columns left) are dropped. */
+CLONES static void FN(col2im)(const T *restrict cols, T *restrict out, const int64_t *order,
+                              Py_ssize_t n_order, Py_ssize_t nc, Py_ssize_t kh, Py_ssize_t kw,
+                              Py_ssize_t ho, Py_ssize_t wo, Py_ssize_t nb, Py_ssize_t h,
+                              Py_ssize_t w, Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t dh,
+                              Py_ssize_t dw, Py_ssize_t pt, Py_ssize_t pl)
+{
+    for (Py_ssize_t c = 0; c < nc; c++)
+        for (Py_ssize_t q = 0; q < n_order; q++) {
+            Py_ssize_t k = (Py_ssize_t)order[q], i = k / kw, j = k % kw;
+            for (Py_ssize_t yo = 0; yo < ho; yo++) {
+                Py_ssize_t y = yo * sh + i * dh - pt;
+                if (y < 0 || y >= h)
+                    continue;
+                for (Py_ssize_t xo = 0; xo < wo; xo++) {
+                    Py_ssize_t xx = xo * sw + j * dw - pl;
+                    if (xx < 0 || xx >= w)
+                        continue;
+                    const T *restrict src = cols + ((((c * kh + i) * kw + j) * ho + yo) * wo + xo) * nb;
+                    T *restrict dst = out + ((c * h + y) * w + xx) * nb;
+                    for (Py_ssize_t b = 0; b < nb; b++)
+                        dst[b] += src[b];
+                }
+            }
+        }
+}
+
+#undef FN
+#undef CAT
+#undef CAT_

@@ -1,0 +1,302 @@
+"""ember.kernels: the compiled loops give what the NumPy code they replace gives.
+
+Every case runs twice, with the loops and inside kernels.disabled() (the NumPy code), and the
+results must be identical, bit for bit, except where overlapping pooling windows add several
+gradients into one element (the order of those sums differs; checked to rounding). The tests
+that need the extension skip where it was not built (no C compiler at install time); CI sets
+EMBER_REQUIRE_NATIVE=1 so that a build that silently lost it fails there.
+"""
+
+import os
+
+import numpy as np
+import pytest
+
+import ember
+import ember.nn.functional as F
+from ember import kernels, optim
+from ember.nn.functional.conv import _relu_max_pool2d
+
+from .conftest import to_numpy
+
+native = pytest.mark.skipif(not kernels.enabled(), reason="ember.kernels._native not built")
+
+
+def test_the_extension_is_built_where_ci_requires_it():
+    if os.environ.get("EMBER_REQUIRE_NATIVE") != "1":
+        pytest.skip("EMBER_REQUIRE_NATIVE is not set")
+    assert kernels.native is not None, "ember.kernels._native was not built"
+    assert kernels.enabled()
+
+
+def test_disabled_turns_the_loops_off_and_back_on():
+    before = kernels.enabled()
+    with kernels.disabled():
+        assert not kernels.enabled()
+        with kernels.disabled():
+            assert not kernels.enabled()
+        assert not kernels.enabled()
+    assert kernels.enabled() == before
+
+
+def _both(run):
+    """run() with the compiled loops, then with the NumPy code: both results (lists of arrays)."""
+    a = run()
+    with kernels.disabled():
+        b = run()
+    return a, b
+
+
+def _same(a, b):
+    assert len(a) == len(b)
+    for u, v in zip(a, b):
+        assert u.dtype == v.dtype and u.shape == v.shape
+        np.testing.assert_array_equal(u, v)
+
+
+# ------------------------------------------------------------------------------- optimizers
+
+ADAM_CASES = [
+    ("Adam", {}),
+    ("Adam", {"amsgrad": True}),
+    ("Adam", {"weight_decay": 0.1}),
+    ("Adam", {"maximize": True}),
+    ("Adam", {"amsgrad": True, "maximize": True, "weight_decay": 0.05}),
+    ("AdamW", {}),
+    ("AdamW", {"weight_decay": 0.1, "amsgrad": True}),
+]
+
+
+def _adam_run(name, kwargs, n, dtype):
+    rng = np.random.default_rng(0)
+    p = ember.nn.Parameter(ember.tensor(rng.standard_normal(n).astype(dtype)))
+    opt = getattr(optim, name)([p], lr=0.01, **kwargs)
+    for _ in range(4):
+        p.grad = ember.tensor(rng.standard_normal(n).astype(dtype))
+        opt.step()
+    state = opt.state[p]
+    return [to_numpy(p)] + [to_numpy(state[k]) for k in sorted(state) if k != "step"]
+
+
+@native
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name,kwargs", ADAM_CASES)
+@pytest.mark.parametrize("n", [1, 3000])
+def test_adam_loop_matches_the_numpy_rule(dtype, name, kwargs, n):
+    _same(*_both(lambda: _adam_run(name, kwargs, n, dtype)))
+
+
+@native
+@pytest.mark.parametrize("name", ["Adam", "AdamW"])
+def test_adam_loop_on_a_large_parameter_matches(name):
+    # from CHUNK_MIN elements on, the loop runs on slices shared among the threads
+    _same(*_both(lambda: _adam_run(name, {}, 2_500_000, "float32")))
+
+
+@native
+def test_adam_loop_with_nan_and_inf_gradients_matches():
+    def run():
+        p = ember.nn.Parameter(ember.tensor([1.0, 2.0, 3.0, 4.0]))
+        opt = optim.Adam([p], lr=0.1, amsgrad=True)
+        for g in ([np.nan, 1.0, np.inf, -1.0], [1.0, np.nan, 2.0, -np.inf]):
+            p.grad = ember.tensor(g)
+            opt.step()
+        return [to_numpy(p), to_numpy(opt.state[p]["max_exp_avg_sq"])]
+
+    a, b = _both(run)
+    for u, v in zip(a, b):
+        np.testing.assert_array_equal(u, v)     # (nan compares equal here)
+
+
+@native
+def test_adam_takes_the_numpy_rule_for_non_contiguous_or_half_arrays():
+    # a float16 parameter and a non-contiguous gradient are outside the loop's reach
+    for p_data, g_data in ((np.ones(6, np.float16), np.ones(6, np.float16)),
+                           (np.ones(6, np.float32), np.ones(12, np.float32)[::2])):
+        def run(p_data=p_data, g_data=g_data):
+            p = ember.nn.Parameter(ember.tensor(p_data.copy()))
+            p.grad = ember.tensor(g_data)
+            optim.Adam([p], lr=0.1).step()
+            return [to_numpy(p)]
+
+        _same(*_both(run))
+
+
+# ---------------------------------------------------------------------------------- pooling
+
+def _pool_cases():
+    rng = np.random.default_rng(0)
+    cases = []
+    while len(cases) < 60:
+        n, c = (int(v) for v in rng.integers(1, 4, 2))
+        h, w = (int(v) for v in rng.integers(3, 9, 2))
+        k = tuple(int(v) for v in rng.integers(1, 4, 2))
+        s = tuple(int(v) for v in rng.integers(1, 4, 2))
+        p = (int(rng.integers(0, k[0] // 2 + 1)), int(rng.integers(0, k[1] // 2 + 1)))
+        d = tuple(int(v) for v in rng.integers(1, 3, 2))
+        ceil = bool(rng.integers(0, 2))
+        span = [d[i] * (k[i] - 1) + 1 for i in range(2)]
+        if any((h, w)[i] + 2 * p[i] < span[i] for i in range(2)):
+            continue
+        cases.append(((n, c, h, w), k, s, p, d, ceil))
+    return cases
+
+
+POOL_CASES = _pool_cases()
+
+
+@native
+@pytest.mark.parametrize("shape,k,s,p,d,ceil", POOL_CASES)
+def test_max_pool_loop_matches_the_numpy_code(shape, k, s, p, d, ceil):
+    rng = np.random.default_rng(sum(shape) + sum(k) * 7)
+    dtype = "float64" if sum(shape) % 2 else "float32"
+    x = rng.integers(-3, 4, shape).astype(dtype)           # small integers: many ties
+    layouts = [x, np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2),
+               np.ascontiguousarray(x.transpose(0, 1, 3, 2)).transpose(0, 1, 3, 2)]
+    # NCHW, batch-last (as after a convolution), and neither
+    for xs in layouts:
+        out_shape = tuple(F.max_pool2d(ember.tensor(xs), k, s, p, d, ceil_mode=ceil).shape)
+        g = rng.standard_normal(out_shape).astype(dtype)
+        for fn in (lambda t: F.max_pool2d(t, k, s, p, d, ceil_mode=ceil),
+                   lambda t: _relu_max_pool2d(t, k, s, p, d, ceil_mode=ceil),
+                   lambda t: F.max_pool2d(t, k, s, p, d, ceil_mode=ceil, return_indices=True)):
+            def run(fn=fn, xs=xs, g=g):
+                t = ember.from_numpy(xs).to(ember.get_default_device()).requires_grad_()
+                y = fn(t)
+                extra = []
+                if isinstance(y, tuple):
+                    y, idx = y
+                    extra = [to_numpy(idx)]
+                y.backward(ember.tensor(g))
+                return [to_numpy(y), to_numpy(t.grad)] + extra
+
+            a, b = _both(run)
+            overlap = s[0] < d[0] * (k[0] - 1) + 1 or s[1] < d[1] * (k[1] - 1) + 1
+            for u, v in zip(a, b):
+                if overlap:     # several windows add into one element: sums in another order
+                    np.testing.assert_allclose(u, v, rtol=1e-6, atol=1e-6)
+                else:
+                    np.testing.assert_array_equal(u, v)
+
+
+@native
+def test_max_pool_loop_propagates_nan_as_the_numpy_code():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 3, 6, 6))
+    x[rng.random(x.shape) < 0.15] = np.nan
+    x[0, 0, :2, :2] = np.nan                                  # a whole window of nan
+
+    def run():
+        t = ember.tensor(x).requires_grad_()
+        y1 = F.max_pool2d(t, 2)
+        y2 = _relu_max_pool2d(t, 3, 2, 1)
+        (y1.sum() + y2.sum()).backward()
+        return [to_numpy(y1), to_numpy(y2), to_numpy(t.grad)]
+
+    a, b = _both(run)
+    for u, v in zip(a, b):
+        np.testing.assert_array_equal(u, v)
+
+
+@native
+def test_max_pool_second_backward_still_raises_with_the_loop():
+    t = ember.randn(2, 3, 4, 4, requires_grad=True)
+    y = F.max_pool2d(t, 2).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="second time"):
+        y.backward()
+
+
+# ---------------------------------------------------------------------------------- col2im
+
+CONV_CASES = [
+    # (input shape, weight shape, stride, padding, dilation, transposed)
+    ((2, 3, 7, 6), (4, 3, 3, 3), 1, 1, 1, False),      # 'same': the centre is copied first
+    ((2, 3, 7, 6), (4, 3, 3, 2), 2, (1, 0), 1, False),
+    ((1, 2, 9, 9), (3, 2, 3, 3), 1, 2, 2, False),
+    ((3, 1, 5, 5), (2, 1, 1, 1), 1, 0, 1, False),
+    ((2, 3, 5, 4), (3, 2, 3, 3), 1, 0, 1, True),
+    ((2, 3, 5, 4), (3, 2, 3, 2), 2, 1, 1, True),
+]
+
+
+@native
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("xs,ws,stride,padding,dilation,transposed", CONV_CASES)
+def test_col2im_loop_matches_the_numpy_code(dtype, xs, ws, stride, padding, dilation,
+                                             transposed):
+    rng = np.random.default_rng(len(xs) + ws[-1])
+    x = rng.standard_normal(xs).astype(dtype)
+    w = rng.standard_normal(ws).astype(dtype)
+    op = F.conv_transpose2d if transposed else F.conv2d
+    out_shape = tuple(op(ember.tensor(x), ember.tensor(w), stride=stride, padding=padding,
+                         dilation=dilation).shape)
+    g = rng.standard_normal(out_shape).astype(dtype)
+
+    def run():
+        tx, tw = ember.tensor(x).requires_grad_(), ember.tensor(w).requires_grad_()
+        y = op(tx, tw, stride=stride, padding=padding, dilation=dilation)
+        y.backward(ember.tensor(g))
+        return [to_numpy(y), to_numpy(tx.grad), to_numpy(tw.grad)]
+
+    _same(*_both(run))
+
+
+# ------------------------------------------------------------------------- the C functions
+
+@native
+def test_native_functions_reject_arrays_they_cannot_take():
+    nat = kernels.native
+    a = np.zeros((2, 4, 4, 3), np.float32)
+    out = np.zeros((2, 2, 2, 3), np.float32)
+    arg = np.zeros((2, 2, 2, 3), np.int32)
+    window = (2, 2, 2, 2, 0, 0, 1, 1)
+    with pytest.raises(ValueError, match="max_pool2d: input must be a C-contiguous"):
+        nat.max_pool2d(a[:, ::-1], out, arg, None, *window)
+    with pytest.raises(ValueError, match="max_pool2d: out has the wrong element type"):
+        nat.max_pool2d(a, out.astype(np.float16), arg, None, *window)
+    with pytest.raises(ValueError, match="max_pool2d: arg has the wrong element type"):
+        nat.max_pool2d(a, out, arg.astype(np.int64), None, *window)
+    with pytest.raises(ValueError, match="max_pool2d: out does not have the expected element"):
+        nat.max_pool2d(a, out.astype(np.float64), arg, None, *window)
+    with pytest.raises(ValueError, match="max_pool2d: arg does not have the expected shape"):
+        nat.max_pool2d(a, out, arg[:1], None, *window)
+    with pytest.raises(ValueError, match="max_pool2d: input must have 4 dimensions"):
+        nat.max_pool2d(a[0], out, arg, None, *window)
+    with pytest.raises(ValueError, match="writable"):
+        ro = out.copy()
+        ro.flags.writeable = False
+        nat.max_pool2d(a, ro, arg, None, *window)
+    p = np.zeros(5, np.float32)
+    with pytest.raises(ValueError, match="adam: arrays of different sizes"):
+        nat.adam(p, p, p, np.zeros(4, np.float32), None, 0.1, 0.1, 0.9, 1e-8, -0.1, 1.0, 0.0,
+                 False, False)
+    with pytest.raises(ValueError, match="adam: grad does not have the expected element type"):
+        nat.adam(p, p.astype(np.float64), p, p, None, 0.1, 0.1, 0.9, 1e-8, -0.1, 1.0, 0.0,
+                 False, False)
+    cols = np.zeros((2, 3, 3, 2, 2, 3), np.float32)
+    with pytest.raises(ValueError, match="col2im: shapes or offsets do not match"):
+        nat.col2im(cols, np.zeros((2, 4, 4, 3), np.float32), np.array([9]), 1, 1, 1, 1, 0, 0)
+
+
+# ------------------------------------------------------------------------------------ relu
+
+@native
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_relu_gradient_loop_matches_the_numpy_code(dtype):
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((7, 9)).astype(dtype)
+    x[0, :3] = 0.0                                     # the gradient at 0 is 0
+    g = rng.standard_normal((7, 9)).astype(dtype)
+    g[1, :4] = np.nan                                  # nan where x <= 0 gives 0, as PyTorch
+    x[1, :2] = -1.0
+
+    def run():
+        t = ember.tensor(x).requires_grad_()
+        t.relu().backward(ember.tensor(g))
+        return [to_numpy(t.grad)]
+
+    a, b = _both(run)
+    _same(a, b)
+    expected = np.where(x > 0, g, 0)
+    np.testing.assert_array_equal(a[0], expected)
