@@ -116,16 +116,35 @@ class Adam(Optimizer):
 
     def _update(self, p, g, state, group):
         state["step"] += 1
-        beta1, beta2 = group["betas"]
-        rule = adam_rule(p._device.xp, lr=group["lr"], beta1=beta1, beta2=beta2,
-                         eps=group["eps"], step=state["step"],
-                         weight_decay=group["weight_decay"], decoupled=self.decoupled,
-                         amsgrad=group["amsgrad"], maximize=group["maximize"])
+        rule, no_max = self._rules(p._device.xp, group, state["step"])
         vmax = state.get("max_exp_avg_sq")
         if vmax is None:
-            def no_max(pa, ga, m, v, t):
-                rule(pa, ga, m, v, None, t)
-            no_max.single_pass = getattr(rule, "single_pass", False)
             self._chunked(no_max, p, g, state["exp_avg"], state["exp_avg_sq"])
         else:
             self._chunked(rule, p, g, state["exp_avg"], state["exp_avg_sq"], vmax)
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_rule_cache", None)    # closures: made again on the next step
+        return state
+
+    def _rules(self, xp, group, step):
+        """adam_rule for this group's hyper-parameters at this step (and its form without
+        vmax), made once and shared by the parameters of a group, which are usually at the
+        same step."""
+        beta1, beta2 = group["betas"]
+        key = (id(xp), step, group["lr"], beta1, beta2, group["eps"], group["weight_decay"],
+               group["amsgrad"], group["maximize"])
+        cached = getattr(self, "_rule_cache", None)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        rule = adam_rule(xp, lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"],
+                         step=step, weight_decay=group["weight_decay"],
+                         decoupled=self.decoupled, amsgrad=group["amsgrad"],
+                         maximize=group["maximize"])
+
+        def no_max(pa, ga, m, v, t):
+            rule(pa, ga, m, v, None, t)
+        no_max.single_pass = getattr(rule, "single_pass", False)
+        self._rule_cache = (key, (rule, no_max))
+        return rule, no_max
