@@ -5,6 +5,7 @@ The table LAYERS has one row per layer configuration: a factory (float64 module)
 shapes, and a NumPy reference of the output computed from the module's own parameters.
 """
 
+import contextlib
 import math
 
 import numpy as np
@@ -512,6 +513,19 @@ def test_max_pool_return_indices_match_pytorch_convention():
     np.testing.assert_array_equal(out.cpu().numpy(), ref_out[:, :, 0])
     np.testing.assert_array_equal(idx.cpu().numpy(), ref_idx[:, :, 0])
     assert idx.dtype is ember.int64
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_max_pool_return_indices_of_a_one_tap_window_have_the_output_shape(compiled):
+    # a 1x1 window (stride 2): each output's index is its own input position, for every
+    # image and channel (the NumPy path returned one (1, 1, Ho, Wo) plane)
+    from ember import kernels
+    x = ember.tensor(np.random.default_rng(1).standard_normal((2, 3, 4, 5)))
+    with contextlib.nullcontext() if compiled else kernels.disabled():
+        out, idx = nn.functional.max_pool2d(x, 1, 2, return_indices=True)
+    assert tuple(idx.shape) == tuple(out.shape) == (2, 3, 2, 3)
+    expected = (np.arange(0, 4, 2)[:, None] * 5 + np.arange(0, 5, 2)[None, :])
+    np.testing.assert_array_equal(idx.cpu().numpy(), np.broadcast_to(expected, (2, 3, 2, 3)))
 
 
 def test_adaptive_max_pool_return_indices():
