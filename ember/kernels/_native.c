@@ -323,7 +323,7 @@ static PyObject *py_col2im(PyObject *self, PyObject *args)
 
 static PyMethodDef methods[] = {
     {"adam", py_adam, METH_VARARGS, "Adam / AdamW update in place (see _native_impl.h)."},
-    {"relu_backward", py_relu_backward, METH_VARARGS, "g where y > 0, else 0."},
+    {"relu_backward", py_relu_backward, METH_VARARGS, "g * (y > 0) in one pass."},
     {"max_pool2d", py_max_pool2d, METH_VARARGS, "Max pooling (A, H, W, B), winning taps."},
     {"max_pool2d_backward", py_max_pool2d_backward, METH_VARARGS, "Max pooling's gradient."},
     {"col2im", py_col2im, METH_VARARGS, "Columns summed back into a batch-last image."},

@@ -50,13 +50,12 @@ CLONES static void FN(adam)(T *restrict p, const T *restrict g, T *restrict m, T
     }
 }
 
-/* relu's gradient: out = g where y > 0, else 0 (a nan in g where y <= 0 gives 0, as
- * PyTorch's threshold_backward). */
+/* relu's gradient: out = g * (y > 0), as the NumPy code computes it (a nan in g stays nan). */
 CLONES static void FN(relu_backward)(const T *restrict g, const T *restrict y, T *restrict out,
                                      Py_ssize_t n)
 {
     for (Py_ssize_t i = 0; i < n; i++)
-        out[i] = y[i] > 0 ? g[i] : 0;
+        out[i] = g[i] * (T)(y[i] > 0);
 }
 
 /* Max pooling over x (A, h, w, B) into out (A, ho, wo, B); see max_pool2d in _native.c. */
