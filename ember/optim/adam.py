@@ -133,8 +133,8 @@ class Adam(Optimizer):
         vmax), made once and shared by the parameters of a group, which are usually at the
         same step."""
         beta1, beta2 = group["betas"]
-        key = (id(xp), step, group["lr"], beta1, beta2, group["eps"], group["weight_decay"],
-               group["amsgrad"], group["maximize"])
+        key = (id(xp), kernels.enabled(), step, group["lr"], beta1, beta2, group["eps"],
+               group["weight_decay"], group["amsgrad"], group["maximize"])
         cached = getattr(self, "_rule_cache", None)
         if cached is not None and cached[0] == key:
             return cached[1]

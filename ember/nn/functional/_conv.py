@@ -15,6 +15,11 @@ element.
 Pooling runs over the kernel offsets too: the window maximum is a running maximum of kh*kw
 strided slices (the first maximum wins, as PyTorch), the average a running sum.
 
+On NumPy float32/float64 arrays, max pooling (forward and gradient) and col2im run as compiled
+loops instead (ember.kernels: one pass each; max pooling keeps each window's winning tap, an
+int32, instead of kh*kw-1 masks). The slice code here is their reference, the path for other
+dtypes and devices, and what EMBER_NATIVE=0 runs; the tests compare the two.
+
 Conv, pooling and their transposes have first derivatives only: their gradient rules run on
 arrays for speed, and differentiating them again (create_graph=True) raises. unfold and fold are
 each other's gradient and support any order.
@@ -448,7 +453,10 @@ class MaxPool2dOp(ArrayOp):
     same numbers: relu is monotone and keeps nan): the ReLU runs on the pooled output, kh*kw
     times smaller than its input, and its gradient mask on the pooled output too. The window's
     winner is the same either way wherever the gradient is not zero (relu only creates ties
-    among values <= 0, whose gradient it zeroes)."""
+    among values <= 0, whose gradient it zeroes).
+
+    On NumPy float arrays the compiled loop (_forward_compiled) computes the same values and
+    winners in one pass and keeps the winning tap per output (ctx.arg) instead of `leads`."""
 
     _arrays = ("leads", "pos", "arg")
 
