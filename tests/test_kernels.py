@@ -207,8 +207,10 @@ def test_max_pool_second_backward_still_raises_with_the_loop():
         y.backward()
 
 
-# ---------------------------------------------------------------------------------- col2im
+# ------------------------------------------------------------------------- im2col, col2im
 
+# conv2d's forward runs the compiled im2col and its input gradient the compiled col2im;
+# conv_transpose2d's forward runs col2im
 CONV_CASES = [
     # (input shape, weight shape, stride, padding, dilation, transposed)
     ((2, 3, 7, 6), (4, 3, 3, 3), 1, 1, 1, False),      # 'same': the centre is copied first
@@ -223,7 +225,7 @@ CONV_CASES = [
 @native
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("xs,ws,stride,padding,dilation,transposed", CONV_CASES)
-def test_col2im_loop_matches_the_numpy_code(dtype, xs, ws, stride, padding, dilation,
+def test_im2col_and_col2im_loops_match_the_numpy_code(dtype, xs, ws, stride, padding, dilation,
                                              transposed):
     rng = np.random.default_rng(len(xs) + ws[-1])
     x = rng.standard_normal(xs).astype(dtype)
@@ -274,6 +276,10 @@ def test_native_functions_reject_arrays_they_cannot_take():
     with pytest.raises(ValueError, match="adam: grad does not have the expected element type"):
         nat.adam(p, p.astype(np.float64), p, p, None, 0.1, 0.1, 0.9, 1e-8, -0.1, 1.0, 0.0,
                  False, False)
+    with pytest.raises(ValueError, match="im2col: shapes or window do not match"):
+        nat.im2col(a, np.zeros((2 * 9, 5), np.float32), 3, 3, 1, 1, 1, 1, 1, 1, 4, 4)
+    with pytest.raises(ValueError, match="im2col: cols must be a C-contiguous, writable"):
+        nat.im2col(a, np.zeros((18, 48, 2), np.float32)[:, :, 0], 3, 3, 1, 1, 1, 1, 1, 1, 4, 4)
     cols = np.zeros((2, 3, 3, 2, 2, 3), np.float32)
     with pytest.raises(ValueError, match="col2im: shapes or offsets do not match"):
         nat.col2im(cols, np.zeros((2, 4, 4, 3), np.float32), np.array([9]), 1, 1, 1, 1, 0, 0)

@@ -282,6 +282,42 @@ static PyObject *py_max_pool2d_backward(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* ------------------------------------------------------------------------------ im2col */
+
+static PyObject *py_im2col(PyObject *self, PyObject *args)
+{
+    PyObject *ox, *ocols;
+    Py_ssize_t kh, kw, sh, sw, dh, dw, pt, pl, ho, wo;
+    if (!PyArg_ParseTuple(args, "OOnnnnnnnnnn:im2col", &ox, &ocols, &kh, &kw, &sh, &sw, &dh,
+                          &dw, &pt, &pl, &ho, &wo))
+        return NULL;
+    const char *fn = "im2col";
+    Bufs s = {.n = 0};
+    Py_buffer *x = get(&s, ox, 0, 'F', 4, fn, "input");
+    Py_buffer *cols = x ? get(&s, ocols, 1, 'F', 2, fn, "cols") : NULL;
+    if (!cols || !same_kind(x, cols, fn, "cols")) {
+        release(&s);
+        return NULL;
+    }
+    Py_ssize_t nc = x->shape[0], nb = x->shape[3];
+    if (kh < 1 || kw < 1 || sh < 1 || sw < 1 || dh < 1 || dw < 1 || ho < 0 || wo < 0
+        || cols->shape[0] < nc * kh * kw || cols->shape[1] != ho * wo * nb) {
+        release(&s);
+        PyErr_SetString(PyExc_ValueError, "im2col: shapes or window do not match");
+        return NULL;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    if (kind(x) == 'f')
+        im2col_f(x->buf, cols->buf, nc, x->shape[1], x->shape[2], nb, kh, kw, ho, wo, sh, sw,
+                 dh, dw, pt, pl);
+    else
+        im2col_d(x->buf, cols->buf, nc, x->shape[1], x->shape[2], nb, kh, kw, ho, wo, sh, sw,
+                 dh, dw, pt, pl);
+    Py_END_ALLOW_THREADS
+    release(&s);
+    Py_RETURN_NONE;
+}
+
 /* ------------------------------------------------------------------------------ col2im */
 
 static PyObject *py_col2im(PyObject *self, PyObject *args)
@@ -330,6 +366,7 @@ static PyMethodDef methods[] = {
     {"relu_backward", py_relu_backward, METH_VARARGS, "g * (y > 0) in one pass."},
     {"max_pool2d", py_max_pool2d, METH_VARARGS, "Max pooling (A, H, W, B), winning taps."},
     {"max_pool2d_backward", py_max_pool2d_backward, METH_VARARGS, "Max pooling's gradient."},
+    {"im2col", py_im2col, METH_VARARGS, "Kernel windows of a batch-last image as columns."},
     {"col2im", py_col2im, METH_VARARGS, "Columns summed back into a batch-last image."},
     {NULL, NULL, 0, NULL},
 };

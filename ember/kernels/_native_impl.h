@@ -161,6 +161,49 @@ CLONES static void FN(max_pool2d_backward)(const T *restrict g, const int32_t *r
             }
 }
 
+/* im2col: the rows of cols (C*kh*kw rows of ho*wo*N; cols may have more rows, left alone) are
+ * the kernel windows of x (C, h, w, N), zero where a tap falls in the padding (pt rows above,
+ * pl columns left): cols[(c, i, j), (y, x, :)] = x[c, sh y + dh i - pt, sw x + dw j - pl, :]. */
+CLONES static void FN(im2col)(const T *restrict x, T *restrict cols, Py_ssize_t nc,
+                              Py_ssize_t h, Py_ssize_t w, Py_ssize_t nb, Py_ssize_t kh,
+                              Py_ssize_t kw, Py_ssize_t ho, Py_ssize_t wo, Py_ssize_t sh,
+                              Py_ssize_t sw, Py_ssize_t dh, Py_ssize_t dw, Py_ssize_t pt,
+                              Py_ssize_t pl)
+{
+    Py_ssize_t run = wo * nb;
+    for (Py_ssize_t c = 0; c < nc; c++)
+        for (Py_ssize_t i = 0; i < kh; i++)
+            for (Py_ssize_t j = 0; j < kw; j++) {
+                T *restrict row = cols + ((c * kh + i) * kw + j) * ho * run;
+                /* the outputs x0 <= xo < x1 whose tap lands inside the row */
+                Py_ssize_t off = j * dw - pl, x0 = 0, x1 = wo;
+                while (x0 < wo && x0 * sw + off < 0)
+                    x0++;
+                while (x1 > x0 && (x1 - 1) * sw + off >= w)
+                    x1--;
+                for (Py_ssize_t yo = 0; yo < ho; yo++) {
+                    T *restrict dst = row + yo * run;
+                    Py_ssize_t y = yo * sh + i * dh - pt;
+                    if (y < 0 || y >= h) {
+                        memset(dst, 0, (size_t)run * sizeof(T));
+                        continue;
+                    }
+                    const T *line = x + (c * h + y) * w * nb;
+                    if (x0 > 0)
+                        memset(dst, 0, (size_t)(x0 * nb) * sizeof(T));
+                    if (sw == 1 && x1 > x0)
+                        memcpy(dst + x0 * nb, line + (x0 + off) * nb,
+                               (size_t)((x1 - x0) * nb) * sizeof(T));
+                    else
+                        for (Py_ssize_t xo = x0; xo < x1; xo++)
+                            memcpy(dst + xo * nb, line + (xo * sw + off) * nb,
+                                   (size_t)nb * sizeof(T));
+                    if (x1 < wo)
+                        memset(dst + x1 * nb, 0, (size_t)((wo - x1) * nb) * sizeof(T));
+                }
+            }
+}
+
 /* col2im: out (C, h, w, N) += cols (C, kh, kw, ho, wo, N), kernel offsets taken in `order`
  * (flat i * kw + j) so that every element sums its terms in the NumPy code's order; taps that
  * fall in the padding (pt rows above, pl columns left) are dropped. */

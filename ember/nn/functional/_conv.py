@@ -280,12 +280,19 @@ class Conv2dOp(ArrayOp):
         pt, pb, pl, pr = pads
         ho = out_size(h, kh, sh, pt, pb, dh)
         wo = out_size(wd, kw, sw, pl, pr, dw)
-        src = _batch_last_padded(xp, x, pads)
         k = cg * kh * kw
         ones_row = groups == 1 and b is not None
+        compiled = groups == 1 and _compiled(xp, x)
+        # the compiled im2col reads the unpadded batch-last input and writes the padding's
+        # zeros itself; the slice code reads a padded copy
+        src = (xp.ascontiguousarray(x.transpose(1, 2, 3, 0)) if compiled
+               else _batch_last_padded(xp, x, pads))
         if groups == 1:
             cols = xp.empty((k + ones_row, ho * wo * n), dtype=x.dtype)
-            im2col(xp, src, kh, kw, sh, sw, dh, dw, ho, wo, out=cols[:k])
+            if compiled:
+                kernels.native.im2col(src, cols, kh, kw, sh, sw, dh, dw, pt, pl, ho, wo)
+            else:
+                im2col(xp, src, kh, kw, sh, sw, dh, dw, ho, wo, out=cols[:k])
             wm = w.reshape(o, k)
             if ones_row:
                 cols[k] = 1
