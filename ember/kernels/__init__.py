@@ -1,7 +1,9 @@
 """Compiled CPU loops, for the few places where NumPy's one pass per ufunc costs the most.
 
 NumPy runs an update such as Adam's as a dozen separate ufunc calls, each a full pass over the
-parameter through memory; a max-pool's backward as one masked pass per kernel offset. Here such
+parameter through memory; a max-pool's backward as one masked pass per kernel offset; im2col as
+a padded copy and then a strided one. The loops: adam, max_pool2d and its backward, im2col,
+col2im, relu_backward. Here such
 loops are written once in C (`_native.c`, its loops in `_native_impl.h`), for float32 and
 float64, and built into the extension `ember.kernels._native` when ember is installed with a C
 compiler at hand. Each loop computes exactly what the NumPy code beside its caller computes, in

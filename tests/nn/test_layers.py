@@ -692,11 +692,12 @@ def test_conv_on_a_realistic_size_matches_the_loop_in_float32():
 
 
 def test_skinny_products_in_pieces_equal_the_whole_product():
-    """_conv.matmul cuts a product with one small side into pieces (along N, written into the
-    result, or along K, summed); the result is the product to float32 rounding."""
+    """_conv.matmul cuts a product with a small result and a long inner dimension into pieces
+    along K, summed; the result is the product to float32 rounding (and any other product is
+    computed whole)."""
     from ember.nn.functional._conv import SMALL_GEMM, matmul
     rng = np.random.default_rng(0)
-    for a_shape, b_shape in [((32, 10), (10, 50176)),     # along N
+    for a_shape, b_shape in [((32, 10), (10, 50176)),     # skinny, but whole
                              ((32, 50176), (50176, 10)),   # along K
                              ((64, 289), (289, 12544)),    # no side small enough: whole
                              ((3, 4), (4, 5))]:            # small product: whole
@@ -715,8 +716,8 @@ def test_skinny_products_in_pieces_equal_the_whole_product():
 
 
 def test_first_layer_conv_at_benchmark_size_matches_float64():
-    """A 1-channel conv at the CNN benchmark's size, where the forward and the weight gradient
-    run in pieces (see _conv.matmul): output and gradients against float64 NumPy."""
+    """A 1-channel conv at the CNN benchmark's size, where the weight gradient runs in pieces
+    (see _conv.matmul): output and gradients against float64 NumPy."""
     rng = np.random.default_rng(0)
     x = rng.standard_normal((64, 1, 28, 28)).astype(np.float32)
     conv = nn.Conv2d(1, 32, 3, padding=1)
