@@ -136,16 +136,31 @@ class CrossEntropyOp(ArrayOp):
     s/C w_j); p comes from a softmax Op, so gradients of gradients follow.
     """
 
-    _arrays = ("parts",)
+    _arrays = ("parts", "plain")
     save_inputs = True  # the logits tensor: the gradient's softmax is differentiated again
 
     @staticmethod
-    def forward(ctx, x, target, weight, ignore_index, smoothing, reduction):
+    def forward(ctx, x, target, weight, ignore_index, smoothing, reduction, plain=False):
+        """plain: no weight, no smoothing and every target a valid class (the caller checked),
+        the common case: the same numbers with fewer passes, and exp(x - max) kept for the
+        gradient."""
         xp = ctx.xp
         m, c = x.shape
         z = x - x.max(axis=1, keepdims=True)
         e = xp.exp(z)
-        z -= xp.log(e.sum(axis=1, keepdims=True))  # z is log p now
+        total_e = e.sum(axis=1, keepdims=True)
+        ctx.plain = None
+        if plain:
+            rows = xp.arange(m)
+            loss = -(z[rows, target] - xp.log(total_e[:, 0]))   # -log p of each target
+            ctx.reduction = reduction
+            ctx.plain = (target, e, total_e)
+            ctx.parts = None
+            if reduction == "none":
+                return loss
+            total = loss.sum()
+            return total if reduction == "sum" else total / x.dtype.type(m)
+        z -= xp.log(total_e)  # z is log p now
         valid = target != ignore_index
         t = xp.where(valid, target, 0) if ignore_index >= 0 or not valid.all() else target
         rows = xp.arange(m)
@@ -174,6 +189,21 @@ class CrossEntropyOp(ArrayOp):
     @staticmethod
     def backward(ctx, g):
         xp = ctx.xp
+        if ctx.plain is not None:
+            t, e, total_e = ctx.plain
+            m = e.shape[0]
+            if not grad_mode.state.enabled:   # softmax * a - [j = t_i] a, times g (as below)
+                a = xp.ones((m, 1), dtype=e.dtype)
+                if ctx.reduction == "mean":
+                    a /= e.dtype.type(m)
+                p = e * (a / total_e)
+                p[xp.arange(m), t] -= a[:, 0]
+                p *= g._data[:, None] if ctx.reduction == "none" else g._data
+                return _make(p, ctx.device), None, None, None, None, None, None
+            x = ctx.saved_tensors[0]._data   # create_graph: the general rule below
+            ones = xp.ones(m, dtype=x.dtype)
+            ctx.parts = (x, t, ones.astype(bool), ones, None, 0.0)
+            ctx.denom = x.dtype.type(m)
         x, t, valid, wt, weight, smoothing = ctx.parts
         m, c = x.shape
         dtype = x.dtype
@@ -201,11 +231,11 @@ class CrossEntropyOp(ArrayOp):
             p *= a / p.sum(axis=1, keepdims=True)
             p -= b
             p *= g._data[:, None] if reduction == "none" else g._data
-            return _make(p, dev), None, None, None, None, None
+            return _make(p, dev), None, None, None, None, None, None
         p = SoftmaxOp.apply(ctx.saved_tensors[0], 1)
         gx = p * _make(a, dev) - _make(b, dev)
         gx = gx * (g.unsqueeze(1) if reduction == "none" else g)
-        return gx, None, None, None, None, None
+        return gx, None, None, None, None, None, None
 
 
 def _check_class_target(op: str, input: Tensor, target: Tensor) -> None:
@@ -263,13 +293,19 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     _check_class_target("cross_entropy", x, target)
     x2 = _flatten_classes(x)
     t = target._data.reshape(-1)
+    in_range = False     # every target a class in [0, c), none of them ignore_index
     if t.size:
-        valid = t[t != ignore_index]
-        if valid.size and (int(valid.min()) < 0 or int(valid.max()) >= c):
-            bad = int(valid.max()) if int(valid.max()) >= c else int(valid.min())
-            raise IndexError(f"cross_entropy: target {bad} is out of bounds for {c} classes")
+        lo, hi = int(t.min()), int(t.max())
+        in_range = 0 <= lo and hi < c and not lo <= ignore_index <= hi
+        if not in_range:
+            valid = t[t != ignore_index]
+            if valid.size and (int(valid.min()) < 0 or int(valid.max()) >= c):
+                bad = int(valid.max()) if int(valid.max()) >= c else int(valid.min())
+                raise IndexError(f"cross_entropy: target {bad} is out of bounds for {c} "
+                                 "classes")
     w = None if weight is None else weight._data
-    loss = CrossEntropyOp.apply(x2, t, w, ignore_index, float(label_smoothing), reduction)
+    plain = in_range and w is None and not label_smoothing
+    loss = CrossEntropyOp.apply(x2, t, w, ignore_index, float(label_smoothing), reduction, plain)
     if reduction == "none":
         return loss.reshape(tuple(target.shape))
     return loss
