@@ -194,6 +194,32 @@ def test_cross_entropy_second_derivative():
     x = T(np.random.default_rng(0).standard_normal((3, 4)), True)
     t = ember.tensor([0, 3, 1])
     assert gradgradcheck(lambda a: F.cross_entropy(a, t, label_smoothing=0.1), (x,))
+    assert gradgradcheck(lambda a: F.cross_entropy(a, t), (x,))       # the plain path
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_cross_entropy_plain_path_gives_the_general_paths_bits(reduction, dtype):
+    """Without weight or smoothing, and with every target a class, cross_entropy takes a
+    shorter path (CrossEntropyOp's `plain`); its loss and gradient are the general path's,
+    bit for bit. An ignore_index among the targets' range makes the general path run."""
+    from ember.nn.functional.loss import CrossEntropyOp
+    rng = np.random.default_rng(7)
+    x = (rng.standard_normal((33, 7)) * 30).astype(dtype)
+    t = rng.integers(0, 7, 33)
+    g = rng.standard_normal(() if reduction != "none" else (33,)).astype(dtype)
+    results = []
+    for plain in (True, False):
+        xt = ember.tensor(x, requires_grad=True)
+        loss = CrossEntropyOp.apply(xt, ember.tensor(t)._data, None, -100, 0.0, reduction,
+                                    plain)
+        loss.backward(ember.tensor(g))
+        results.append((loss.detach().cpu().numpy(), xt.grad.cpu().numpy()))
+    (l1, g1), (l2, g2) = results
+    np.testing.assert_array_equal(l1, l2)
+    np.testing.assert_array_equal(g1, g2)
+    out = F.cross_entropy(ember.tensor(x), ember.tensor(t), reduction=reduction)
+    np.testing.assert_array_equal(out.cpu().numpy(), l1)
 
 
 def test_cross_entropy_spatial_and_unbatched():
