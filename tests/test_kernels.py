@@ -93,6 +93,31 @@ def test_adam_loop_on_a_large_parameter_matches(name):
     _same(*_both(lambda: _adam_run(name, {}, 2_500_000, "float32")))
 
 
+SGD_CASES = [
+    {"momentum": 0.9},
+    {"momentum": 0.9, "nesterov": True},
+    {"momentum": 0.5, "dampening": 0.3},
+    {"momentum": 0.9, "weight_decay": 0.01, "maximize": True},
+    {"momentum": 0.9, "nesterov": True, "weight_decay": 0.1},
+]
+
+
+@native
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("kwargs", SGD_CASES)
+def test_sgd_momentum_loop_matches_the_numpy_rule(dtype, kwargs):
+    def run():
+        rng = np.random.default_rng(1)
+        p = ember.nn.Parameter(ember.tensor(rng.standard_normal(2000).astype(dtype)))
+        opt = optim.SGD([p], lr=0.01, **kwargs)
+        for _ in range(4):                 # the first step sets the buffer, the rest update it
+            p.grad = ember.tensor(rng.standard_normal(2000).astype(dtype))
+            opt.step()
+        return [to_numpy(p), to_numpy(opt.state[p]["momentum_buffer"])]
+
+    _same(*_both(run))
+
+
 @native
 def test_adam_loop_with_nan_and_inf_gradients_matches():
     def run():
@@ -273,6 +298,9 @@ def test_native_functions_reject_arrays_they_cannot_take():
     with pytest.raises(ValueError, match="adam: arrays of different sizes"):
         nat.adam(p, p, p, np.zeros(4, np.float32), None, 0.1, 0.1, 0.9, 1e-8, -0.1, 1.0, 0.0,
                  False, False)
+    with pytest.raises(ValueError, match="sgd_momentum: arrays of different sizes"):
+        nat.sgd_momentum(p, p, np.zeros(4, np.float32), 1.0, 0.0, 0.9, 1.0, 0.1, False, False,
+                         False)
     with pytest.raises(ValueError, match="adam: grad does not have the expected element type"):
         nat.adam(p, p.astype(np.float64), p, p, None, 0.1, 0.1, 0.9, 1e-8, -0.1, 1.0, 0.0,
                  False, False)

@@ -2,8 +2,8 @@
 
 NumPy runs an update such as Adam's as a dozen separate ufunc calls, each a full pass over the
 parameter through memory; a max-pool's backward as one masked pass per kernel offset; im2col as
-a padded copy and then a strided one. The loops: adam, max_pool2d and its backward, im2col,
-col2im, relu_backward. Here such
+a padded copy and then a strided one. The loops: adam, sgd_momentum, max_pool2d and its
+backward, im2col, col2im, relu_backward. Here such
 loops are written once in C (`_native.c`, its loops in `_native_impl.h`), for float32 and
 float64, and built into the extension `ember.kernels._native` when ember is installed with a C
 compiler at hand. Each loop computes exactly what the NumPy code beside its caller computes, in

@@ -167,6 +167,43 @@ static PyObject *py_adam(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* --------------------------------------------------------------------------------- sgd */
+
+static PyObject *py_sgd_momentum(PyObject *self, PyObject *args)
+{
+    PyObject *op, *og, *ob;
+    double sign, wd, momentum, keep, lr;
+    int first, dampened, nesterov;
+    if (!PyArg_ParseTuple(args, "OOOdddddppp:sgd_momentum", &op, &og, &ob, &sign, &wd,
+                          &momentum, &keep, &lr, &first, &dampened, &nesterov))
+        return NULL;
+    const char *fn = "sgd_momentum";
+    Bufs s = {.n = 0};
+    Py_buffer *p = get(&s, op, 1, 'F', -1, fn, "param");
+    Py_buffer *g = p ? get(&s, og, 0, 'F', -1, fn, "grad") : NULL;
+    Py_buffer *b = g ? get(&s, ob, 1, 'F', -1, fn, "momentum_buffer") : NULL;
+    if (!b || !same_kind(p, g, fn, "grad") || !same_kind(p, b, fn, "momentum_buffer")) {
+        release(&s);
+        return NULL;
+    }
+    Py_ssize_t n = count(p);
+    if (count(g) != n || count(b) != n) {
+        release(&s);
+        PyErr_SetString(PyExc_ValueError, "sgd_momentum: arrays of different sizes");
+        return NULL;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    if (kind(p) == 'f')
+        sgd_momentum_f(p->buf, g->buf, b->buf, n, (float)sign, (float)wd, (float)momentum,
+                       (float)keep, (float)lr, first, dampened, nesterov);
+    else
+        sgd_momentum_d(p->buf, g->buf, b->buf, n, sign, wd, momentum, keep, lr, first, dampened,
+                       nesterov);
+    Py_END_ALLOW_THREADS
+    release(&s);
+    Py_RETURN_NONE;
+}
+
 /* ----------------------------------------------------------------------------- relu */
 
 static PyObject *py_relu_backward(PyObject *self, PyObject *args)
@@ -363,6 +400,7 @@ static PyObject *py_col2im(PyObject *self, PyObject *args)
 
 static PyMethodDef methods[] = {
     {"adam", py_adam, METH_VARARGS, "Adam / AdamW update in place (see _native_impl.h)."},
+    {"sgd_momentum", py_sgd_momentum, METH_VARARGS, "SGD with momentum in place."},
     {"relu_backward", py_relu_backward, METH_VARARGS, "g * (y > 0) in one pass."},
     {"max_pool2d", py_max_pool2d, METH_VARARGS, "Max pooling (A, H, W, B), winning taps."},
     {"max_pool2d_backward", py_max_pool2d_backward, METH_VARARGS, "Max pooling's gradient."},

@@ -50,6 +50,28 @@ CLONES static void FN(adam)(T *restrict p, const T *restrict g, T *restrict m, T
     }
 }
 
+/* SGD with momentum in place (as ember.optim.SGD's rule): t = g sign (+ wd p); b = t on the
+ * first step, else b momentum + t (no dampening) or + (1 - dampening) t; then p -= (t +
+ * momentum b) lr (Nesterov) or b lr. */
+CLONES static void FN(sgd_momentum)(T *restrict p, const T *restrict g, T *restrict b,
+                                    Py_ssize_t n, T sign, T wd, T momentum, T keep, T lr,
+                                    int first, int dampened, int nesterov)
+{
+    for (Py_ssize_t i = 0; i < n; i++) {
+        T t = g[i] * sign;
+        if (wd != 0)
+            t = t + wd * p[i];
+        T bi;
+        if (first)
+            bi = t;
+        else
+            bi = dampened ? b[i] * momentum + keep * t : b[i] * momentum + t;
+        b[i] = bi;
+        T step = nesterov ? (t + momentum * bi) * lr : bi * lr;
+        p[i] = p[i] - step;
+    }
+}
+
 /* relu's gradient: out = g * (y > 0), as the NumPy code computes it (a nan in g stays nan). */
 CLONES static void FN(relu_backward)(const T *restrict g, const T *restrict y, T *restrict out,
                                      Py_ssize_t n)

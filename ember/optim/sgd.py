@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from .. import backend, kernels
 from .optimizer import Optimizer, required
+
+_NATIVE = frozenset(backend.cpu.xp.dtype(t) for t in ("float32", "float64"))
 
 
 class SGD(Optimizer):
@@ -53,6 +56,15 @@ class SGD(Optimizer):
         first = buf is None
         if first:
             buf = state["momentum_buffer"] = self._zeros_like(p)
+
+        if (xp is backend.cpu.xp and kernels.enabled() and p._data.dtype in _NATIVE
+                and all(a.flags.c_contiguous and a.dtype == p._data.dtype
+                        for a in (p._data, g._data, buf._data))):
+            # the same arithmetic in one compiled pass (ember.kernels)
+            kernels.native.sgd_momentum(p._data, g._data, buf._data, sign, wd, momentum,
+                                        1.0 - group["dampening"], lr, first,
+                                        group["dampening"] != 0, group["nesterov"])
+            return
 
         def rule(pa, ga, ba, t):
             xp.multiply(ga, sign, out=t)
