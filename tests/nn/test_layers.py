@@ -874,3 +874,26 @@ def test_multihead_attention_bias_kv_zero_attn_and_kdim():
     unbatched, _ = mha(q[:, 0], k[:, 0], v[:, 0])
     np.testing.assert_allclose(unbatched.detach().cpu().numpy(), out.detach().cpu().numpy()[:, 0],
                                rtol=1e-10)
+
+
+def test_linear_gradient_of_a_batch_last_input_is_laid_out_like_it():
+    """A flattened batch-last activation (a CNN's last pooling, read as (N, C*H*W)) is
+    Fortran-ordered; Linear hands its gradient back in that order (so the pooling's backward
+    needs no transposing copy), with the same values as for a C-ordered input."""
+    rng = np.random.default_rng(3)
+    xb = rng.standard_normal((4, 3, 2, 6))                       # (C, H, W, N) in memory
+    g = rng.standard_normal((6, 5))
+    lin = nn.Linear(24, 5).double()
+    seen = {}
+    grads = []
+    for order in ("F", "C"):
+        leaf = ember.from_numpy(xb).to(ember.get_default_device()).requires_grad_()
+        x = leaf.permute(3, 0, 1, 2).reshape(6, 24)               # a view: Fortran-ordered
+        if order == "C":
+            x = x.contiguous()
+        x.register_hook(lambda grad, order=order: seen.__setitem__(order, grad._data.flags))
+        (lin(x) * ember.tensor(g)).sum().backward()
+        grads.append(leaf.grad.cpu().numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12, atol=1e-12)
+    assert seen["F"].f_contiguous and not seen["F"].c_contiguous
+    assert seen["C"].c_contiguous

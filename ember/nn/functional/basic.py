@@ -65,7 +65,13 @@ class LinearOp(Op):
         g2 = gd if gd.ndim == 2 else gd.reshape(-1, gd.shape[-1])
         gx = gw = gb = None
         if nxt[0] is not None:
-            gx = _make(gd @ w._data, dev)
+            xd = x._data
+            if gd.ndim == 2 and xd.flags.f_contiguous and not xd.flags.c_contiguous:
+                # laid out like x: a flattened batch-last activation (a CNN's last pooling)
+                # then takes its gradient without a transposing copy
+                gx = _make((w._data.T @ gd.T).T, dev)
+            else:
+                gx = _make(gd @ w._data, dev)
         if nxt[1] is not None:
             xd = x._data
             gw = _make(g2.T @ (xd if xd.ndim == 2 else xd.reshape(-1, xd.shape[-1])), dev)
