@@ -334,3 +334,168 @@ def test_relu_gradient_loop_matches_the_numpy_code(dtype):
     np.testing.assert_array_equal(a[0], b[0])          # (nan compares equal here)
     np.testing.assert_array_equal(a[0], g * (x > 0))
     assert np.signbit(a[0]).tolist() == np.signbit(b[0]).tolist()
+
+
+# ------------------------------------------------------------------ review: edges and bits
+
+def _same_bits(a, b):
+    """Equal dtype, shape and bits (-0.0 is not 0.0 here; a nan is compared by its bits)."""
+    assert len(a) == len(b)
+    for u, v in zip(a, b):
+        assert u.dtype == v.dtype and u.shape == v.shape
+        uint = np.dtype(f"u{u.dtype.itemsize}")
+        np.testing.assert_array_equal(np.ascontiguousarray(u).view(uint),
+                                      np.ascontiguousarray(v).view(uint))
+
+
+@native
+def test_native_functions_reject_windows_whose_sizes_overflow():
+    # products and coordinates that wrap around must not pass the checks (they used to
+    # write or read out of bounds, or loop for ever)
+    nat = kernels.native
+    x = np.zeros((1, 4, 4, 1), np.float32)
+    with pytest.raises(ValueError, match="im2col: shapes or window"):   # C kh kw wraps to 0
+        nat.im2col(x, np.zeros((1, 4), np.float32), 2**62, 4, 1, 1, 1, 1, 0, 0, 2, 2)
+    with pytest.raises(ValueError, match="im2col: shapes or window"):   # ho wo N wraps to 0
+        nat.im2col(x, np.zeros((1, 0), np.float32), 1, 1, 1, 1, 1, 1, 0, 0, 2**32, 2**32)
+    with pytest.raises(ValueError, match="im2col: shapes or window"):   # x * stride wraps
+        nat.im2col(x, np.zeros((1, 3), np.float32), 1, 1, 1, 3 * 2**60, 1, 1, 0, 0, 1, 3)
+    out, arg = np.zeros((1, 1, 1, 1), np.float32), np.zeros((1, 1, 1, 1), np.int32)
+    with pytest.raises(ValueError, match="max_pool2d: shapes or window"):   # kh kw wraps
+        nat.max_pool2d(x, out, arg, None, 2**32, 2**32, 1, 1, 0, 0, 1, 1)
+    with pytest.raises(ValueError, match="max_pool2d: shapes or window"):
+        nat.max_pool2d(x, out, arg, None, 2, 2, 1, 1, 0, 0, 2**62, 1)
+    g, arg = np.ones((1, 2, 2, 1), np.float32), np.zeros((1, 2, 2, 1), np.int32)
+    for window in ((0, 2, 2, 2, 0, 0, 1, 1), (2, 2, 0, 2, 0, 0, 1, 1), (2, 2, 2, 2, 0, 0, 0, 1),
+                   (2**33, 2**33, 1, 1, 0, 0, 1, 1), (2, 2, 2**62, 1, 0, 0, 1, 1)):
+        with pytest.raises(ValueError, match="max_pool2d_backward: shapes or window"):
+            nat.max_pool2d_backward(g, arg, None, x.copy(), *window, False)
+    cols = np.ones((1, 2, 2, 2, 2, 1), np.float32)
+    with pytest.raises(ValueError, match="col2im: shapes or offsets"):     # stride 0
+        nat.col2im(cols, np.zeros((1, 3, 3, 1), np.float32), np.arange(4), 0, 1, 1, 1, 0, 0)
+    with pytest.raises(ValueError, match="col2im: shapes or offsets"):
+        nat.col2im(cols, np.zeros((1, 3, 3, 1), np.float32), np.arange(4), 1, 1, 2**62, 1, 0, 0)
+
+
+@native
+def test_native_functions_return_at_once_on_empty_arrays_of_huge_dimensions():
+    nat = kernels.native
+    x = np.zeros((1, 4, 4, 0), np.float32)
+    nat.col2im(np.zeros((1, 1, 1, 2**40, 2**20, 0), np.float32), x, np.array([0]),
+               1, 1, 1, 1, 0, 0)
+    nat.max_pool2d(x, np.zeros((1, 2**40, 2**20, 0), np.float32),
+                   np.zeros((1, 2**40, 2**20, 0), np.int32), None, 1, 1, 1, 1, 0, 0, 1, 1)
+    nat.im2col(np.zeros((1, 4, 4, 1), np.float32), np.zeros((2**40, 0), np.float32),
+               1, 1, 1, 1, 1, 1, 0, 0, 2**40, 0)
+
+
+@native
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape,k,s,p,ceil", [
+    ((2, 3, 4, 6), 2, 2, 0, False),       # windows that tile the input
+    ((2, 3, 3, 3), 2, 2, 1, False),       # ... that tile the padded input
+    ((2, 3, 5, 5), 2, 2, 0, True),        # ... with ceil_mode's last window
+    ((2, 3, 7, 7), 2, 3, 0, False),       # gaps between the windows
+])
+def test_max_pool_gradient_has_the_numpy_codes_bits(dtype, shape, k, s, p, ceil):
+    # the NumPy code multiplies g by each tap's 0/1 mask: -0.0 where g < 0 and the mask is 0,
+    # nan at every tap of a window whose g is nan or inf
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal(shape).astype(dtype)
+    for relu in (False, True):
+        fn = _relu_max_pool2d if relu else F.max_pool2d
+        out_shape = tuple(fn(ember.tensor(x), k, s, p, ceil_mode=ceil).shape)
+        g = -np.abs(rng.standard_normal(out_shape)).astype(dtype)
+        g[0, 0, 0, 0], g[1, 2, -1, -1] = np.nan, np.inf
+
+        def run(fn=fn, g=g):
+            t = ember.tensor(x).requires_grad_()
+            y = fn(t, k, s, p, ceil_mode=ceil)
+            y.backward(ember.tensor(g))
+            return [to_numpy(y), to_numpy(t.grad)]
+
+        _same_bits(*_both(run))
+
+
+@native
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_max_pool_of_signed_zeros_has_the_numpy_codes_bits(dtype):
+    # np.maximum(a, b) of -0.0 and 0.0 gives b; relu (np.maximum(y, 0)) turns -0.0 into 0.0
+    x = np.array([[[[-0.0, 0.0, 0.0, -0.0], [0.0, 0.0, -0.0, -0.0]],
+                   [[-0.0, -0.0, -1.0, -0.0], [-2.0, -0.0, 0.0, -3.0]]]], dtype)
+
+    def run():
+        t = ember.tensor(x)
+        y, idx = F.max_pool2d(t, (1, 2), return_indices=True)
+        return [to_numpy(y), to_numpy(idx), to_numpy(_relu_max_pool2d(t, (1, 2))),
+                to_numpy(F.max_pool2d(t, 2, 1, 1))]
+
+    _same_bits(*_both(run))
+
+
+@native
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_col2im_cropped_keeps_a_negative_zero_of_the_copied_centre(dtype):
+    from ember.nn.functional._conv import col2im_cropped
+
+    rng = np.random.default_rng(2)
+    for kh, pads in ((1, (0, 0, 0, 0)), (3, (1, 1, 1, 1))):
+        cols = rng.standard_normal((2, kh, kh, 4, 5, 3)).astype(dtype)
+        cols[:, kh // 2, kh // 2] = -0.0             # the centre part: copied in first
+        if kh == 3:
+            cols[:, :, :, 0] = -0.0                   # the first row: -0.0 from every part
+        _same_bits(*_both(lambda c=cols, p=pads: [col2im_cropped(np, c, 4, 5, p, 1, 1, 1, 1)]))
+
+
+def test_pooling_and_transposed_conv_reject_bad_dilation_padding_and_groups():
+    # PyTorch's errors; the compiled loop and the NumPy code used to disagree here (one
+    # raised, the other returned numbers)
+    x = ember.randn(1, 2, 5, 5)
+    w = ember.randn(2, 3, 3, 3)
+    for kwargs in ({"dilation": 0}, {"dilation": -1}, {"padding": -1}):
+        with pytest.raises(RuntimeError, match="max_pool2d: (dilation|pad)"):
+            F.max_pool2d(x, 3, **kwargs)
+    for kwargs, what in (({"dilation": 0}, "dilation"), ({"dilation": -1}, "dilation"),
+                         ({"padding": -1}, "negative padding"), ({"groups": 0}, "groups")):
+        with pytest.raises(RuntimeError, match=f"conv_transpose2d: {what}"):
+            F.conv_transpose2d(x, w, **kwargs)
+
+
+@native
+@pytest.mark.parametrize("name,kwargs", [
+    ("Adam", {"lr": np.float64(0.01)}),
+    ("AdamW", {"lr": np.float64(0.01), "weight_decay": np.float64(0.1), "amsgrad": True}),
+    ("Adam", {"betas": (np.float64(0.8), np.float64(0.99)), "eps": np.float64(1e-6),
+              "weight_decay": np.float64(0.1)}),
+    ("SGD", {"lr": np.float64(0.01), "momentum": 0.9}),
+    ("SGD", {"lr": 0.01, "momentum": np.float64(0.9), "weight_decay": np.float64(0.01),
+             "dampening": np.float64(0.1)}),
+])
+def test_optimizers_with_numpy_scalar_hyper_parameters_match(name, kwargs):
+    # (lr from np.logspace, say): a NumPy float64 must not make the NumPy rule compute in
+    # float64 where the compiled loop computes in float32
+    def run():
+        rng = np.random.default_rng(4)
+        p = ember.nn.Parameter(ember.tensor(rng.standard_normal(500).astype(np.float32)))
+        opt = getattr(optim, name)([p], **kwargs)
+        for _ in range(3):
+            p.grad = ember.tensor(rng.standard_normal(500).astype(np.float32))
+            opt.step()
+        return [to_numpy(p)] + [to_numpy(v) for _, v in sorted(opt.state[p].items())
+                                if not isinstance(v, int)]
+
+    _same_bits(*_both(run))
+
+
+@native
+def test_max_pool_with_a_huge_stride_over_one_output_matches():
+    # one output along an axis never uses its stride: the compiled loop must not reject it
+    x = np.random.default_rng(6).standard_normal((1, 2, 5, 5)).astype(np.float32)
+
+    def run():
+        t = ember.tensor(x).requires_grad_()
+        y = F.max_pool2d(t, 3, (2**62, 2**63), 1)
+        y.backward(ember.ones(*y.shape))
+        return [to_numpy(y), to_numpy(t.grad)]
+
+    _same_bits(*_both(run))

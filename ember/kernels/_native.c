@@ -124,6 +124,34 @@ static Py_ssize_t count(const Py_buffer *v)
     return v->len / v->itemsize;
 }
 
+/* a * b for sizes a, b >= 0; -1 where either is negative or the product would overflow */
+static Py_ssize_t mul(Py_ssize_t a, Py_ssize_t b)
+{
+    if (a < 0 || b < 0 || (a != 0 && b > PY_SSIZE_T_MAX / a))
+        return -1;
+    return a * b;
+}
+
+/* Whether a window axis is valid: stride and dilation >= 1, and every coordinate the loops
+ * compute, o s + k d - p for 0 <= o < n_out and 0 <= k < taps, far from overflowing (the
+ * loops then bound-check it against the image). */
+static int axis_ok(Py_ssize_t n_out, Py_ssize_t taps, Py_ssize_t s, Py_ssize_t d, Py_ssize_t p)
+{
+    return n_out >= 0 && taps >= 0 && s >= 1 && d >= 1
+           && (double)(n_out > 0 ? n_out - 1 : 0) * (double)s
+                      + (double)(taps > 0 ? taps - 1 : 0) * (double)d + fabs((double)p)
+                  < 4611686018427387904.0;   /* 2^62 */
+}
+
+/* The window of max_pool2d and its gradient: kh, kw >= 1, the tap index i kw + j an int32. */
+static int pool_window_ok(Py_ssize_t ho, Py_ssize_t wo, Py_ssize_t kh, Py_ssize_t kw,
+                          Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw,
+                          Py_ssize_t dh, Py_ssize_t dw)
+{
+    return kh >= 1 && kw >= 1 && kh <= INT32_MAX / kw && axis_ok(ho, kh, sh, dh, ph)
+           && axis_ok(wo, kw, sw, dw, pw);
+}
+
 /* -------------------------------------------------------------------------------- adam */
 
 static PyObject *py_adam(PyObject *self, PyObject *args)
@@ -255,11 +283,15 @@ static PyObject *py_max_pool2d(PyObject *self, PyObject *args)
     }
     Py_ssize_t na = x->shape[0], h = x->shape[1], w = x->shape[2], nb = x->shape[3];
     Py_ssize_t ho = out->shape[1], wo = out->shape[2];
-    if (out->shape[0] != na || out->shape[3] != nb || kh < 1 || kw < 1 || sh < 1 || sw < 1
-        || dh < 1 || dw < 1 || kh * kw > INT32_MAX) {
+    if (out->shape[0] != na || out->shape[3] != nb
+        || !pool_window_ok(ho, wo, kh, kw, sh, sw, ph, pw, dh, dw)) {
         release(&s);
         PyErr_SetString(PyExc_ValueError, "max_pool2d: shapes or window do not match");
         return NULL;
+    }
+    if (count(out) == 0) {          /* nothing to write (the loops would still run) */
+        release(&s);
+        Py_RETURN_NONE;
     }
     void *val = malloc((size_t)(nb > 0 ? nb : 1) * x->itemsize);
     if (!val) {
@@ -302,10 +334,15 @@ static PyObject *py_max_pool2d_backward(PyObject *self, PyObject *args)
     }
     Py_ssize_t na = g->shape[0], ho = g->shape[1], wo = g->shape[2], nb = g->shape[3];
     Py_ssize_t h = gx->shape[1], w = gx->shape[2];
-    if (gx->shape[0] != na || gx->shape[3] != nb || kw < 1) {
+    if (gx->shape[0] != na || gx->shape[3] != nb
+        || !pool_window_ok(ho, wo, kh, kw, sh, sw, ph, pw, dh, dw)) {
         release(&s);
-        PyErr_SetString(PyExc_ValueError, "max_pool2d_backward: shapes do not match");
+        PyErr_SetString(PyExc_ValueError, "max_pool2d_backward: shapes or window do not match");
         return NULL;
+    }
+    if (count(g) == 0 || count(gx) == 0) {   /* nothing to scatter, or nowhere to */
+        release(&s);
+        Py_RETURN_NONE;
     }
     Py_BEGIN_ALLOW_THREADS
     if (kind(g) == 'f')
@@ -337,11 +374,17 @@ static PyObject *py_im2col(PyObject *self, PyObject *args)
         return NULL;
     }
     Py_ssize_t nc = x->shape[0], nb = x->shape[3];
-    if (kh < 1 || kw < 1 || sh < 1 || sw < 1 || dh < 1 || dw < 1 || ho < 0 || wo < 0
-        || cols->shape[0] < nc * kh * kw || cols->shape[1] != ho * wo * nb) {
+    /* (products checked for overflow: a wrapped one could pass as the size of cols) */
+    Py_ssize_t rows = mul(mul(nc, kh), kw), run = mul(mul(ho, wo), nb);
+    if (kh < 1 || kw < 1 || !axis_ok(ho, kh, sh, dh, pt) || !axis_ok(wo, kw, sw, dw, pl)
+        || rows < 0 || run < 0 || cols->shape[0] < rows || cols->shape[1] != run) {
         release(&s);
         PyErr_SetString(PyExc_ValueError, "im2col: shapes or window do not match");
         return NULL;
+    }
+    if (rows == 0 || run == 0) {    /* nothing to write (the loops would still run) */
+        release(&s);
+        Py_RETURN_NONE;
     }
     Py_BEGIN_ALLOW_THREADS
     if (kind(x) == 'f')
@@ -374,15 +417,20 @@ static PyObject *py_col2im(PyObject *self, PyObject *args)
         return NULL;
     }
     const Py_ssize_t *cs = cols->shape;
-    Py_ssize_t kk = cs[1] * cs[2];
+    Py_ssize_t kk = mul(cs[1], cs[2]);
     const int64_t *ord = order->buf;
-    int bad = out->shape[0] != cs[0] || out->shape[3] != cs[5];
+    int bad = kk < 0 || out->shape[0] != cs[0] || out->shape[3] != cs[5]
+              || !axis_ok(cs[3], cs[1], sh, dh, pt) || !axis_ok(cs[4], cs[2], sw, dw, pl);
     for (Py_ssize_t q = 0; q < order->shape[0]; q++)
         bad |= ord[q] < 0 || ord[q] >= kk;
     if (bad) {
         release(&s);
         PyErr_SetString(PyExc_ValueError, "col2im: shapes or offsets do not match");
         return NULL;
+    }
+    if (count(cols) == 0 || count(out) == 0) {   /* nothing to add, or nowhere to */
+        release(&s);
+        Py_RETURN_NONE;
     }
     Py_BEGIN_ALLOW_THREADS
     if (kind(cols) == 'f')

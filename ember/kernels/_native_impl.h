@@ -120,7 +120,9 @@ CLONES static void FN(max_pool2d)(const T *restrict x, T *restrict out, int32_t 
                         for (Py_ssize_t b = 0; b < nb; b++) {
                             T vb = v[b], cur = o[b];
                             int lead = vb > cur;
-                            o[b] = (lead || (vb != vb && cur == cur)) ? vb : cur;
+                            /* np.maximum(cur, vb): a nan in cur stays, else vb unless cur is
+                             * greater (of equal -0.0 and 0.0, vb's sign) */
+                            o[b] = (cur > vb || cur != cur) ? cur : vb;
                             r[b] = lead ? k : r[b];
                             val[b] = lead ? vb : val[b];
                         }
@@ -131,14 +133,16 @@ CLONES static void FN(max_pool2d)(const T *restrict x, T *restrict out, int32_t 
                     for (Py_ssize_t b = 0; b < nb; b++) {
                         T ob = o[b];
                         q[b] = val[b] > 0;
-                        o[b] = (ob >= 0 || ob != ob) ? ob : 0;
+                        o[b] = (ob > 0 || ob != ob) ? ob : 0;   /* np.maximum(ob, 0): -0.0 -> 0 */
                     }
                 }
             }
 }
 
 /* The gradient of max_pool2d: gx (A, h, w, B) gets g (A, ho, wo, B) at each window's arg tap
- * (where pos, with the fused ReLU). With assign the windows tile gx exactly and gx is written
+ * (where pos, with the fused ReLU). As the NumPy code, every tap of a window gets g multiplied
+ * by (g by pos, then by) the 0/1 mask of the winner: a nan or inf g makes nan at every tap, a
+ * negative g -0.0 where the mask is 0. With assign the windows tile gx exactly and gx is written
  * instead of added to (it need not be zeroed first). */
 CLONES static void FN(max_pool2d_backward)(const T *restrict g, const int32_t *restrict arg,
                                            const char *restrict pos, T *restrict gx,
@@ -167,16 +171,16 @@ CLONES static void FN(max_pool2d_backward)(const T *restrict g, const int32_t *r
                         T *restrict t = gx + ((a * h + y) * w + xx) * nb;
                         if (assign && q) {
                             for (Py_ssize_t b = 0; b < nb; b++)
-                                t[b] = ((r[b] == k) & (q[b] != 0)) ? gv[b] : 0;
+                                t[b] = (gv[b] * (T)(q[b] != 0)) * (T)(r[b] == k);
                         } else if (assign) {
                             for (Py_ssize_t b = 0; b < nb; b++)
-                                t[b] = r[b] == k ? gv[b] : 0;
+                                t[b] = gv[b] * (T)(r[b] == k);
                         } else if (q) {
                             for (Py_ssize_t b = 0; b < nb; b++)
-                                t[b] += ((r[b] == k) & (q[b] != 0)) ? gv[b] : 0;
+                                t[b] += (gv[b] * (T)(q[b] != 0)) * (T)(r[b] == k);
                         } else {
                             for (Py_ssize_t b = 0; b < nb; b++)
-                                t[b] += r[b] == k ? gv[b] : 0;
+                                t[b] += gv[b] * (T)(r[b] == k);
                         }
                     }
                 }

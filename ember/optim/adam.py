@@ -37,6 +37,9 @@ def adam_rule(xp, *, lr, beta1, beta2, eps, step, weight_decay, decoupled, amsgr
     On NumPy arrays the compiled loop (ember.kernels) does the same arithmetic in one pass; the
     rule then has `single_pass` set, and the scratch t may be None.
     """
+    # Python floats: a NumPy float64 (lr from np.logspace, say) would make each ufunc below
+    # compute in float64 on float32 arrays, where the compiled loop computes in float32
+    lr, beta1, beta2, eps, weight_decay = map(float, (lr, beta1, beta2, eps, weight_decay))
     c1, c2 = 1.0 - beta1, 1.0 - beta2
     bias2_sqrt = math.sqrt(1.0 - beta2 ** step)
     # sqrt(v) / sqrt(1 - beta2^t) + eps, with the correction moved into the step size

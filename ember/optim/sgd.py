@@ -40,7 +40,10 @@ class SGD(Optimizer):
             state["momentum_buffer"] = None
 
     def _update(self, p, g, state, group):
-        lr, momentum, wd = group["lr"], group["momentum"], group["weight_decay"]
+        # Python floats: a NumPy float64 would make the ufuncs compute in float64 on float32
+        # arrays, where the compiled loop computes in float32
+        lr, momentum, wd = (float(group[k]) for k in ("lr", "momentum", "weight_decay"))
+        dampening = float(group["dampening"])
         sign = -1.0 if group["maximize"] else 1.0
         xp = p._device.xp
         if momentum == 0:
@@ -62,8 +65,8 @@ class SGD(Optimizer):
                         for a in (p._data, g._data, buf._data))):
             # the same arithmetic in one compiled pass (ember.kernels)
             kernels.native.sgd_momentum(p._data, g._data, buf._data, sign, wd, momentum,
-                                        1.0 - group["dampening"], lr, first,
-                                        group["dampening"] != 0, group["nesterov"])
+                                        1.0 - dampening, lr, first, dampening != 0,
+                                        group["nesterov"])
             return
 
         def rule(pa, ga, ba, t):
@@ -74,10 +77,10 @@ class SGD(Optimizer):
                 ba[...] = t
             else:
                 ba *= momentum
-                if group["dampening"] == 0:
+                if dampening == 0:
                     ba += t
                 else:
-                    ba += (1.0 - group["dampening"]) * t
+                    ba += (1.0 - dampening) * t
             if group["nesterov"]:
                 t += momentum * ba
                 t *= lr

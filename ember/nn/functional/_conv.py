@@ -145,8 +145,11 @@ def col2im_cropped(xp, cols, h, w, pads, sh, sw, dh, dw):
                 parts.append(part)
                 order.append(i * kw + j)
     if _compiled(xp, cols):   # the same sums, in the same order, in one pass
-        out = xp.zeros((c, h, w, n), dtype=cols.dtype)
-        order = order if first is None else [first_k] + order
+        if first is None:
+            out = xp.zeros((c, h, w, n), dtype=cols.dtype)
+        else:   # -0.0 + a is a, bit for bit (0.0 + -0.0 is not): as copying the first part in
+            out = xp.full((c, h, w, n), -0.0, dtype=cols.dtype)
+            order = [first_k] + order
         kernels.native.col2im(xp.ascontiguousarray(cols), out, xp.array(order, dtype=xp.int64),
                               sh, sw, dh, dw, pt, pl)
         return out
@@ -447,6 +450,12 @@ def _from_rep4(a, n, batch_last):
     return a.reshape(n, a.shape[0] // n, a.shape[1], a.shape[2])
 
 
+def _loop_strides(sh, sw, ho, wo):
+    """The strides for the compiled pooling loops: 1 along an axis of one output, where the
+    stride is never used (the loops take no stride of 2^62 or more, the NumPy code does)."""
+    return (sh if ho > 1 else 1), (sw if wo > 1 else 1)
+
+
 class MaxPool2dOp(ArrayOp):
     """out[n, c, y, x] = max over the window of x_pad (padding is -inf), as a running maximum
     over the kernel offsets. ctx keeps, per offset k > 0, where offset k took the lead
@@ -518,8 +527,8 @@ class MaxPool2dOp(ArrayOp):
         out = xp.empty(shape, dtype=x.dtype)
         arg = xp.empty(shape, dtype=xp.int32)
         pos = xp.empty(shape, dtype=bool) if relu else None   # relu's gradient mask
-        kernels.native.max_pool2d(xp.ascontiguousarray(rep), out, arg, pos,
-                                  kh, kw, sh, sw, ph, pw, dh, dw)
+        kernels.native.max_pool2d(xp.ascontiguousarray(rep), out, arg, pos, kh, kw,
+                                  *_loop_strides(sh, sw, ho, wo), ph, pw, dh, dw)
         ctx.arg = arg
         ctx.pos = pos
         ctx.geom = (x.shape, batch_last) + tuple(window) + (ho, wo)
@@ -547,12 +556,15 @@ class MaxPool2dOp(ArrayOp):
             (n, c, h, w), batch_last, (kh, kw), (sh, sw), (ph, pw), (dh, dw), ho, wo = ctx.geom
             grep = xp.ascontiguousarray(_to_rep4(xp, g._data, batch_last))  # vectorises
             pos = ctx.pos
-            # windows that tile the input write every element once: no zeroing first
-            tiled = (sh == kh and sw == kw and dh == dw == 1 and not (ph or pw)
-                     and h == ho * kh and w == wo * kw)
+            # windows that tile the padded input write every element once: no zeroing first
+            # (the NumPy code's `tiled`, which writes g * mask, -0.0 for a negative g, where
+            # the other adds it to zeros)
+            tiled = (sh == kh and sw == kw and dh == dw == 1 and ho * kh >= h + ph
+                     and wo * kw >= w + pw)
             shape = (arg.shape[0], h, w, arg.shape[3])
             gx = xp.empty(shape, dtype=grep.dtype) if tiled else xp.zeros(shape, grep.dtype)
-            kernels.native.max_pool2d_backward(grep, arg, pos, gx, kh, kw, sh, sw, ph, pw, dh, dw,
+            kernels.native.max_pool2d_backward(grep, arg, pos, gx, kh, kw,
+                                               *_loop_strides(sh, sw, ho, wo), ph, pw, dh, dw,
                                                tiled)
             return (_grad(ctx, g, _from_rep4(gx, n, batch_last), "max_pool2d"),
                     None, None, None, None, None, None)

@@ -167,6 +167,12 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     output_padding = _tuple("conv_transpose2d", output_padding, 2, "output_padding")
     dilation = _tuple("conv_transpose2d", dilation, 2, "dilation")
     _positive("conv_transpose2d", "stride", stride)
+    _positive("conv_transpose2d", "dilation", dilation)
+    if any(v < 0 for v in padding + output_padding):
+        raise RuntimeError("conv_transpose2d: negative padding is not supported, got "
+                           f"padding={padding}, output_padding={output_padding}")
+    if groups <= 0:
+        raise RuntimeError(f"conv_transpose2d: groups must be positive, got {groups}")
     for op_, s, d in zip(output_padding, stride, dilation):
         if op_ >= max(s, d):
             raise RuntimeError(f"conv_transpose2d: output padding must be smaller than either "
@@ -206,6 +212,9 @@ def _pool_args(op: str, input: Tensor, kernel_size, stride, padding, dilation, n
     d = _tuple(op, dilation, n, "dilation")
     _positive(op, "kernel_size", k)
     _positive(op, "stride", s)
+    _positive(op, "dilation", d)
+    if any(pi < 0 for pi in p):
+        raise RuntimeError(f"{op}: pad must be non-negative, got {p}")
     for pi, ki in zip(p, k):
         if pi > ki // 2:
             raise RuntimeError(f"{op}: pad should be at most half of effective kernel size, but "
