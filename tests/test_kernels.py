@@ -19,7 +19,8 @@ from ember.nn.functional.conv import _relu_max_pool2d
 
 from .conftest import to_numpy
 
-native = pytest.mark.skipif(not kernels.enabled(), reason="ember.kernels._native not built")
+native = pytest.mark.skipif(not kernels.enabled(),
+                            reason="the compiled loops are off (not built, or EMBER_NATIVE=0)")
 
 
 def test_the_extension_is_built_where_ci_requires_it():

@@ -141,8 +141,9 @@ CLONES static void FN(max_pool2d)(const T *restrict x, T *restrict out, int32_t 
 
 /* The gradient of max_pool2d: gx (A, h, w, B) gets g (A, ho, wo, B) at each window's arg tap
  * (where pos, with the fused ReLU). As the NumPy code, every tap of a window gets g multiplied
- * by (g by pos, then by) the 0/1 mask of the winner: a nan or inf g makes nan at every tap, a
- * negative g -0.0 where the mask is 0. With assign the windows tile gx exactly and gx is written
+ * by the 0/1 mask of the winner (and by pos: (g pos) mask has the bits of g (pos mask), both
+ * factors being 0 or 1): a nan or inf g makes nan at every tap, a negative g -0.0 where the
+ * mask is 0. With assign the windows tile gx exactly and gx is written
  * instead of added to (it need not be zeroed first). */
 CLONES static void FN(max_pool2d_backward)(const T *restrict g, const int32_t *restrict arg,
                                            const char *restrict pos, T *restrict gx,
@@ -171,13 +172,13 @@ CLONES static void FN(max_pool2d_backward)(const T *restrict g, const int32_t *r
                         T *restrict t = gx + ((a * h + y) * w + xx) * nb;
                         if (assign && q) {
                             for (Py_ssize_t b = 0; b < nb; b++)
-                                t[b] = (gv[b] * (T)(q[b] != 0)) * (T)(r[b] == k);
+                                t[b] = gv[b] * (T)((r[b] == k) & (q[b] != 0));
                         } else if (assign) {
                             for (Py_ssize_t b = 0; b < nb; b++)
                                 t[b] = gv[b] * (T)(r[b] == k);
                         } else if (q) {
                             for (Py_ssize_t b = 0; b < nb; b++)
-                                t[b] += (gv[b] * (T)(q[b] != 0)) * (T)(r[b] == k);
+                                t[b] += gv[b] * (T)((r[b] == k) & (q[b] != 0));
                         } else {
                             for (Py_ssize_t b = 0; b < nb; b++)
                                 t[b] += gv[b] * (T)(r[b] == k);
