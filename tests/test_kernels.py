@@ -49,10 +49,13 @@ def _both(run):
 
 
 def _same(a, b):
+    """Equal dtype, shape and bits (-0.0 is not 0.0 here; a nan is compared by its bits)."""
     assert len(a) == len(b)
     for u, v in zip(a, b):
         assert u.dtype == v.dtype and u.shape == v.shape
-        np.testing.assert_array_equal(u, v)
+        uint = np.dtype(f"u{u.dtype.itemsize}")
+        np.testing.assert_array_equal(np.ascontiguousarray(u).view(uint),
+                                      np.ascontiguousarray(v).view(uint))
 
 
 # ------------------------------------------------------------------------------- optimizers
@@ -129,9 +132,7 @@ def test_adam_loop_with_nan_and_inf_gradients_matches():
             opt.step()
         return [to_numpy(p), to_numpy(opt.state[p]["max_exp_avg_sq"])]
 
-    a, b = _both(run)
-    for u, v in zip(a, b):
-        np.testing.assert_array_equal(u, v)     # (nan compares equal here)
+    _same(*_both(run))
 
 
 @native
@@ -202,7 +203,7 @@ def test_max_pool_loop_matches_the_numpy_code(shape, k, s, p, d, ceil):
                 if overlap:     # several windows add into one element: sums in another order
                     np.testing.assert_allclose(u, v, rtol=1e-6, atol=1e-6)
                 else:
-                    np.testing.assert_array_equal(u, v)
+                    _same([u], [v])
 
 
 @native
@@ -219,9 +220,7 @@ def test_max_pool_loop_propagates_nan_as_the_numpy_code():
         (y1.sum() + y2.sum()).backward()
         return [to_numpy(y1), to_numpy(y2), to_numpy(t.grad)]
 
-    a, b = _both(run)
-    for u, v in zip(a, b):
-        np.testing.assert_array_equal(u, v)
+    _same(*_both(run))
 
 
 @native
@@ -332,21 +331,11 @@ def test_relu_gradient_loop_matches_the_numpy_code(dtype):
         return [to_numpy(t.grad)]
 
     a, b = _both(run)
-    np.testing.assert_array_equal(a[0], b[0])          # (nan compares equal here)
-    np.testing.assert_array_equal(a[0], g * (x > 0))
-    assert np.signbit(a[0]).tolist() == np.signbit(b[0]).tolist()
+    _same(a, b)
+    _same(a, [g * (x > 0)])
 
 
-# ------------------------------------------------------------------ review: edges and bits
-
-def _same_bits(a, b):
-    """Equal dtype, shape and bits (-0.0 is not 0.0 here; a nan is compared by its bits)."""
-    assert len(a) == len(b)
-    for u, v in zip(a, b):
-        assert u.dtype == v.dtype and u.shape == v.shape
-        uint = np.dtype(f"u{u.dtype.itemsize}")
-        np.testing.assert_array_equal(np.ascontiguousarray(u).view(uint),
-                                      np.ascontiguousarray(v).view(uint))
+# ------------------------------------------------- out-of-range windows, signed zeros, nan
 
 
 @native
@@ -415,7 +404,7 @@ def test_max_pool_gradient_has_the_numpy_codes_bits(dtype, shape, k, s, p, ceil)
             y.backward(ember.tensor(g))
             return [to_numpy(y), to_numpy(t.grad)]
 
-        _same_bits(*_both(run))
+        _same(*_both(run))
 
 
 @native
@@ -431,7 +420,7 @@ def test_max_pool_of_signed_zeros_has_the_numpy_codes_bits(dtype):
         return [to_numpy(y), to_numpy(idx), to_numpy(_relu_max_pool2d(t, (1, 2))),
                 to_numpy(F.max_pool2d(t, 2, 1, 1))]
 
-    _same_bits(*_both(run))
+    _same(*_both(run))
 
 
 @native
@@ -445,7 +434,7 @@ def test_col2im_cropped_keeps_a_negative_zero_of_the_copied_centre(dtype):
         cols[:, kh // 2, kh // 2] = -0.0             # the centre part: copied in first
         if kh == 3:
             cols[:, :, :, 0] = -0.0                   # the first row: -0.0 from every part
-        _same_bits(*_both(lambda c=cols, p=pads: [col2im_cropped(np, c, 4, 5, p, 1, 1, 1, 1)]))
+        _same(*_both(lambda c=cols, p=pads: [col2im_cropped(np, c, 4, 5, p, 1, 1, 1, 1)]))
 
 
 def test_pooling_and_transposed_conv_reject_bad_dilation_padding_and_groups():
@@ -485,7 +474,7 @@ def test_optimizers_with_numpy_scalar_hyper_parameters_match(name, kwargs):
         return [to_numpy(p)] + [to_numpy(v) for _, v in sorted(opt.state[p].items())
                                 if not isinstance(v, int)]
 
-    _same_bits(*_both(run))
+    _same(*_both(run))
 
 
 @native
@@ -499,4 +488,4 @@ def test_max_pool_with_a_huge_stride_over_one_output_matches():
         y.backward(ember.ones(*y.shape))
         return [to_numpy(y), to_numpy(t.grad)]
 
-    _same_bits(*_both(run))
+    _same(*_both(run))
