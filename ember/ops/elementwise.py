@@ -240,16 +240,11 @@ def _relu(d, x):
     return d.xp.maximum(x, 0)
 
 
-_NATIVE = frozenset(backend.cpu.xp.dtype(t) for t in ("float32", "float64"))
-
-
 def _relu_grad(xp, g, y):
     """g * (y > 0); in one pass (ember.kernels) on NumPy arrays of one float dtype and shape.
     (A multiply, not xp.where: NumPy's where branches per element, 10x slower on a random
     mask.)"""
-    if (xp is backend.cpu.xp and g.dtype in _NATIVE and g.dtype == y.dtype
-            and g.shape == y.shape and g.flags.c_contiguous and y.flags.c_contiguous
-            and kernels.enabled()):
+    if g.shape == y.shape and kernels.takes(xp, g, y, contiguous=True):
         out = xp.empty_like(g)
         kernels.native.relu_backward(g, y, out)
         return out

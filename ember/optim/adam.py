@@ -7,8 +7,6 @@ import math
 from .. import backend, kernels
 from .optimizer import Optimizer
 
-_NATIVE = frozenset(backend.cpu.xp.dtype(t) for t in ("float32", "float64"))
-
 
 def _check_betas(lr, betas, eps, weight_decay) -> None:
     if lr < 0.0:
@@ -55,8 +53,7 @@ def adam_rule(xp, *, lr, beta1, beta2, eps, step, weight_decay, decoupled, amsgr
 
         def fused(p, g, m, v, vmax, t):
             arrays = (p, g, m, v) if vmax is None else (p, g, m, v, vmax)
-            if p.dtype not in _NATIVE or not all(a.flags.c_contiguous and a.dtype == p.dtype
-                                                 for a in arrays):
+            if not kernels.takes(xp, *arrays, contiguous=True):
                 return rule(p, g, m, v, vmax, xp.empty_like(p) if t is None else t)
             adam(p, g, m, v, vmax, c1, c2, beta2, eps_t, neg_step, shrink_, l2_,
                  bool(maximize), vmax is not None)

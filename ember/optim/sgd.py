@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from .. import backend, kernels
+from .. import kernels
 from .optimizer import Optimizer, required
-
-_NATIVE = frozenset(backend.cpu.xp.dtype(t) for t in ("float32", "float64"))
 
 
 class SGD(Optimizer):
@@ -60,9 +58,7 @@ class SGD(Optimizer):
         if first:
             buf = state["momentum_buffer"] = self._zeros_like(p)
 
-        if (xp is backend.cpu.xp and kernels.enabled() and p._data.dtype in _NATIVE
-                and all(a.flags.c_contiguous and a.dtype == p._data.dtype
-                        for a in (p._data, g._data, buf._data))):
+        if kernels.takes(xp, p._data, g._data, buf._data, contiguous=True):
             # the same arithmetic in one compiled pass (ember.kernels)
             kernels.native.sgd_momentum(p._data, g._data, buf._data, sign, wd, momentum,
                                         1.0 - dampening, lr, first, dampening != 0,

@@ -32,8 +32,6 @@ from ...autograd import grad_mode
 from ...autograd.function import _FREED, Op
 from ...tensor import Tensor, _make
 
-_KERNEL_DTYPES = frozenset(backend.cpu.xp.dtype(t) for t in ("float32", "float64"))
-
 
 def _as_strided(xp, a, shape, strides):
     return xp.lib.stride_tricks.as_strided(a, shape=shape, strides=strides)
@@ -90,17 +88,12 @@ def im2col(xp, src, kh, kw, sh, sw, dh, dw, ho, wo, out=None):
     return out
 
 
-def _compiled(xp, a) -> bool:
-    """Whether the compiled loops (ember.kernels) take array `a`: NumPy float32/64."""
-    return xp is backend.cpu.xp and a.dtype in _KERNEL_DTYPES and kernels.enabled()
-
-
 def col2im(xp, cols, hp, wp, sh, sw, dh, dw):
     """The adjoint of im2col: columns (C, kh, kw, ho, wo, N) summed into (C, hp, wp, N), one
     strided slice per kernel offset."""
     c, kh, kw, ho, wo, n = cols.shape
     out = xp.zeros((c, hp, wp, n), dtype=cols.dtype)
-    if _compiled(xp, cols):
+    if kernels.takes(xp, cols):
         kernels.native.col2im(xp.ascontiguousarray(cols), out,
                               xp.arange(kh * kw, dtype=xp.int64), sh, sw, dh, dw, 0, 0)
         return out
@@ -144,7 +137,7 @@ def col2im_cropped(xp, cols, h, w, pads, sh, sw, dh, dw):
             else:
                 parts.append(part)
                 order.append(i * kw + j)
-    if _compiled(xp, cols):   # the same sums, in the same order, in one pass
+    if kernels.takes(xp, cols):   # the same sums, in the same order, in one pass
         if first is None:
             out = xp.zeros((c, h, w, n), dtype=cols.dtype)
         else:   # -0.0 + a is a, bit for bit (0.0 + -0.0 is not): as copying the first part in
@@ -282,7 +275,7 @@ class Conv2dOp(ArrayOp):
         wo = out_size(wd, kw, sw, pl, pr, dw)
         k = cg * kh * kw
         ones_row = groups == 1 and b is not None
-        compiled = groups == 1 and _compiled(xp, x)
+        compiled = groups == 1 and kernels.takes(xp, x)
         # the compiled im2col reads the unpadded batch-last input and writes the padding's
         # zeros itself; the slice code reads a padded copy
         src = (xp.ascontiguousarray(x.transpose(1, 2, 3, 0)) if compiled
@@ -481,7 +474,7 @@ class MaxPool2dOp(ArrayOp):
         ho, hi_h = pool_geometry(h, kh, sh, ph, dh, ceil_mode)
         wo, hi_w = pool_geometry(w, kw, sw, pw, dw, ceil_mode)
         ctx.arg = None
-        if x.size and _compiled(xp, x):
+        if x.size and kernels.takes(xp, x):
             return MaxPool2dOp._forward_compiled(ctx, x, (kernel, stride, padding, dilation),
                                                  ho, wo, relu)
         order = _axis_order(x)
