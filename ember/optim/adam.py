@@ -123,11 +123,6 @@ class Adam(Optimizer):
         else:
             self._chunked(rule, p, g, state["exp_avg"], state["exp_avg_sq"], vmax)
 
-    def __getstate__(self):
-        state = dict(self.__dict__)
-        state.pop("_rule_cache", None)    # closures: made again on the next step
-        return state
-
     def _rules(self, xp, group, step):
         """adam_rule for this group's hyper-parameters at this step (and its form without
         vmax), made once and shared by the parameters of a group, which are usually at the
