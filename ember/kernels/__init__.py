@@ -14,6 +14,14 @@ Callers ask `takes(xp, *arrays)` and take their NumPy path when it is False: the
 (not built, `EMBER_NATIVE=0`, or inside `disabled()`, which the tests use to run the NumPy
 paths), the arrays are not NumPy's (CuPy), or not all float32 or all float64 (or, where the loop
 needs it, not all C-contiguous).
+
+Threads: the loops split their work across a pool of threads of the extension's own (`_pool.h`:
+`EMBER_NUM_THREADS`, default the CPU count up to 8), and NumPy's OpenBLAS runs its threaded
+matrix products on the same pool, through OpenBLAS's caller-managed threading (0.3.27 and
+later), so that OpenBLAS's own worker threads no longer spin on the cores after each product
+while ember's loops want them. `blas_on_pool()` says whether that hook is in place; a NumPy whose
+BLAS is not OpenBLAS, or an older one, keeps its own threads. A loop's parts never overlap and
+never reduce, so results do not depend on the number of threads.
 """
 
 from __future__ import annotations
@@ -21,10 +29,11 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import warnings
 
 from .. import backend
 
-__all__ = ["enabled", "disabled", "takes", "native"]
+__all__ = ["enabled", "disabled", "takes", "native", "blas_on_pool", "NUM_THREADS"]
 
 try:
     from . import _native as native
@@ -33,6 +42,62 @@ except ImportError:          # built without a C compiler: the NumPy code runs i
 
 _lock = threading.Lock()
 _off = 0 if os.environ.get("EMBER_NATIVE", "1").strip() != "0" else 1
+
+
+def _num_threads() -> int:
+    """EMBER_NUM_THREADS, or the default (also for 0 or an empty value); a value that is not a
+    count is named in a warning and the default used."""
+    default = min(os.cpu_count() or 1, 8)
+    value = os.environ.get("EMBER_NUM_THREADS", "").strip()
+    try:
+        n = int(value) if value else 0
+    except ValueError:
+        n = -1
+    if n < 0:
+        warnings.warn(f"EMBER_NUM_THREADS={value!r} is not a number of threads; using "
+                      f"{default}", stacklevel=3)
+    return n if n > 0 else default
+
+
+NUM_THREADS = _num_threads()
+
+
+def _openblas_slots() -> list:
+    """The addresses of `openblas_threads_callback_` in the OpenBLAS libraries this process has
+    loaded (NumPy's, and any other), found through /proc/self/maps (Linux); [] elsewhere."""
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {fields[5] for fields in (line.split(None, 5) for line in maps)
+                     if len(fields) == 6 and "openblas" in fields[5].lower()}
+    except OSError:
+        return []
+    import ctypes
+
+    slots = []
+    for path in sorted(p.strip() for p in paths):
+        try:
+            slot = ctypes.c_void_p.in_dll(ctypes.CDLL(path), "openblas_threads_callback_")
+            slots.append(ctypes.addressof(slot))
+        except (OSError, ValueError):    # not a library, or an OpenBLAS older than 0.3.27
+            continue
+    return slots
+
+
+_blas_slots: list = []
+if native is not None:
+    native.set_num_threads(min(NUM_THREADS, 64))
+    if not _off and NUM_THREADS > 1:
+        for _slot in _openblas_slots():
+            _held = native.blas_hook(_slot, True)
+            if _held == 0:
+                _blas_slots.append(_slot)
+            else:                        # someone else's threads are in charge: leave them
+                native.blas_hook(_slot, False, _held)
+
+
+def blas_on_pool() -> bool:
+    """Whether NumPy's OpenBLAS runs its threaded products on ember's thread pool."""
+    return bool(_blas_slots)
 
 
 def enabled() -> bool:

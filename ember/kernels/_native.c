@@ -24,6 +24,8 @@
 #define CLONES
 #endif
 
+#include "_pool.h"
+
 #define T float
 #define SUF _f
 #define SQRT sqrtf
@@ -183,13 +185,16 @@ static PyObject *py_adam(PyObject *self, PyObject *args)
         return NULL;
     }
     Py_BEGIN_ALLOW_THREADS
-    if (kind(p) == 'f')
-        adam_f(p->buf, g->buf, m->buf, v->buf, vm ? vm->buf : NULL, n, (float)c1, (float)c2,
-               (float)beta2, (float)eps_t, (float)neg_step, (float)shrink, (float)l2, maximize,
-               amsgrad);
-    else
-        adam_d(p->buf, g->buf, m->buf, v->buf, vm ? vm->buf : NULL, n, c1, c2, beta2, eps_t,
-               neg_step, shrink, l2, maximize, amsgrad);
+    if (kind(p) == 'f') {
+        adam_args_f a = {p->buf, g->buf, m->buf, v->buf, vm ? vm->buf : NULL, n, (float)c1,
+                         (float)c2, (float)beta2, (float)eps_t, (float)neg_step, (float)shrink,
+                         (float)l2, maximize, amsgrad};
+        pool_run(adam_part_f, &a, pool_parts(n));
+    } else {
+        adam_args_d a = {p->buf, g->buf, m->buf, v->buf, vm ? vm->buf : NULL, n, c1, c2, beta2,
+                         eps_t, neg_step, shrink, l2, maximize, amsgrad};
+        pool_run(adam_part_d, &a, pool_parts(n));
+    }
     Py_END_ALLOW_THREADS
     release(&s);
     Py_RETURN_NONE;
@@ -221,12 +226,16 @@ static PyObject *py_sgd_momentum(PyObject *self, PyObject *args)
         return NULL;
     }
     Py_BEGIN_ALLOW_THREADS
-    if (kind(p) == 'f')
-        sgd_momentum_f(p->buf, g->buf, b->buf, n, (float)sign, (float)wd, (float)momentum,
-                       (float)keep, (float)lr, first, dampened, nesterov);
-    else
-        sgd_momentum_d(p->buf, g->buf, b->buf, n, sign, wd, momentum, keep, lr, first, dampened,
-                       nesterov);
+    if (kind(p) == 'f') {
+        sgd_momentum_args_f a = {p->buf, g->buf, b->buf, n, (float)sign, (float)wd,
+                                 (float)momentum, (float)keep, (float)lr, first, dampened,
+                                 nesterov};
+        pool_run(sgd_momentum_part_f, &a, pool_parts(n));
+    } else {
+        sgd_momentum_args_d a = {p->buf, g->buf, b->buf, n, sign, wd, momentum, keep, lr, first,
+                                 dampened, nesterov};
+        pool_run(sgd_momentum_part_d, &a, pool_parts(n));
+    }
     Py_END_ALLOW_THREADS
     release(&s);
     Py_RETURN_NONE;
@@ -249,11 +258,15 @@ static PyObject *py_relu_backward(PyObject *self, PyObject *args)
         release(&s);
         return NULL;
     }
+    Py_ssize_t n = count(g);
     Py_BEGIN_ALLOW_THREADS
-    if (kind(g) == 'f')
-        relu_backward_f(g->buf, y->buf, out->buf, count(g));
-    else
-        relu_backward_d(g->buf, y->buf, out->buf, count(g));
+    if (kind(g) == 'f') {
+        relu_backward_args_f a = {g->buf, y->buf, out->buf, n};
+        pool_run(relu_backward_part_f, &a, pool_parts(n));
+    } else {
+        relu_backward_args_d a = {g->buf, y->buf, out->buf, n};
+        pool_run(relu_backward_part_d, &a, pool_parts(n));
+    }
     Py_END_ALLOW_THREADS
     release(&s);
     Py_RETURN_NONE;
@@ -293,18 +306,24 @@ static PyObject *py_max_pool2d(PyObject *self, PyObject *args)
         release(&s);
         Py_RETURN_NONE;
     }
-    void *val = malloc((size_t)(nb > 0 ? nb : 1) * x->itemsize);
+    int parts = pool_parts(count(x));
+    if (parts > na)
+        parts = (int)na;
+    void *val = malloc((size_t)(nb > 0 ? nb : 1) * (size_t)parts * (size_t)x->itemsize);
     if (!val) {
         release(&s);
         return PyErr_NoMemory();
     }
     Py_BEGIN_ALLOW_THREADS
-    if (kind(x) == 'f')
-        max_pool2d_f(x->buf, out->buf, arg->buf, pos ? pos->buf : NULL, val, na, h, w, nb, ho,
-                     wo, kh, kw, sh, sw, ph, pw, dh, dw);
-    else
-        max_pool2d_d(x->buf, out->buf, arg->buf, pos ? pos->buf : NULL, val, na, h, w, nb, ho,
-                     wo, kh, kw, sh, sw, ph, pw, dh, dw);
+    if (kind(x) == 'f') {
+        max_pool2d_args_f a = {x->buf, out->buf, arg->buf, pos ? pos->buf : NULL, val, na, h, w,
+                               nb, ho, wo, kh, kw, sh, sw, ph, pw, dh, dw};
+        pool_run(max_pool2d_part_f, &a, parts);
+    } else {
+        max_pool2d_args_d a = {x->buf, out->buf, arg->buf, pos ? pos->buf : NULL, val, na, h, w,
+                               nb, ho, wo, kh, kw, sh, sw, ph, pw, dh, dw};
+        pool_run(max_pool2d_part_d, &a, parts);
+    }
     Py_END_ALLOW_THREADS
     free(val);
     release(&s);
@@ -344,13 +363,19 @@ static PyObject *py_max_pool2d_backward(PyObject *self, PyObject *args)
         release(&s);
         Py_RETURN_NONE;
     }
+    int parts = pool_parts(count(gx));
+    if (parts > na)
+        parts = (int)na;
     Py_BEGIN_ALLOW_THREADS
-    if (kind(g) == 'f')
-        max_pool2d_backward_f(g->buf, arg->buf, pos ? pos->buf : NULL, gx->buf, na, h, w, nb,
-                              ho, wo, kh, kw, sh, sw, ph, pw, dh, dw, assign);
-    else
-        max_pool2d_backward_d(g->buf, arg->buf, pos ? pos->buf : NULL, gx->buf, na, h, w, nb,
-                              ho, wo, kh, kw, sh, sw, ph, pw, dh, dw, assign);
+    if (kind(g) == 'f') {
+        max_pool2d_backward_args_f a = {g->buf, arg->buf, pos ? pos->buf : NULL, gx->buf, na, h,
+                                        w, nb, ho, wo, kh, kw, sh, sw, ph, pw, dh, dw, assign};
+        pool_run(max_pool2d_backward_part_f, &a, parts);
+    } else {
+        max_pool2d_backward_args_d a = {g->buf, arg->buf, pos ? pos->buf : NULL, gx->buf, na, h,
+                                        w, nb, ho, wo, kh, kw, sh, sw, ph, pw, dh, dw, assign};
+        pool_run(max_pool2d_backward_part_d, &a, parts);
+    }
     Py_END_ALLOW_THREADS
     release(&s);
     Py_RETURN_NONE;
@@ -386,13 +411,20 @@ static PyObject *py_im2col(PyObject *self, PyObject *args)
         release(&s);
         Py_RETURN_NONE;
     }
+    int parts = pool_parts(mul(rows, run));
+    if (parts > rows)
+        parts = (int)rows;
+    Py_ssize_t h = x->shape[1], w = x->shape[2];
     Py_BEGIN_ALLOW_THREADS
-    if (kind(x) == 'f')
-        im2col_f(x->buf, cols->buf, nc, x->shape[1], x->shape[2], nb, kh, kw, ho, wo, sh, sw,
-                 dh, dw, pt, pl);
-    else
-        im2col_d(x->buf, cols->buf, nc, x->shape[1], x->shape[2], nb, kh, kw, ho, wo, sh, sw,
-                 dh, dw, pt, pl);
+    if (kind(x) == 'f') {
+        im2col_args_f a = {x->buf, cols->buf, nc, h, w, nb, kh, kw, ho, wo, sh, sw, dh, dw, pt,
+                           pl};
+        pool_run(im2col_part_f, &a, parts);
+    } else {
+        im2col_args_d a = {x->buf, cols->buf, nc, h, w, nb, kh, kw, ho, wo, sh, sw, dh, dw, pt,
+                           pl};
+        pool_run(im2col_part_d, &a, parts);
+    }
     Py_END_ALLOW_THREADS
     release(&s);
     Py_RETURN_NONE;
@@ -432,16 +464,71 @@ static PyObject *py_col2im(PyObject *self, PyObject *args)
         release(&s);
         Py_RETURN_NONE;
     }
+    int parts = pool_parts(count(cols));
+    if (parts > cs[0])
+        parts = (int)cs[0];
+    Py_ssize_t n_order = order->shape[0], h = out->shape[1], w = out->shape[2];
     Py_BEGIN_ALLOW_THREADS
-    if (kind(cols) == 'f')
-        col2im_f(cols->buf, out->buf, ord, order->shape[0], cs[0], cs[1], cs[2], cs[3], cs[4],
-                 cs[5], out->shape[1], out->shape[2], sh, sw, dh, dw, pt, pl);
-    else
-        col2im_d(cols->buf, out->buf, ord, order->shape[0], cs[0], cs[1], cs[2], cs[3], cs[4],
-                 cs[5], out->shape[1], out->shape[2], sh, sw, dh, dw, pt, pl);
+    if (kind(cols) == 'f') {
+        col2im_args_f a = {cols->buf, out->buf, ord, n_order, cs[0], cs[1], cs[2], cs[3], cs[4],
+                           cs[5], h, w, sh, sw, dh, dw, pt, pl};
+        pool_run(col2im_part_f, &a, parts);
+    } else {
+        col2im_args_d a = {cols->buf, out->buf, ord, n_order, cs[0], cs[1], cs[2], cs[3], cs[4],
+                           cs[5], h, w, sh, sw, dh, dw, pt, pl};
+        pool_run(col2im_part_d, &a, parts);
+    }
     Py_END_ALLOW_THREADS
     release(&s);
     Py_RETURN_NONE;
+}
+
+/* -------------------------------------------------------------------------------- pool */
+
+static PyObject *py_set_num_threads(PyObject *self, PyObject *args)
+{
+    int n;
+    if (!PyArg_ParseTuple(args, "i:set_num_threads", &n))
+        return NULL;
+    if (n < 1 || n > POOL_MAX) {
+        PyErr_Format(PyExc_ValueError, "set_num_threads: %d threads (1 to %d)", n, POOL_MAX);
+        return NULL;
+    }
+    pool_threads = n;
+    Py_RETURN_NONE;
+}
+
+static PyObject *py_num_threads(PyObject *self, PyObject *noargs)
+{
+    return PyLong_FromLong(pool_threads);
+}
+
+static PyObject *py_pool_regions(PyObject *self, PyObject *noargs)
+{
+    return PyLong_FromUnsignedLong(pool_regions);
+}
+
+/* Point OpenBLAS's `openblas_threads_callback_` (at `address`) at the pool, or back at
+ * `previous` (0: OpenBLAS's own threads); returns the value it held. */
+static PyObject *py_blas_hook(PyObject *self, PyObject *args)
+{
+    unsigned long long address, previous = 0;
+    int install;
+    if (!PyArg_ParseTuple(args, "Kp|K:blas_hook", &address, &install, &previous))
+        return NULL;
+    if (!address) {
+        PyErr_SetString(PyExc_ValueError, "blas_hook: no address");
+        return NULL;
+    }
+#if POOL_THREADS
+    void **slot = (void **)(uintptr_t)address;
+    void *held = *slot;
+    *slot = install ? (void *)pool_blas_jobs : (void *)(uintptr_t)previous;
+    return PyLong_FromUnsignedLongLong((unsigned long long)(uintptr_t)held);
+#else
+    PyErr_SetString(PyExc_RuntimeError, "blas_hook: built without threads");
+    return NULL;
+#endif
 }
 
 /* ------------------------------------------------------------------------------ module */
@@ -454,6 +541,10 @@ static PyMethodDef methods[] = {
     {"max_pool2d_backward", py_max_pool2d_backward, METH_VARARGS, "Max pooling's gradient."},
     {"im2col", py_im2col, METH_VARARGS, "Kernel windows of a batch-last image as columns."},
     {"col2im", py_col2im, METH_VARARGS, "Columns summed back into a batch-last image."},
+    {"set_num_threads", py_set_num_threads, METH_VARARGS, "Threads the loops may use."},
+    {"num_threads", py_num_threads, METH_NOARGS, "Threads the loops may use."},
+    {"pool_regions", py_pool_regions, METH_NOARGS, "Regions run on several threads so far."},
+    {"blas_hook", py_blas_hook, METH_VARARGS, "Run OpenBLAS's threads on ember's pool."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -50,6 +50,25 @@ CLONES static void FN(adam)(T *restrict p, const T *restrict g, T *restrict m, T
     }
 }
 
+typedef struct {
+    T *p;
+    const T *g;
+    T *m, *v, *vmax;
+    Py_ssize_t n;
+    T c1, c2, beta2, eps_t, neg_step, shrink, l2;
+    int maximize, amsgrad;
+} FN(adam_args);
+
+static void FN(adam_part)(void *ctx, int part, int parts)
+{
+    FN(adam_args) *a = ctx;
+    Py_ssize_t lo, hi;
+    pool_span(a->n, part, parts, 64, &lo, &hi);
+    FN(adam)(a->p + lo, a->g + lo, a->m + lo, a->v + lo, a->vmax ? a->vmax + lo : NULL, hi - lo,
+             a->c1, a->c2, a->beta2, a->eps_t, a->neg_step, a->shrink, a->l2, a->maximize,
+             a->amsgrad);
+}
+
 /* SGD with momentum in place (as ember.optim.SGD's rule): t = g sign (+ wd p); b = t on the
  * first step, else b momentum + t (no dampening) or + (1 - dampening) t; then p -= (t +
  * momentum b) lr (Nesterov) or b lr. */
@@ -72,6 +91,24 @@ CLONES static void FN(sgd_momentum)(T *restrict p, const T *restrict g, T *restr
     }
 }
 
+typedef struct {
+    T *p;
+    const T *g;
+    T *b;
+    Py_ssize_t n;
+    T sign, wd, momentum, keep, lr;
+    int first, dampened, nesterov;
+} FN(sgd_momentum_args);
+
+static void FN(sgd_momentum_part)(void *ctx, int part, int parts)
+{
+    FN(sgd_momentum_args) *a = ctx;
+    Py_ssize_t lo, hi;
+    pool_span(a->n, part, parts, 64, &lo, &hi);
+    FN(sgd_momentum)(a->p + lo, a->g + lo, a->b + lo, hi - lo, a->sign, a->wd, a->momentum,
+                     a->keep, a->lr, a->first, a->dampened, a->nesterov);
+}
+
 /* relu's gradient: out = g * (y > 0), as the NumPy code computes it (a nan in g stays nan). */
 CLONES static void FN(relu_backward)(const T *restrict g, const T *restrict y, T *restrict out,
                                      Py_ssize_t n)
@@ -80,16 +117,32 @@ CLONES static void FN(relu_backward)(const T *restrict g, const T *restrict y, T
         out[i] = g[i] * (T)(y[i] > 0);
 }
 
-/* Max pooling over x (A, h, w, B) into out (A, ho, wo, B); see max_pool2d in _native.c. */
+typedef struct {
+    const T *g, *y;
+    T *out;
+    Py_ssize_t n;
+} FN(relu_backward_args);
+
+static void FN(relu_backward_part)(void *ctx, int part, int parts)
+{
+    FN(relu_backward_args) *a = ctx;
+    Py_ssize_t lo, hi;
+    pool_span(a->n, part, parts, 64, &lo, &hi);
+    FN(relu_backward)(a->g + lo, a->y + lo, a->out + lo, hi - lo);
+}
+
+/* Max pooling over x (A, h, w, B) into out (A, ho, wo, B), planes a0 <= a < a1; see
+ * max_pool2d in _native.c. val: B elements of scratch. */
 CLONES static void FN(max_pool2d)(const T *restrict x, T *restrict out, int32_t *restrict arg,
                                   char *restrict pos, T *restrict val, Py_ssize_t na,
                                   Py_ssize_t h, Py_ssize_t w, Py_ssize_t nb, Py_ssize_t ho,
                                   Py_ssize_t wo, Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh,
                                   Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw, Py_ssize_t dh,
-                                  Py_ssize_t dw)
+                                  Py_ssize_t dw, Py_ssize_t a0, Py_ssize_t a1)
 {
     const T ninf = -(T)INFINITY;
-    for (Py_ssize_t a = 0; a < na; a++)
+    (void)na;
+    for (Py_ssize_t a = a0; a < a1; a++)
         for (Py_ssize_t yo = 0; yo < ho; yo++)
             for (Py_ssize_t xo = 0; xo < wo; xo++) {
                 Py_ssize_t row = ((a * ho + yo) * wo + xo) * nb;
@@ -139,21 +192,42 @@ CLONES static void FN(max_pool2d)(const T *restrict x, T *restrict out, int32_t 
             }
 }
 
+typedef struct {
+    const T *x;
+    T *out;
+    int32_t *arg;
+    char *pos;
+    T *val;                       /* B elements of scratch per part */
+    Py_ssize_t na, h, w, nb, ho, wo, kh, kw, sh, sw, ph, pw, dh, dw;
+} FN(max_pool2d_args);
+
+static void FN(max_pool2d_part)(void *ctx, int part, int parts)
+{
+    FN(max_pool2d_args) *a = ctx;
+    Py_ssize_t lo, hi;
+    pool_span(a->na, part, parts, 1, &lo, &hi);
+    FN(max_pool2d)(a->x, a->out, a->arg, a->pos, a->val + part * a->nb, a->na, a->h, a->w,
+                   a->nb, a->ho, a->wo, a->kh, a->kw, a->sh, a->sw, a->ph, a->pw, a->dh, a->dw,
+                   lo, hi);
+}
+
 /* The gradient of max_pool2d: gx (A, h, w, B) gets g (A, ho, wo, B) at each window's arg tap
  * (where pos, with the fused ReLU). As the NumPy code, every tap of a window gets g multiplied
  * by the 0/1 mask of the winner (and by pos: (g pos) mask has the bits of g (pos mask), both
  * factors being 0 or 1): a nan or inf g makes nan at every tap, a negative g -0.0 where the
  * mask is 0. With assign the windows tile gx exactly and gx is written
- * instead of added to (it need not be zeroed first). */
+ * instead of added to (it need not be zeroed first). Planes a0 <= a < a1. */
 CLONES static void FN(max_pool2d_backward)(const T *restrict g, const int32_t *restrict arg,
                                            const char *restrict pos, T *restrict gx,
                                            Py_ssize_t na, Py_ssize_t h, Py_ssize_t w,
                                            Py_ssize_t nb, Py_ssize_t ho, Py_ssize_t wo,
                                            Py_ssize_t kh, Py_ssize_t kw, Py_ssize_t sh,
                                            Py_ssize_t sw, Py_ssize_t ph, Py_ssize_t pw,
-                                           Py_ssize_t dh, Py_ssize_t dw, int assign)
+                                           Py_ssize_t dh, Py_ssize_t dw, int assign,
+                                           Py_ssize_t a0, Py_ssize_t a1)
 {
-    for (Py_ssize_t a = 0; a < na; a++)
+    (void)na;
+    for (Py_ssize_t a = a0; a < a1; a++)
         for (Py_ssize_t yo = 0; yo < ho; yo++)
             for (Py_ssize_t xo = 0; xo < wo; xo++) {
                 Py_ssize_t row = ((a * ho + yo) * wo + xo) * nb;
@@ -188,59 +262,96 @@ CLONES static void FN(max_pool2d_backward)(const T *restrict g, const int32_t *r
             }
 }
 
+typedef struct {
+    const T *g;
+    const int32_t *arg;
+    const char *pos;
+    T *gx;
+    Py_ssize_t na, h, w, nb, ho, wo, kh, kw, sh, sw, ph, pw, dh, dw;
+    int assign;
+} FN(max_pool2d_backward_args);
+
+static void FN(max_pool2d_backward_part)(void *ctx, int part, int parts)
+{
+    FN(max_pool2d_backward_args) *a = ctx;
+    Py_ssize_t lo, hi;
+    pool_span(a->na, part, parts, 1, &lo, &hi);
+    FN(max_pool2d_backward)(a->g, a->arg, a->pos, a->gx, a->na, a->h, a->w, a->nb, a->ho, a->wo,
+                            a->kh, a->kw, a->sh, a->sw, a->ph, a->pw, a->dh, a->dw, a->assign,
+                            lo, hi);
+}
+
 /* im2col: the rows of cols (C*kh*kw rows of ho*wo*N; cols may have more rows, left alone) are
  * the kernel windows of x (C, h, w, N), zero where a tap falls in the padding (pt rows above,
- * pl columns left): cols[(c, i, j), (y, x, :)] = x[c, sh y + dh i - pt, sw x + dw j - pl, :]. */
+ * pl columns left): cols[(c, i, j), (y, x, :)] = x[c, sh y + dh i - pt, sw x + dw j - pl, :].
+ * Rows r0 <= (c kh + i) kw + j < r1. */
 CLONES static void FN(im2col)(const T *restrict x, T *restrict cols, Py_ssize_t nc,
                               Py_ssize_t h, Py_ssize_t w, Py_ssize_t nb, Py_ssize_t kh,
                               Py_ssize_t kw, Py_ssize_t ho, Py_ssize_t wo, Py_ssize_t sh,
                               Py_ssize_t sw, Py_ssize_t dh, Py_ssize_t dw, Py_ssize_t pt,
-                              Py_ssize_t pl)
+                              Py_ssize_t pl, Py_ssize_t r0, Py_ssize_t r1)
 {
     Py_ssize_t run = wo * nb;
-    for (Py_ssize_t c = 0; c < nc; c++)
-        for (Py_ssize_t i = 0; i < kh; i++)
-            for (Py_ssize_t j = 0; j < kw; j++) {
-                T *restrict row = cols + ((c * kh + i) * kw + j) * ho * run;
-                /* the outputs x0 <= xo < x1 whose tap lands inside the row */
-                Py_ssize_t off = j * dw - pl, x0 = 0, x1 = wo;
-                while (x0 < wo && x0 * sw + off < 0)
-                    x0++;
-                while (x1 > x0 && (x1 - 1) * sw + off >= w)
-                    x1--;
-                for (Py_ssize_t yo = 0; yo < ho; yo++) {
-                    T *restrict dst = row + yo * run;
-                    Py_ssize_t y = yo * sh + i * dh - pt;
-                    if (y < 0 || y >= h) {
-                        memset(dst, 0, (size_t)run * sizeof(T));
-                        continue;
-                    }
-                    const T *line = x + (c * h + y) * w * nb;
-                    if (x0 > 0)
-                        memset(dst, 0, (size_t)(x0 * nb) * sizeof(T));
-                    if (sw == 1 && x1 > x0)
-                        memcpy(dst + x0 * nb, line + (x0 + off) * nb,
-                               (size_t)((x1 - x0) * nb) * sizeof(T));
-                    else
-                        for (Py_ssize_t xo = x0; xo < x1; xo++)
-                            memcpy(dst + xo * nb, line + (xo * sw + off) * nb,
-                                   (size_t)nb * sizeof(T));
-                    if (x1 < wo)
-                        memset(dst + x1 * nb, 0, (size_t)((wo - x1) * nb) * sizeof(T));
-                }
+    (void)nc;
+    for (Py_ssize_t rr = r0; rr < r1; rr++) {
+        Py_ssize_t c = rr / (kh * kw), i = rr / kw % kh, j = rr % kw;
+        T *restrict row = cols + rr * ho * run;
+        /* the outputs x0 <= xo < x1 whose tap lands inside the row */
+        Py_ssize_t off = j * dw - pl, x0 = 0, x1 = wo;
+        while (x0 < wo && x0 * sw + off < 0)
+            x0++;
+        while (x1 > x0 && (x1 - 1) * sw + off >= w)
+            x1--;
+        for (Py_ssize_t yo = 0; yo < ho; yo++) {
+            T *restrict dst = row + yo * run;
+            Py_ssize_t y = yo * sh + i * dh - pt;
+            if (y < 0 || y >= h) {
+                memset(dst, 0, (size_t)run * sizeof(T));
+                continue;
             }
+            const T *line = x + (c * h + y) * w * nb;
+            if (x0 > 0)
+                memset(dst, 0, (size_t)(x0 * nb) * sizeof(T));
+            if (sw == 1 && x1 > x0)
+                memcpy(dst + x0 * nb, line + (x0 + off) * nb,
+                       (size_t)((x1 - x0) * nb) * sizeof(T));
+            else
+                for (Py_ssize_t xo = x0; xo < x1; xo++)
+                    memcpy(dst + xo * nb, line + (xo * sw + off) * nb,
+                           (size_t)nb * sizeof(T));
+            if (x1 < wo)
+                memset(dst + x1 * nb, 0, (size_t)((wo - x1) * nb) * sizeof(T));
+        }
+    }
+}
+
+typedef struct {
+    const T *x;
+    T *cols;
+    Py_ssize_t nc, h, w, nb, kh, kw, ho, wo, sh, sw, dh, dw, pt, pl;
+} FN(im2col_args);
+
+static void FN(im2col_part)(void *ctx, int part, int parts)
+{
+    FN(im2col_args) *a = ctx;
+    Py_ssize_t lo, hi;
+    pool_span(a->nc * a->kh * a->kw, part, parts, 1, &lo, &hi);
+    FN(im2col)(a->x, a->cols, a->nc, a->h, a->w, a->nb, a->kh, a->kw, a->ho, a->wo, a->sh, a->sw,
+               a->dh, a->dw, a->pt, a->pl, lo, hi);
 }
 
 /* col2im: out (C, h, w, N) += cols (C, kh, kw, ho, wo, N), kernel offsets taken in `order`
  * (flat i * kw + j) so that every element sums its terms in the NumPy code's order; taps that
- * fall in the padding (pt rows above, pl columns left) are dropped. */
+ * fall in the padding (pt rows above, pl columns left) are dropped. Channels c0 <= c < c1. */
 CLONES static void FN(col2im)(const T *restrict cols, T *restrict out, const int64_t *order,
                               Py_ssize_t n_order, Py_ssize_t nc, Py_ssize_t kh, Py_ssize_t kw,
                               Py_ssize_t ho, Py_ssize_t wo, Py_ssize_t nb, Py_ssize_t h,
                               Py_ssize_t w, Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t dh,
-                              Py_ssize_t dw, Py_ssize_t pt, Py_ssize_t pl)
+                              Py_ssize_t dw, Py_ssize_t pt, Py_ssize_t pl, Py_ssize_t c0,
+                              Py_ssize_t c1)
 {
-    for (Py_ssize_t c = 0; c < nc; c++)
+    (void)nc;
+    for (Py_ssize_t c = c0; c < c1; c++)
         for (Py_ssize_t q = 0; q < n_order; q++) {
             Py_ssize_t k = (Py_ssize_t)order[q], i = k / kw, j = k % kw;
             for (Py_ssize_t yo = 0; yo < ho; yo++) {
@@ -258,6 +369,22 @@ CLONES static void FN(col2im)(const T *restrict cols, T *restrict out, const int
                 }
             }
         }
+}
+
+typedef struct {
+    const T *cols;
+    T *out;
+    const int64_t *order;
+    Py_ssize_t n_order, nc, kh, kw, ho, wo, nb, h, w, sh, sw, dh, dw, pt, pl;
+} FN(col2im_args);
+
+static void FN(col2im_part)(void *ctx, int part, int parts)
+{
+    FN(col2im_args) *a = ctx;
+    Py_ssize_t lo, hi;
+    pool_span(a->nc, part, parts, 1, &lo, &hi);
+    FN(col2im)(a->cols, a->out, a->order, a->n_order, a->nc, a->kh, a->kw, a->ho, a->wo, a->nb,
+               a->h, a->w, a->sh, a->sw, a->dh, a->dw, a->pt, a->pl, lo, hi);
 }
 
 #undef FN

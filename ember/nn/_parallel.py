@@ -6,9 +6,11 @@ to a small pool of threads (the optimizers do, for parameters of a million eleme
 Each slice is computed exactly as the whole would be (no reductions are split), so results do
 not depend on the number of threads.
 
-Layers do not use it: between two matrix products OpenBLAS's idle threads keep spinning on the
-other cores for a while, and an elementwise op split across threads then runs no faster
-(measured: a ReLU after a GEMM, 1.5 ms on one thread, 1.7 ms on two).
+It serves the NumPy code (the compiled loops split their work on the extension's own pool,
+ember.kernels). Layers do not use it: unless OpenBLAS runs on that pool, its idle threads keep
+spinning on the other cores for a while after a matrix product, and an elementwise op split
+across threads then runs no faster (measured: a ReLU after a GEMM, 1.5 ms on one thread, 1.7 ms
+on two).
 
 EMBER_NUM_THREADS sets the number of threads (default: the CPU count, at most 8); 1 turns the
 pool off.
@@ -16,27 +18,11 @@ pool off.
 
 from __future__ import annotations
 
-import os
-import warnings
 from concurrent.futures import ThreadPoolExecutor
 
+from .. import kernels
 
-def _num_threads() -> int:
-    """EMBER_NUM_THREADS, or the default (also for 0 or an empty value); a value that is not a
-    count is named in a warning and the default used."""
-    default = min(os.cpu_count() or 1, 8)
-    value = os.environ.get("EMBER_NUM_THREADS", "").strip()
-    try:
-        n = int(value) if value else 0
-    except ValueError:
-        n = -1
-    if n < 0:
-        warnings.warn(f"EMBER_NUM_THREADS={value!r} is not a number of threads; using "
-                      f"{default}", stacklevel=2)
-    return n if n > 0 else default
-
-
-NUM_THREADS = _num_threads()
+NUM_THREADS = kernels.NUM_THREADS
 MIN_WORK = 1 << 16   # elements of work below which an op runs on the calling thread only
 
 _pool: ThreadPoolExecutor | None = None

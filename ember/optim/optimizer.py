@@ -156,18 +156,14 @@ class Optimizer:
         streamed from memory twelve times); from CHUNK_MIN elements on, the chunks are shared
         among the cores (ember.nn._parallel). Below that, handing chunks to another thread costs
         more than it saves, all the more right after a matrix product, while OpenBLAS's worker
-        still spins on the other core."""
+        still spins on the other core. A compiled rule (fn.single_pass: one pass, no scratch)
+        runs in one call; the extension shares it among the cores itself (ember.kernels)."""
         arrays = [t._data if isinstance(t, Tensor) else t for t in tensors]
         xp = tensors[0]._device.xp
         n = arrays[0].size
         if getattr(fn, "single_pass", False):
-            # a compiled rule: one pass, no scratch; from CHUNK_MIN elements on, one slice
-            # per core (it releases the GIL)
-            if n < CHUNK_MIN or not all(a.flags.c_contiguous for a in arrays):
-                fn(*arrays, None)
-                return
-            flats = [a.reshape(-1) for a in arrays]
-            parallel_for(lambda lo, hi: fn(*(f[lo:hi] for f in flats), None), n, n)
+            # a compiled rule: one pass, no scratch, split across the cores by the extension
+            fn(*arrays, None)
             return
         if n <= 2 * CHUNK or not all(a.flags.c_contiguous for a in arrays) \
                 or xp is not backend.cpu.xp:

@@ -479,14 +479,14 @@ def test_large_parameters_are_updated_in_chunks_identically(n):
 @pytest.mark.parametrize("value, expected", [("", None), ("0", None), ("1", 1), (" 3 ", 3),
                                              ("abc", "warn"), ("-2", "warn")])
 def test_ember_num_threads_is_read_with_a_warning_for_nonsense(monkeypatch, value, expected):
-    from ember.nn import _parallel
+    from ember import kernels
     default = min(os.cpu_count() or 1, 8)
     monkeypatch.setenv("EMBER_NUM_THREADS", value)
     if expected == "warn":
         with pytest.warns(UserWarning, match=f"EMBER_NUM_THREADS={value!r} is not a number"):
-            assert _parallel._num_threads() == default
+            assert kernels._num_threads() == default
     else:
-        assert _parallel._num_threads() == (default if expected is None else expected)
+        assert kernels._num_threads() == (default if expected is None else expected)
 
 
 def test_optimizer_repr():

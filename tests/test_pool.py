@@ -1,0 +1,204 @@
+"""ember.kernels' thread pool: the compiled loops split across threads, and NumPy's OpenBLAS
+running its threaded products on the same threads.
+
+A loop's parts never overlap and never reduce, so every result must have the same bits on any
+number of threads; OpenBLAS partitions a product the same way whichever threads run the parts,
+so its products must have the same bits with and without the hook. The pool must also survive
+several Python threads using it at once, and a fork.
+"""
+
+import multiprocessing
+import os
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+import ember
+import ember.nn.functional as F
+from ember import kernels, nn, optim
+from ember.nn.functional.conv import _relu_max_pool2d
+
+from .conftest import to_numpy
+
+native = pytest.mark.skipif(not kernels.enabled(),
+                            reason="the compiled loops are off (not built, or EMBER_NATIVE=0)")
+
+
+@pytest.fixture
+def threads():
+    """Set the loops' thread count for one test, restoring it afterwards."""
+    yield kernels.native.set_num_threads
+    kernels.native.set_num_threads(min(kernels.NUM_THREADS, 64))
+
+
+def _bits(a):
+    a = np.ascontiguousarray(a)
+    return a.view(np.dtype(f"u{a.dtype.itemsize}"))
+
+
+def _workload(dtype):
+    """Every compiled loop on arrays large enough to be split: conv2d (im2col; col2im in the
+    backward), max pooling with the fused ReLU and its gradient, relu's gradient, Adam and SGD
+    with momentum."""
+    rng = np.random.default_rng(0)
+    x = ember.tensor(rng.standard_normal((32, 8, 24, 24)).astype(dtype), requires_grad=True)
+    w = ember.tensor(rng.standard_normal((12, 8, 3, 3)).astype(dtype), requires_grad=True)
+    y = F.conv2d(x, w, padding=1)                        # columns: 72 x 18432
+    z = _relu_max_pool2d(y, 3, stride=2, padding=1)      # overlapping windows: added gradients
+    r = F.relu(z * 1.5 - 0.1)
+    (r * r).sum().backward()
+    out = [to_numpy(y), to_numpy(z), to_numpy(x.grad), to_numpy(w.grad)]
+    for name, kwargs in [("Adam", {"lr": 0.01, "amsgrad": True}),
+                         ("SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True})]:
+        p = nn.Parameter(ember.tensor(rng.standard_normal(300_001).astype(dtype)))
+        opt = getattr(optim, name)([p], **kwargs)
+        for _ in range(3):
+            p.grad = ember.tensor(rng.standard_normal(300_001).astype(dtype))
+            opt.step()
+        out.append(to_numpy(p))
+    return out
+
+
+@native
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_loops_give_the_same_bits_on_any_number_of_threads(threads, dtype):
+    threads(1)
+    one = _workload(dtype)
+    for n in (2, 3, 5):
+        threads(n)
+        many = _workload(dtype)
+        for a, b in zip(one, many):
+            np.testing.assert_array_equal(_bits(a), _bits(b))
+
+
+@native
+@pytest.mark.skipif(sys.platform == "win32", reason="built without the pool on Windows")
+def test_a_large_loop_runs_its_parts_side_by_side(threads):
+    g, y = np.ones(1 << 20, np.float32), np.ones(1 << 20, np.float32)
+    out = np.empty_like(g)
+    threads(1)
+    before = kernels.native.pool_regions()
+    kernels.native.relu_backward(g, y, out)
+    assert kernels.native.pool_regions() == before       # one thread: no region
+    threads(2)
+    kernels.native.relu_backward(g, y, out)
+    assert kernels.native.pool_regions() == before + 1
+    kernels.native.relu_backward(g[:1000], y[:1000], out[:1000])
+    assert kernels.native.pool_regions() == before + 1   # too small to share
+
+
+@native
+def test_set_num_threads_rejects_counts_out_of_range():
+    for n in (0, -1, 65):
+        with pytest.raises(ValueError, match="set_num_threads"):
+            kernels.native.set_num_threads(n)
+
+
+def _blas_required():
+    return os.environ.get("EMBER_REQUIRE_NATIVE") == "1" and sys.platform.startswith("linux")
+
+
+def test_openblas_runs_on_the_pool_where_ci_requires_it():
+    if not _blas_required():
+        pytest.skip("EMBER_REQUIRE_NATIVE is not set (CI sets it, on Linux)")
+    assert kernels.blas_on_pool(), "NumPy's OpenBLAS does not run on ember's threads"
+
+
+def _products():
+    rng = np.random.default_rng(1)
+    out = []
+    for dtype in (np.float32, np.float64):
+        for m, k, n in [(128, 784, 512), (64, 289, 3000), (300, 2000, 40), (513, 257, 129)]:
+            a = rng.standard_normal((m, k)).astype(dtype)
+            b = rng.standard_normal((k, n)).astype(dtype)
+            out += [a @ b, a.T.copy().T @ b, (b.T @ a.T).T]
+    return out
+
+
+@pytest.mark.skipif(not kernels.blas_on_pool(),
+                    reason="NumPy's OpenBLAS does not run on ember's pool (EMBER_NATIVE=0, or not "
+                           "an OpenBLAS with caller-managed threading)")
+def test_openblas_products_have_the_same_bits_on_the_pool():
+    before = kernels.native.pool_regions()
+    pooled = _products()
+    assert kernels.native.pool_regions() > before          # OpenBLAS handed its parts over
+    held = [kernels.native.blas_hook(slot, False, 0) for slot in kernels._blas_slots]
+    try:
+        own = _products()
+    finally:
+        for slot in kernels._blas_slots:
+            kernels.native.blas_hook(slot, True)
+    assert all(h != 0 for h in held)
+    for a, b in zip(pooled, own):
+        np.testing.assert_array_equal(_bits(a), _bits(b))
+
+
+def _thread_work(seed, results, errors):
+    try:
+        rng = np.random.default_rng(seed)
+        a = rng.standard_normal((256, 300)).astype(np.float32)
+        g = rng.standard_normal(200_000).astype(np.float32)
+        y = rng.standard_normal(200_000).astype(np.float32)
+        p = nn.Parameter(ember.tensor(rng.standard_normal(200_000).astype(np.float32)))
+        opt = optim.Adam([p], lr=0.01)
+        out = []
+        for _ in range(15):
+            out.append(a @ a.T)
+            t = ember.tensor(y).requires_grad_()
+            t.relu().backward(ember.tensor(g))
+            out.append(to_numpy(t.grad))
+            p.grad = ember.tensor(g)
+            opt.step()
+        out.append(to_numpy(p))
+        results[seed] = out
+    except BaseException as e:      # reported by the main thread
+        errors.append(e)
+
+
+def test_threads_share_the_pool_and_get_their_own_results():
+    alone, errors = {}, []
+    for seed in range(4):
+        _thread_work(seed, alone, errors)
+    together = {}
+    workers = [threading.Thread(target=_thread_work, args=(seed, together, errors))
+               for seed in range(4)]
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in workers), "a thread hung on the pool"
+    assert not errors, errors
+    for seed in range(4):
+        for a, b in zip(alone[seed], together[seed]):
+            np.testing.assert_array_equal(_bits(a), _bits(b))
+
+
+def _child(queue):
+    rng = np.random.default_rng(2)
+    a = rng.standard_normal((400, 400))
+    p = nn.Parameter(ember.tensor(rng.standard_normal(500_000).astype(np.float32)))
+    opt = optim.Adam([p], lr=0.1)
+    p.grad = ember.tensor(np.ones(500_000, np.float32))
+    opt.step()
+    queue.put((float((a @ a).trace()), float(to_numpy(p).sum())))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+def test_a_forked_child_uses_the_pool_afresh():
+    _workload(np.float32)                  # the parent's pool has started its threads
+    queue = multiprocessing.get_context("fork").Queue()
+    child = multiprocessing.get_context("fork").Process(target=_child, args=(queue,))
+    child.start()
+    child.join(timeout=120)
+    if child.is_alive():
+        child.kill()
+        pytest.fail("the forked child hung")
+    assert child.exitcode == 0
+    got = queue.get(timeout=10)
+    rng = np.random.default_rng(2)
+    a = rng.standard_normal((400, 400))
+    p0 = rng.standard_normal(500_000).astype(np.float32)
+    assert got[0] == pytest.approx(float((a @ a).trace()), rel=1e-12)
+    assert got[1] == pytest.approx(float((p0 - np.float32(0.1)).sum()), rel=1e-5)
