@@ -197,8 +197,8 @@ typedef struct {
     T *out;
     int32_t *arg;
     char *pos;
-    T *val;                       /* B elements of scratch per part */
-    Py_ssize_t na, h, w, nb, ho, wo, kh, kw, sh, sw, ph, pw, dh, dw;
+    T *val;                       /* scratch: B elements per part, `stride` apart */
+    Py_ssize_t stride, na, h, w, nb, ho, wo, kh, kw, sh, sw, ph, pw, dh, dw;
 } FN(max_pool2d_args);
 
 static void FN(max_pool2d_part)(void *ctx, int part, int parts)
@@ -206,7 +206,7 @@ static void FN(max_pool2d_part)(void *ctx, int part, int parts)
     FN(max_pool2d_args) *a = ctx;
     Py_ssize_t lo, hi;
     pool_span(a->na, part, parts, 1, &lo, &hi);
-    FN(max_pool2d)(a->x, a->out, a->arg, a->pos, a->val + part * a->nb, a->na, a->h, a->w,
+    FN(max_pool2d)(a->x, a->out, a->arg, a->pos, a->val + part * a->stride, a->na, a->h, a->w,
                    a->nb, a->ho, a->wo, a->kh, a->kw, a->sh, a->sw, a->ph, a->pw, a->dh, a->dw,
                    lo, hi);
 }
