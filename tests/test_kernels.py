@@ -97,6 +97,70 @@ def test_adam_loop_on_a_large_parameter_matches(name):
     _same(*_both(lambda: _adam_run(name, {}, 2_500_000, "float32")))
 
 
+def _adam_group_run(name, kwargs, dtype, skip_first=False):
+    """A group of parameters of several sizes (one not a multiple of the loop's alignment, one
+    large enough to be shared among threads); with skip_first, the first parameter has no
+    gradient at the first step and then lags one step behind the others."""
+    rng = np.random.default_rng(3)
+    sizes = [(512, 784), (512,), (7,), (100_003,), (1,)]
+    params = [ember.nn.Parameter(ember.tensor(rng.standard_normal(s).astype(dtype)))
+              for s in sizes]
+    opt = getattr(optim, name)(params, lr=0.01, **kwargs)
+    for step in range(4):
+        for i, p in enumerate(params):
+            p.grad = None if skip_first and step == 0 and i == 0 else \
+                ember.tensor(rng.standard_normal(p.shape).astype(dtype))
+        opt.step()
+    out = [to_numpy(p) for p in params]
+    for p in params:
+        out += [to_numpy(t) for k, t in opt.state[p].items() if k != "step"]
+    return out + [np.array([opt.state[p]["step"] for p in params])]
+
+
+@native
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name,kwargs", ADAM_CASES)
+@pytest.mark.parametrize("skip_first", [False, True])
+def test_adam_loop_over_a_group_in_one_call_matches(dtype, name, kwargs, skip_first):
+    a, b = _both(lambda: _adam_group_run(name, kwargs, dtype, skip_first))
+    _same(a, b)
+    assert list(a[-1]) == ([3, 4, 4, 4, 4] if skip_first else [4] * 5)
+
+
+@native
+def test_adam_many_rejects_what_it_cannot_take():
+    f32, f64 = np.zeros(5, np.float32), np.zeros(5, np.float64)
+    consts = (0.1, 0.001, 0.999, 1e-8, -1e-3, 1.0, 0.0, False, False)
+    with pytest.raises(ValueError, match="adam_many: sequences of different lengths"):
+        kernels.native.adam_many([f32], [f32, f32], [f32], [f32], None, *consts)
+    with pytest.raises(ValueError, match="adam_many: parameters of different dtypes"):
+        kernels.native.adam_many([f32.copy(), f64.copy()], [f32, f64], [f32.copy(), f64.copy()],
+                                 [f32.copy(), f64.copy()], None, *consts)
+    with pytest.raises(ValueError, match="adam: arrays of different sizes"):
+        kernels.native.adam_many([f32.copy()], [np.zeros(4, np.float32)], [f32.copy()],
+                                 [f32.copy()], None, *consts)
+    with pytest.raises(ValueError, match="adam: param must be a C-contiguous, writable array"):
+        kernels.native.adam_many([np.zeros(10, np.float32)[::2]], [f32], [f32.copy()],
+                                 [f32.copy()], None, *consts)
+    kernels.native.adam_many([], [], [], [], None, *consts)     # nothing to do
+
+
+def test_a_group_of_mixed_dtypes_is_updated_one_parameter_at_a_time():
+    rng = np.random.default_rng(4)
+    p32 = ember.nn.Parameter(ember.tensor(rng.standard_normal(300).astype(np.float32)))
+    p64 = ember.nn.Parameter(ember.tensor(rng.standard_normal(300)))
+    g32, g64 = rng.standard_normal(300).astype(np.float32), rng.standard_normal(300)
+    ref = [p32.detach().clone(), p64.detach().clone()]
+    opt = optim.Adam([p32, p64], lr=0.1)
+    p32.grad, p64.grad = ember.tensor(g32), ember.tensor(g64)
+    opt.step()
+    # the first Adam step: m and v bias-corrected are g and g^2, so p -= lr g / (|g| + eps)
+    np.testing.assert_allclose(to_numpy(p32), to_numpy(ref[0]) - 0.1 * g32 / (abs(g32) + 1e-8),
+                               atol=1e-6)
+    np.testing.assert_allclose(to_numpy(p64), to_numpy(ref[1]) - 0.1 * g64 / (abs(g64) + 1e-8),
+                               rtol=1e-12)
+
+
 SGD_CASES = [
     {"momentum": 0.9},
     {"momentum": 0.9, "nesterov": True},

@@ -26,6 +26,12 @@
 
 #include "_pool.h"
 
+/* one parameter's arrays for adam: elements [start, start + n) of the whole update */
+typedef struct {
+    void *p, *g, *m, *v, *vmax;
+    Py_ssize_t start, n;
+} adam_seg;
+
 #define T float
 #define SUF _f
 #define SQRT sqrtf
@@ -156,6 +162,109 @@ static int pool_window_ok(Py_ssize_t ho, Py_ssize_t wo, Py_ssize_t kh, Py_ssize_
 
 /* -------------------------------------------------------------------------------- adam */
 
+/* the buffers of one parameter's p, g, m, v (and vmax) into s, checked; 0 with an error set */
+static int adam_buffers(Bufs *s, PyObject *op, PyObject *og, PyObject *om, PyObject *ov,
+                        PyObject *ovmax, int amsgrad, adam_seg *seg)
+{
+    const char *fn = "adam";
+    Py_buffer *p = get(s, op, 1, 'F', -1, fn, "param");
+    Py_buffer *g = p ? get(s, og, 0, 'F', -1, fn, "grad") : NULL;
+    Py_buffer *m = g ? get(s, om, 1, 'F', -1, fn, "exp_avg") : NULL;
+    Py_buffer *v = m ? get(s, ov, 1, 'F', -1, fn, "exp_avg_sq") : NULL;
+    Py_buffer *vm = NULL;
+    if (v && amsgrad)
+        vm = get(s, ovmax, 1, 'F', -1, fn, "max_exp_avg_sq");
+    if (!v || (amsgrad && !vm) || !same_kind(p, g, fn, "grad")
+        || !same_kind(p, m, fn, "exp_avg") || !same_kind(p, v, fn, "exp_avg_sq")
+        || (vm && !same_kind(p, vm, fn, "max_exp_avg_sq")))
+        return 0;
+    Py_ssize_t n = count(p);
+    if (count(g) != n || count(m) != n || count(v) != n || (vm && count(vm) != n)) {
+        PyErr_SetString(PyExc_ValueError, "adam: arrays of different sizes");
+        return 0;
+    }
+    *seg = (adam_seg){p->buf, g->buf, m->buf, v->buf, vm ? vm->buf : NULL, 0, n};
+    return 1;
+}
+
+/* adam_many(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs or None, constants...): one
+ * update of several parameters (sequences of arrays), shared among the threads as one */
+static PyObject *py_adam_many(PyObject *self, PyObject *args)
+{
+    PyObject *lists[5];
+    double c1, c2, beta2, eps_t, neg_step, shrink, l2;
+    int maximize, amsgrad;
+    if (!PyArg_ParseTuple(args, "OOOOOdddddddpp:adam_many", &lists[0], &lists[1], &lists[2],
+                          &lists[3], &lists[4], &c1, &c2, &beta2, &eps_t, &neg_step, &shrink,
+                          &l2, &maximize, &amsgrad))
+        return NULL;
+    PyObject *seqs[5] = {NULL, NULL, NULL, NULL, NULL};
+    Bufs *bufs = NULL;
+    adam_seg *segs = NULL;
+    Py_ssize_t n = -1, done = 0;
+    PyObject *result = NULL;
+    for (int i = 0; i < (amsgrad ? 5 : 4); i++) {
+        seqs[i] = PySequence_Fast(lists[i], "adam_many: expected sequences of arrays");
+        if (!seqs[i])
+            goto out;
+        if (n >= 0 && PySequence_Fast_GET_SIZE(seqs[i]) != n) {
+            PyErr_SetString(PyExc_ValueError, "adam_many: sequences of different lengths");
+            goto out;
+        }
+        n = PySequence_Fast_GET_SIZE(seqs[i]);
+    }
+    bufs = PyMem_Calloc(n > 0 ? n : 1, sizeof(Bufs));
+    segs = PyMem_Calloc(n > 0 ? n : 1, sizeof(adam_seg));
+    if (!bufs || !segs) {
+        PyErr_NoMemory();
+        goto out;
+    }
+    Py_ssize_t total = 0;
+    for (; done < n; done++) {
+        PyObject **it[5];
+        for (int i = 0; i < 5; i++)
+            it[i] = seqs[i] ? PySequence_Fast_ITEMS(seqs[i]) : NULL;
+        if (!adam_buffers(&bufs[done], it[0][done], it[1][done], it[2][done], it[3][done],
+                          amsgrad ? it[4][done] : Py_None, amsgrad, &segs[done])) {
+            done++;
+            goto out;
+        }
+        if (done > 0 && kind(&bufs[done].b[0]) != kind(&bufs[0].b[0])) {
+            PyErr_SetString(PyExc_ValueError, "adam_many: parameters of different dtypes");
+            done++;
+            goto out;
+        }
+        segs[done].start = total;
+        total += segs[done].n;
+    }
+    if (n > 0) {
+        char k = kind(&bufs[0].b[0]);
+        Py_BEGIN_ALLOW_THREADS
+        if (k == 'f') {
+            adam_args_f a = {segs, n, total, (float)c1, (float)c2, (float)beta2, (float)eps_t,
+                             (float)neg_step, (float)shrink, (float)l2, maximize, amsgrad};
+            pool_run(adam_part_f, &a, pool_parts(total));
+        } else {
+            adam_args_d a = {segs, n, total, c1, c2, beta2, eps_t, neg_step, shrink, l2,
+                             maximize, amsgrad};
+            pool_run(adam_part_d, &a, pool_parts(total));
+        }
+        Py_END_ALLOW_THREADS
+    }
+    result = Py_None;
+    Py_INCREF(result);
+out:
+    for (Py_ssize_t i = 0; i < done; i++)
+        release(&bufs[i]);
+    PyMem_Free(bufs);
+    PyMem_Free(segs);
+    for (int i = 0; i < 5; i++)
+        Py_XDECREF(seqs[i]);
+    return result;
+}
+
+/* adam(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq or None, constants...): one
+ * parameter's update */
 static PyObject *py_adam(PyObject *self, PyObject *args)
 {
     PyObject *op, *og, *om, *ov, *ovmax;
@@ -165,35 +274,20 @@ static PyObject *py_adam(PyObject *self, PyObject *args)
                           &beta2, &eps_t, &neg_step, &shrink, &l2, &maximize, &amsgrad))
         return NULL;
     Bufs s = {.n = 0};
-    Py_buffer *p = get(&s, op, 1, 'F', -1, "adam", "param");
-    Py_buffer *g = p ? get(&s, og, 0, 'F', -1, "adam", "grad") : NULL;
-    Py_buffer *m = g ? get(&s, om, 1, 'F', -1, "adam", "exp_avg") : NULL;
-    Py_buffer *v = m ? get(&s, ov, 1, 'F', -1, "adam", "exp_avg_sq") : NULL;
-    Py_buffer *vm = NULL;
-    if (v && amsgrad)
-        vm = get(&s, ovmax, 1, 'F', -1, "adam", "max_exp_avg_sq");
-    if (!v || (amsgrad && !vm) || !same_kind(p, g, "adam", "grad")
-        || !same_kind(p, m, "adam", "exp_avg") || !same_kind(p, v, "adam", "exp_avg_sq")
-        || (vm && !same_kind(p, vm, "adam", "max_exp_avg_sq"))) {
+    adam_seg seg;
+    if (!adam_buffers(&s, op, og, om, ov, ovmax, amsgrad, &seg)) {
         release(&s);
-        return NULL;
-    }
-    Py_ssize_t n = count(p);
-    if (count(g) != n || count(m) != n || count(v) != n || (vm && count(vm) != n)) {
-        release(&s);
-        PyErr_SetString(PyExc_ValueError, "adam: arrays of different sizes");
         return NULL;
     }
     Py_BEGIN_ALLOW_THREADS
-    if (kind(p) == 'f') {
-        adam_args_f a = {p->buf, g->buf, m->buf, v->buf, vm ? vm->buf : NULL, n, (float)c1,
-                         (float)c2, (float)beta2, (float)eps_t, (float)neg_step, (float)shrink,
-                         (float)l2, maximize, amsgrad};
-        pool_run(adam_part_f, &a, pool_parts(n));
+    if (kind(&s.b[0]) == 'f') {
+        adam_args_f a = {&seg, 1, seg.n, (float)c1, (float)c2, (float)beta2, (float)eps_t,
+                         (float)neg_step, (float)shrink, (float)l2, maximize, amsgrad};
+        pool_run(adam_part_f, &a, pool_parts(seg.n));
     } else {
-        adam_args_d a = {p->buf, g->buf, m->buf, v->buf, vm ? vm->buf : NULL, n, c1, c2, beta2,
-                         eps_t, neg_step, shrink, l2, maximize, amsgrad};
-        pool_run(adam_part_d, &a, pool_parts(n));
+        adam_args_d a = {&seg, 1, seg.n, c1, c2, beta2, eps_t, neg_step, shrink, l2, maximize,
+                         amsgrad};
+        pool_run(adam_part_d, &a, pool_parts(seg.n));
     }
     Py_END_ALLOW_THREADS
     release(&s);
@@ -539,6 +633,7 @@ static PyObject *py_blas_hook(PyObject *self, PyObject *args)
 
 static PyMethodDef methods[] = {
     {"adam", py_adam, METH_VARARGS, "Adam / AdamW update in place (see _native_impl.h)."},
+    {"adam_many", py_adam_many, METH_VARARGS, "adam for several parameters in one call."},
     {"sgd_momentum", py_sgd_momentum, METH_VARARGS, "SGD with momentum in place."},
     {"relu_backward", py_relu_backward, METH_VARARGS, "g * (y > 0) in one pass."},
     {"max_pool2d", py_max_pool2d, METH_VARARGS, "Max pooling (A, H, W, B), winning taps."},

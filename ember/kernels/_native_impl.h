@@ -50,11 +50,11 @@ CLONES static void FN(adam)(T *restrict p, const T *restrict g, T *restrict m, T
     }
 }
 
+/* adam over segments (arrays of several parameters) laid end to end: the elements [lo, hi) of
+ * part `part` of their total, each segment's share in one call */
 typedef struct {
-    T *p;
-    const T *g;
-    T *m, *v, *vmax;
-    Py_ssize_t n;
+    const adam_seg *segs;
+    Py_ssize_t nsegs, total;
     T c1, c2, beta2, eps_t, neg_step, shrink, l2;
     int maximize, amsgrad;
 } FN(adam_args);
@@ -63,10 +63,18 @@ static void FN(adam_part)(void *ctx, int part, int parts)
 {
     FN(adam_args) *a = ctx;
     Py_ssize_t lo, hi;
-    pool_span(a->n, part, parts, 64, &lo, &hi);
-    FN(adam)(a->p + lo, a->g + lo, a->m + lo, a->v + lo, a->vmax ? a->vmax + lo : NULL, hi - lo,
-             a->c1, a->c2, a->beta2, a->eps_t, a->neg_step, a->shrink, a->l2, a->maximize,
-             a->amsgrad);
+    pool_span(a->total, part, parts, 64, &lo, &hi);
+    for (Py_ssize_t s = 0; s < a->nsegs; s++) {
+        const adam_seg *sg = &a->segs[s];
+        Py_ssize_t b0 = lo > sg->start ? lo : sg->start;
+        Py_ssize_t b1 = hi < sg->start + sg->n ? hi : sg->start + sg->n;
+        if (b0 >= b1)
+            continue;
+        Py_ssize_t o = b0 - sg->start;
+        FN(adam)((T *)sg->p + o, (const T *)sg->g + o, (T *)sg->m + o, (T *)sg->v + o,
+                 sg->vmax ? (T *)sg->vmax + o : NULL, b1 - b0, a->c1, a->c2, a->beta2, a->eps_t,
+                 a->neg_step, a->shrink, a->l2, a->maximize, a->amsgrad);
+    }
 }
 
 /* SGD with momentum in place (as ember.optim.SGD's rule): t = g sign (+ wd p); b = t on the

@@ -58,7 +58,17 @@ def adam_rule(xp, *, lr, beta1, beta2, eps, step, weight_decay, decoupled, amsgr
             adam(p, g, m, v, vmax, c1, c2, beta2, eps_t, neg_step, shrink_, l2_,
                  bool(maximize), vmax is not None)
 
+        def many(ps, gs, ms, vs, vmaxs) -> bool:
+            """The update of several parameters' arrays in one call of the loop; False (and
+            nothing done) where it cannot take them all."""
+            if not kernels.takes(xp, *ps, *gs, *ms, *vs, *(vmaxs or ()), contiguous=True):
+                return False
+            kernels.native.adam_many(ps, gs, ms, vs, vmaxs, c1, c2, beta2, eps_t, neg_step,
+                                     shrink_, l2_, bool(maximize), vmaxs is not None)
+            return True
+
         fused.single_pass = True
+        fused.many = many
     else:
         fused = None
 
@@ -113,6 +123,27 @@ class Adam(Optimizer):
         state["exp_avg_sq"] = self._zeros_like(p)
         if group["amsgrad"]:
             state["max_exp_avg_sq"] = self._zeros_like(p)
+
+    def _update_group(self, items, group):
+        """On NumPy arrays the compiled loop takes all of a group's parameters (at one step)
+        in one call, shared among the threads as one array; else one _update each."""
+        if len(items) > 1 and kernels.enabled():
+            step = items[0][2]["step"] + 1
+            xp = backend.cpu.xp
+            if all(s["step"] + 1 == step and p._device.xp is xp for p, _, s in items):
+                rule, _ = self._rules(xp, group, step)
+                many = getattr(rule, "many", None)
+                vmaxs = [s["max_exp_avg_sq"]._data for _, _, s in items] \
+                    if group["amsgrad"] else None
+                if many is not None and many([p._data for p, _, _ in items],
+                                             [g._data for _, g, _ in items],
+                                             [s["exp_avg"]._data for _, _, s in items],
+                                             [s["exp_avg_sq"]._data for _, _, s in items],
+                                             vmaxs):
+                    for _, _, s in items:
+                        s["step"] = step
+                    return
+        super()._update_group(items, group)
 
     def _update(self, p, g, state, group):
         state["step"] += 1

@@ -123,6 +123,7 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         for group in self.param_groups:
+            items = []
             for p in group["params"]:
                 g = p._grad
                 if g is None:
@@ -130,9 +131,17 @@ class Optimizer:
                 state = self.state[p]
                 if not state:
                     self._init_state(p, state, group)
-                self._update(p, g, state, group)
+                items.append((p, g, state))
+            self._update_group(items, group)
+            for p, _, _ in items:
                 p._vc[0] += 1
         return loss
+
+    def _update_group(self, items: list, group: dict) -> None:
+        """Update the (parameter, gradient, state) items of one group: one `_update` each,
+        unless the algorithm does them together."""
+        for p, g, state in items:
+            self._update(p, g, state, group)
 
     def _init_state(self, p: Tensor, state: dict, group: dict) -> None:
         """Create the per-parameter state (buffers, step counter)."""
