@@ -553,3 +553,92 @@ def test_max_pool_with_a_huge_stride_over_one_output_matches():
         return [to_numpy(y), to_numpy(t.grad)]
 
     _same(*_both(run))
+
+
+# ---------------------------------------------------------------- the first layer's products
+
+products = pytest.mark.skipif(not kernels.enabled() or not hasattr(kernels.native, "gemm_small_k"),
+                              reason="the compiled products are not built (or EMBER_NATIVE=0)")
+
+
+@pytest.fixture
+def threads():
+    yield kernels.native.set_num_threads
+    kernels.native.set_num_threads(min(kernels.NUM_THREADS, 64))
+
+
+@products
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("m,k,n", [(32, 10, 50176), (13, 1, 1000), (9, 16, 97), (1, 3, 48)])
+def test_gemm_small_k_matches_a_float64_product_on_any_number_of_threads(threads, dtype, m, k, n):
+    rng = np.random.default_rng(m + n)
+    a, b = rng.standard_normal((m, k)).astype(dtype), rng.standard_normal((k, n)).astype(dtype)
+    ref = a.astype(np.float64) @ b.astype(np.float64)
+    runs = []
+    for t in (1, 2, 3):
+        threads(t)
+        out = np.full((m, n), np.nan, dtype)
+        kernels.native.gemm_small_k(a, b, out)
+        runs.append(out)
+    tol = 1e-5 if dtype == "float32" else 1e-13
+    np.testing.assert_allclose(runs[0], ref, rtol=tol, atol=tol * np.abs(ref).max())
+    for out in runs[1:]:
+        _same([out], [runs[0]])
+
+
+@products
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("m,n,length", [(32, 10, 50176), (7, 6, 10_001), (1, 1, 15), (5, 11, 4097)])
+def test_gemm_long_k_matches_a_float64_product_on_any_number_of_threads(threads, dtype, m, n,
+                                                                        length):
+    rng = np.random.default_rng(m * n)
+    a = rng.standard_normal((m, length)).astype(dtype)
+    b = rng.standard_normal((n, length)).astype(dtype)
+    ref = a.astype(np.float64) @ b.astype(np.float64).T
+    runs = []
+    for t in (1, 2, 3):
+        threads(t)
+        out = np.full((m, n), np.nan, dtype)
+        kernels.native.gemm_long_k(a, b, out)
+        runs.append(out)
+    tol = 1e-5 if dtype == "float32" else 1e-12
+    np.testing.assert_allclose(runs[0], ref, rtol=tol, atol=tol * np.abs(ref).max())
+    for out in runs[1:]:
+        _same([out], [runs[0]])
+
+
+@products
+def test_the_compiled_products_reject_what_they_cannot_take():
+    f = np.zeros((4, 3), np.float32)
+    with pytest.raises(ValueError, match="gemm_small_k: shapes do not match"):
+        kernels.native.gemm_small_k(f, np.zeros((4, 5), np.float32), np.zeros((4, 5), np.float32))
+    with pytest.raises(ValueError, match="gemm_long_k: shapes do not match"):
+        kernels.native.gemm_long_k(f, np.zeros((2, 4), np.float32), np.zeros((4, 2), np.float32))
+    with pytest.raises(ValueError, match="gemm_small_k: b does not have the expected element"):
+        kernels.native.gemm_small_k(f, np.zeros((3, 5)), np.zeros((4, 5), np.float32))
+    with pytest.raises(ValueError, match="gemm_long_k: a must be a C-contiguous array"):
+        kernels.native.gemm_long_k(np.zeros((4, 6), np.float32)[:, ::2], f, np.zeros((4, 4),
+                                                                                     np.float32))
+
+
+@products
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_a_first_layer_conv_with_the_compiled_products_matches_the_numpy_code(dtype):
+    # one input channel over 8 x 48 x 48 outputs: the forward takes gemm_small_k, the weight
+    # gradient gemm_long_k (NumPy: OpenBLAS, in pieces)
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((8, 1, 48, 48)).astype(dtype)
+    w = rng.standard_normal((8, 1, 3, 3)).astype(dtype)
+    bias = rng.standard_normal(8).astype(dtype)
+    g = rng.standard_normal((8, 8, 48, 48)).astype(dtype)
+
+    def run():
+        tw, tb = ember.tensor(w).requires_grad_(), ember.tensor(bias).requires_grad_()
+        y = F.conv2d(ember.tensor(x), tw, tb, padding=1)
+        y.backward(ember.tensor(g))
+        return [to_numpy(y), to_numpy(tw.grad), to_numpy(tb.grad)]
+
+    a, b = _both(run)
+    tol = 2e-5 if dtype == "float32" else 1e-11
+    for u, v in zip(a, b):
+        np.testing.assert_allclose(u, v, rtol=tol, atol=tol * np.abs(v).max())

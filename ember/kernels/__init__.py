@@ -8,7 +8,10 @@ backward, im2col, col2im, relu_backward) are written once in C (`_native.c`, its
 when ember is installed with a C compiler at hand. Each loop computes exactly what the NumPy
 code beside its caller computes, in the same order of operations and the same dtype, so the two
 give the same numbers (the tests compare them); the loops release the GIL, so ember's threads
-can share the work.
+can share the work. Two matrix products of shapes OpenBLAS handles poorly (a CNN's first layer:
+gemm_small_k, a tiny inner dimension against many columns; gemm_long_k, a tiny result over a
+long inner dimension) are compiled too; those sum in an order of their own (tested against
+float64 products), the same on any number of threads.
 
 Callers ask `takes(xp, *arrays)` and take their NumPy path when it is False: the loops are off
 (not built, `EMBER_NATIVE=0`, or inside `disabled()`, which the tests use to run the NumPy

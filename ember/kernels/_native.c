@@ -581,6 +581,95 @@ static PyObject *py_col2im(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* ------------------------------------------------------------------------ small products */
+
+#if defined(__GNUC__)
+/* the three C-contiguous 2-D float arrays of a product, checked: a (m, k), b, out */
+static int product_buffers(Bufs *s, PyObject *oa, PyObject *ob, PyObject *oout, const char *fn)
+{
+    Py_buffer *a = get(s, oa, 0, 'F', 2, fn, "a");
+    Py_buffer *b = a ? get(s, ob, 0, 'F', 2, fn, "b") : NULL;
+    Py_buffer *out = b ? get(s, oout, 1, 'F', 2, fn, "out") : NULL;
+    return out && same_kind(a, b, fn, "b") && same_kind(a, out, fn, "out");
+}
+
+/* gemm_small_k(a, b, out): out (m, n) = a (m, k) @ b (k, n), for a small k */
+static PyObject *py_gemm_small_k(PyObject *self, PyObject *args)
+{
+    PyObject *oa, *ob, *oout;
+    if (!PyArg_ParseTuple(args, "OOO:gemm_small_k", &oa, &ob, &oout))
+        return NULL;
+    Bufs s = {.n = 0};
+    if (!product_buffers(&s, oa, ob, oout, "gemm_small_k")) {
+        release(&s);
+        return NULL;
+    }
+    Py_buffer *a = &s.b[0], *b = &s.b[1], *out = &s.b[2];
+    Py_ssize_t m = a->shape[0], k = a->shape[1], n = b->shape[1];
+    if (b->shape[0] != k || out->shape[0] != m || out->shape[1] != n) {
+        release(&s);
+        PyErr_SetString(PyExc_ValueError, "gemm_small_k: shapes do not match");
+        return NULL;
+    }
+    int parts = pool_parts(mul(m, n));
+    Py_BEGIN_ALLOW_THREADS
+    if (kind(a) == 'f') {
+        gemm_small_k_args_f x = {a->buf, b->buf, out->buf, k, 1, n, n, m, k, n};
+        pool_run(gemm_small_k_part_f, &x, parts);
+    } else {
+        gemm_small_k_args_d x = {a->buf, b->buf, out->buf, k, 1, n, n, m, k, n};
+        pool_run(gemm_small_k_part_d, &x, parts);
+    }
+    Py_END_ALLOW_THREADS
+    release(&s);
+    Py_RETURN_NONE;
+}
+
+/* gemm_long_k(a, b, out): out (m, n) = a (m, l) @ b (n, l)^T, for a long l */
+static PyObject *py_gemm_long_k(PyObject *self, PyObject *args)
+{
+    PyObject *oa, *ob, *oout;
+    if (!PyArg_ParseTuple(args, "OOO:gemm_long_k", &oa, &ob, &oout))
+        return NULL;
+    Bufs s = {.n = 0};
+    if (!product_buffers(&s, oa, ob, oout, "gemm_long_k")) {
+        release(&s);
+        return NULL;
+    }
+    Py_buffer *a = &s.b[0], *b = &s.b[1], *out = &s.b[2];
+    Py_ssize_t m = a->shape[0], len = a->shape[1], n = b->shape[0];
+    if (b->shape[1] != len || out->shape[0] != m || out->shape[1] != n) {
+        release(&s);
+        PyErr_SetString(PyExc_ValueError, "gemm_long_k: shapes do not match");
+        return NULL;
+    }
+    Py_ssize_t cells = mul(m, n);
+    char *scratch = cells >= 0 ? malloc((size_t)(cells > 0 ? cells : 1) * 64 + 64) : NULL;
+    if (!scratch) {
+        release(&s);
+        return PyErr_NoMemory();
+    }
+    void *acc = scratch + (64 - (uintptr_t)scratch % 64) % 64;
+    int parts = pool_parts(mul(m + n, len));
+    if (parts > (m + 3) / 4)
+        parts = (int)((m + 3) / 4);
+    if (parts < 1)
+        parts = 1;
+    Py_BEGIN_ALLOW_THREADS
+    if (kind(a) == 'f') {
+        gemm_long_k_args_f x = {a->buf, b->buf, out->buf, acc, len, len, n, m, n, len};
+        pool_run(gemm_long_k_part_f, &x, parts);
+    } else {
+        gemm_long_k_args_d x = {a->buf, b->buf, out->buf, acc, len, len, n, m, n, len};
+        pool_run(gemm_long_k_part_d, &x, parts);
+    }
+    Py_END_ALLOW_THREADS
+    free(scratch);
+    release(&s);
+    Py_RETURN_NONE;
+}
+#endif
+
 /* -------------------------------------------------------------------------------- pool */
 
 static PyObject *py_set_num_threads(PyObject *self, PyObject *args)
@@ -640,6 +729,10 @@ static PyMethodDef methods[] = {
     {"max_pool2d_backward", py_max_pool2d_backward, METH_VARARGS, "Max pooling's gradient."},
     {"im2col", py_im2col, METH_VARARGS, "Kernel windows of a batch-last image as columns."},
     {"col2im", py_col2im, METH_VARARGS, "Columns summed back into a batch-last image."},
+#if defined(__GNUC__)
+    {"gemm_small_k", py_gemm_small_k, METH_VARARGS, "a @ b for a small inner dimension."},
+    {"gemm_long_k", py_gemm_long_k, METH_VARARGS, "a @ b.T for a long inner dimension."},
+#endif
     {"set_num_threads", py_set_num_threads, METH_VARARGS, "Threads the loops may use."},
     {"num_threads", py_num_threads, METH_NOARGS, "Threads the loops may use."},
     {"pool_regions", py_pool_regions, METH_NOARGS, "Regions run on several threads so far."},

@@ -395,6 +395,183 @@ static void FN(col2im_part)(void *ctx, int part, int parts)
                a->h, a->w, a->sh, a->sw, a->dh, a->dw, a->pt, a->pl, lo, hi);
 }
 
+/* ------------------------------------------------------------------------ small products
+ * Two matrix products whose shapes OpenBLAS handles poorly (a CNN's first layer: 1 input
+ * channel, so the columns have K = 10 rows): C = A B with a tiny K and many columns, and C =
+ * A B^T with a tiny result and a long inner dimension. Written with GCC's vector extension (64
+ * bytes: 16 floats or 8 doubles; AVX-512 registers in the avx512f clone). Each element of C is
+ * summed in one fixed order (not OpenBLAS's), the same on any number of threads. */
+
+#if defined(__GNUC__)
+#define VLANES (64 / (int)sizeof(T))
+typedef T FN(vec) __attribute__((vector_size(64), aligned(sizeof(T))));
+#define VEC FN(vec)
+
+/* C[i, j] = sum_k A[i, k] B[k, j] for all rows i and the columns j0 <= j < j1: k in order from
+ * 0, starting from 0. A[i, k] at a[i rsa + k csa]; B's rows ldb apart, its columns contiguous. */
+CLONES static void FN(gemm_small_k)(const T *a, Py_ssize_t rsa, Py_ssize_t csa, const T *b,
+                                    Py_ssize_t ldb, T *c, Py_ssize_t ldc, Py_ssize_t m,
+                                    Py_ssize_t k, Py_ssize_t j0, Py_ssize_t j1)
+{
+    const Py_ssize_t width = 3 * VLANES;
+    Py_ssize_t j = j0;
+    for (; j + width <= j1; j += width) {
+        Py_ssize_t i = 0;
+        for (; i + 8 <= m; i += 8) {
+            VEC acc[8][3];
+#pragma GCC unroll 8
+            for (int r = 0; r < 8; r++)
+#pragma GCC unroll 3
+                for (int v = 0; v < 3; v++)
+                    acc[r][v] = (VEC){0};
+            for (Py_ssize_t q = 0; q < k; q++) {
+                const VEC *row = (const VEC *)(b + q * ldb + j);
+                VEC b0 = row[0], b1 = row[1], b2 = row[2];
+#pragma GCC unroll 8
+                for (int r = 0; r < 8; r++) {
+                    T s = a[(i + r) * rsa + q * csa];
+                    acc[r][0] = acc[r][0] + s * b0;
+                    acc[r][1] = acc[r][1] + s * b1;
+                    acc[r][2] = acc[r][2] + s * b2;
+                }
+            }
+#pragma GCC unroll 8
+            for (int r = 0; r < 8; r++) {
+                VEC *out = (VEC *)(c + (i + r) * ldc + j);
+                out[0] = acc[r][0];
+                out[1] = acc[r][1];
+                out[2] = acc[r][2];
+            }
+        }
+        for (; i < m; i++)               /* the last rows: the same sums, one at a time */
+            for (Py_ssize_t jj = j; jj < j + width; jj++) {
+                T s = 0;
+                for (Py_ssize_t q = 0; q < k; q++)
+                    s = s + a[i * rsa + q * csa] * b[q * ldb + jj];
+                c[i * ldc + jj] = s;
+            }
+    }
+    for (Py_ssize_t i = 0; i < m; i++)   /* the last columns */
+        for (Py_ssize_t jj = j; jj < j1; jj++) {
+            T s = 0;
+            for (Py_ssize_t q = 0; q < k; q++)
+                s = s + a[i * rsa + q * csa] * b[q * ldb + jj];
+            c[i * ldc + jj] = s;
+        }
+}
+
+/* One tile of gemm_long_k: acc[(i, j)] (VLANES partial sums each) += the products of rows
+ * i0 <= i < i0 + MO of A and j0 <= j < j0 + NK of B over nv vectors from l. */
+static inline __attribute__((always_inline)) void FN(long_k_tile)(
+    const int MO, const int NK, const T *a, Py_ssize_t lda, const T *b, Py_ssize_t ldb,
+    VEC *acc, Py_ssize_t n, Py_ssize_t i0, Py_ssize_t j0, Py_ssize_t l, Py_ssize_t nv)
+{
+    VEC s[4][5];
+#pragma GCC unroll 4
+    for (int r = 0; r < MO; r++)
+#pragma GCC unroll 5
+        for (int q = 0; q < NK; q++)
+            s[r][q] = acc[(i0 + r) * n + j0 + q];
+    for (Py_ssize_t v = 0; v < nv; v++) {
+        VEC x[4], y[5];
+#pragma GCC unroll 4
+        for (int r = 0; r < MO; r++)
+            x[r] = *(const VEC *)(a + (i0 + r) * lda + l + v * VLANES);
+#pragma GCC unroll 5
+        for (int q = 0; q < NK; q++)
+            y[q] = *(const VEC *)(b + (j0 + q) * ldb + l + v * VLANES);
+#pragma GCC unroll 4
+        for (int r = 0; r < MO; r++)
+#pragma GCC unroll 5
+            for (int q = 0; q < NK; q++)
+                s[r][q] = s[r][q] + x[r] * y[q];
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < MO; r++)
+#pragma GCC unroll 5
+        for (int q = 0; q < NK; q++)
+            acc[(i0 + r) * n + j0 + q] = s[r][q];
+}
+
+/* C[i, j] = sum_l A[i, l] B[j, l] for the rows i0 <= i < i1 of C (m x n, rows ldc apart); A's
+ * and B's rows contiguous (lda, ldb apart), L long. Lane t of element (i, j) sums the products
+ * at l = t, t + VLANES, ... in order, along L in chunks that stay in cache (acc: the m x n
+ * vectors of partial sums, zeroed here); the lanes are then added in a fixed tree. */
+CLONES static void FN(gemm_long_k)(const T *a, Py_ssize_t lda, const T *b, Py_ssize_t ldb,
+                                   T *c, Py_ssize_t ldc, VEC *acc, Py_ssize_t n, Py_ssize_t len,
+                                   Py_ssize_t i0, Py_ssize_t i1)
+{
+    for (Py_ssize_t i = i0; i < i1; i++)
+        for (Py_ssize_t j = 0; j < n; j++)
+            acc[i * n + j] = (VEC){0};
+    const Py_ssize_t chunk = 2048;        /* elements of L per pass: (m + n) 8 KiB of floats */
+    Py_ssize_t full = len / VLANES * VLANES;
+    for (Py_ssize_t l = 0; l < full; l += chunk) {
+        Py_ssize_t nv = ((full - l < chunk) ? full - l : chunk) / VLANES;
+        Py_ssize_t i = i0;
+        for (; i + 4 <= i1; i += 4) {
+            Py_ssize_t j = 0;
+            for (; j + 5 <= n; j += 5)
+                FN(long_k_tile)(4, 5, a, lda, b, ldb, acc, n, i, j, l, nv);
+            for (; j < n; j++)
+                FN(long_k_tile)(4, 1, a, lda, b, ldb, acc, n, i, j, l, nv);
+        }
+        for (; i < i1; i++) {
+            Py_ssize_t j = 0;
+            for (; j + 5 <= n; j += 5)
+                FN(long_k_tile)(1, 5, a, lda, b, ldb, acc, n, i, j, l, nv);
+            for (; j < n; j++)
+                FN(long_k_tile)(1, 1, a, lda, b, ldb, acc, n, i, j, l, nv);
+        }
+    }
+    for (Py_ssize_t i = i0; i < i1; i++)
+        for (Py_ssize_t j = 0; j < n; j++) {
+            T lane[64 / sizeof(T)];
+            VEC v = acc[i * n + j];
+            for (int t = 0; t < VLANES; t++)
+                lane[t] = v[t];
+            for (Py_ssize_t l = full; l < len; l++)   /* the last elements, in their lanes */
+                lane[l - full] = lane[l - full] + a[i * lda + l] * b[j * ldb + l];
+            for (int w = VLANES / 2; w >= 1; w /= 2)   /* a fixed tree */
+                for (int t = 0; t < w; t++)
+                    lane[t] = lane[t] + lane[t + w];
+            c[i * ldc + j] = lane[0];
+        }
+}
+
+typedef struct {
+    const T *a, *b;
+    T *c;
+    Py_ssize_t rsa, csa, ldb, ldc, m, k, n;
+} FN(gemm_small_k_args);
+
+static void FN(gemm_small_k_part)(void *ctx, int part, int parts)
+{
+    FN(gemm_small_k_args) *x = ctx;
+    Py_ssize_t lo, hi;
+    pool_span(x->n, part, parts, 3 * VLANES, &lo, &hi);
+    FN(gemm_small_k)(x->a, x->rsa, x->csa, x->b, x->ldb, x->c, x->ldc, x->m, x->k, lo, hi);
+}
+
+typedef struct {
+    const T *a, *b;
+    T *c;
+    VEC *acc;
+    Py_ssize_t lda, ldb, ldc, m, n, len;
+} FN(gemm_long_k_args);
+
+static void FN(gemm_long_k_part)(void *ctx, int part, int parts)
+{
+    FN(gemm_long_k_args) *x = ctx;
+    Py_ssize_t lo, hi;
+    pool_span(x->m, part, parts, 4, &lo, &hi);
+    FN(gemm_long_k)(x->a, x->lda, x->b, x->ldb, x->c, x->ldc, x->acc, x->n, x->len, lo, hi);
+}
+
+#undef VEC
+#undef VLANES
+#endif
+
 #undef FN
 #undef CAT
 #undef CAT_
