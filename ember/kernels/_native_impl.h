@@ -407,52 +407,63 @@ static void FN(col2im_part)(void *ctx, int part, int parts)
 typedef T FN(vec) __attribute__((vector_size(64), aligned(sizeof(T))));
 #define VEC FN(vec)
 
+/* rows i0 <= i < i0 + 8 of C, columns j <= . < j + NV * VLANES: see gemm_small_k */
+static inline __attribute__((always_inline)) void FN(small_k_tile)(
+    const int NV, const T *a, Py_ssize_t rsa, Py_ssize_t csa, const T *b, Py_ssize_t ldb, T *c,
+    Py_ssize_t ldc, Py_ssize_t k, Py_ssize_t i0, Py_ssize_t j)
+{
+    VEC acc[8][3];
+#pragma GCC unroll 8
+    for (int r = 0; r < 8; r++)
+#pragma GCC unroll 3
+        for (int v = 0; v < NV; v++)
+            acc[r][v] = (VEC){0};
+    for (Py_ssize_t q = 0; q < k; q++) {
+        const VEC *row = (const VEC *)(b + q * ldb + j);
+        VEC bv[3];
+#pragma GCC unroll 3
+        for (int v = 0; v < NV; v++)
+            bv[v] = row[v];
+#pragma GCC unroll 8
+        for (int r = 0; r < 8; r++) {
+            T s = a[(i0 + r) * rsa + q * csa];
+#pragma GCC unroll 3
+            for (int v = 0; v < NV; v++)
+                acc[r][v] = acc[r][v] + s * bv[v];
+        }
+    }
+#pragma GCC unroll 8
+    for (int r = 0; r < 8; r++) {
+        VEC *out = (VEC *)(c + (i0 + r) * ldc + j);
+#pragma GCC unroll 3
+        for (int v = 0; v < NV; v++)
+            out[v] = acc[r][v];
+    }
+}
+
 /* C[i, j] = sum_k A[i, k] B[k, j] for all rows i and the columns j0 <= j < j1: k in order from
- * 0, starting from 0. A[i, k] at a[i rsa + k csa]; B's rows ldb apart, its columns contiguous. */
+ * 0, starting from 0. A[i, k] at a[i rsa + k csa]; B's rows ldb apart, its columns contiguous.
+ * Blocks of 8 rows by 3, 2 or 1 vectors of columns; the rows and columns left over, one
+ * element at a time (the same sums). */
 CLONES static void FN(gemm_small_k)(const T *a, Py_ssize_t rsa, Py_ssize_t csa, const T *b,
                                     Py_ssize_t ldb, T *c, Py_ssize_t ldc, Py_ssize_t m,
                                     Py_ssize_t k, Py_ssize_t j0, Py_ssize_t j1)
 {
-    const Py_ssize_t width = 3 * VLANES;
-    Py_ssize_t j = j0;
-    for (; j + width <= j1; j += width) {
-        Py_ssize_t i = 0;
-        for (; i + 8 <= m; i += 8) {
-            VEC acc[8][3];
-#pragma GCC unroll 8
-            for (int r = 0; r < 8; r++)
-#pragma GCC unroll 3
-                for (int v = 0; v < 3; v++)
-                    acc[r][v] = (VEC){0};
-            for (Py_ssize_t q = 0; q < k; q++) {
-                const VEC *row = (const VEC *)(b + q * ldb + j);
-                VEC b0 = row[0], b1 = row[1], b2 = row[2];
-#pragma GCC unroll 8
-                for (int r = 0; r < 8; r++) {
-                    T s = a[(i + r) * rsa + q * csa];
-                    acc[r][0] = acc[r][0] + s * b0;
-                    acc[r][1] = acc[r][1] + s * b1;
-                    acc[r][2] = acc[r][2] + s * b2;
-                }
-            }
-#pragma GCC unroll 8
-            for (int r = 0; r < 8; r++) {
-                VEC *out = (VEC *)(c + (i + r) * ldc + j);
-                out[0] = acc[r][0];
-                out[1] = acc[r][1];
-                out[2] = acc[r][2];
-            }
+    Py_ssize_t m8 = m / 8 * 8, j = j0;
+    while (j + VLANES <= j1) {
+        int nv = j + 3 * VLANES <= j1 ? 3 : j + 2 * VLANES <= j1 ? 2 : 1;
+        for (Py_ssize_t i = 0; i < m8; i += 8) {
+            if (nv == 3)
+                FN(small_k_tile)(3, a, rsa, csa, b, ldb, c, ldc, k, i, j);
+            else if (nv == 2)
+                FN(small_k_tile)(2, a, rsa, csa, b, ldb, c, ldc, k, i, j);
+            else
+                FN(small_k_tile)(1, a, rsa, csa, b, ldb, c, ldc, k, i, j);
         }
-        for (; i < m; i++)               /* the last rows: the same sums, one at a time */
-            for (Py_ssize_t jj = j; jj < j + width; jj++) {
-                T s = 0;
-                for (Py_ssize_t q = 0; q < k; q++)
-                    s = s + a[i * rsa + q * csa] * b[q * ldb + jj];
-                c[i * ldc + jj] = s;
-            }
+        j += nv * VLANES;
     }
-    for (Py_ssize_t i = 0; i < m; i++)   /* the last columns */
-        for (Py_ssize_t jj = j; jj < j1; jj++) {
+    for (Py_ssize_t i = 0; i < m; i++)
+        for (Py_ssize_t jj = i < m8 ? j : j0; jj < j1; jj++) {
             T s = 0;
             for (Py_ssize_t q = 0; q < k; q++)
                 s = s + a[i * rsa + q * csa] * b[q * ldb + jj];
