@@ -96,3 +96,11 @@ def _fresh_state():
 def to_numpy(t):
     """A tensor's values as a NumPy array (detached, on the host)."""
     return np.asarray(t.detach().cpu().numpy())
+
+
+@pytest.fixture
+def threads():
+    """set_num_threads of the compiled loops' pool for one test, restored afterwards."""
+    from ember import kernels
+    yield kernels.native.set_num_threads
+    kernels.native.set_num_threads(kernels.NUM_THREADS)

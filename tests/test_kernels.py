@@ -561,12 +561,6 @@ products = pytest.mark.skipif(not kernels.enabled() or not hasattr(kernels.nativ
                               reason="the compiled products are not built (or EMBER_NATIVE=0)")
 
 
-@pytest.fixture
-def threads():
-    yield kernels.native.set_num_threads
-    kernels.native.set_num_threads(min(kernels.NUM_THREADS, 64))
-
-
 @products
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("m,k,n", [(32, 10, 50176), (13, 1, 1000), (9, 16, 97), (1, 3, 48)])

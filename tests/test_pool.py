@@ -11,6 +11,7 @@ import multiprocessing
 import os
 import sys
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -24,13 +25,6 @@ from .conftest import to_numpy
 
 native = pytest.mark.skipif(not kernels.enabled(),
                             reason="the compiled loops are off (not built, or EMBER_NATIVE=0)")
-
-
-@pytest.fixture
-def threads():
-    """Set the loops' thread count for one test, restoring it afterwards."""
-    yield kernels.native.set_num_threads
-    kernels.native.set_num_threads(min(kernels.NUM_THREADS, 64))
 
 
 def _bits(a):
@@ -90,8 +84,20 @@ def test_a_large_loop_runs_its_parts_side_by_side(threads):
 
 
 @native
+def test_a_worker_that_fell_asleep_wakes_for_the_next_region(threads):
+    threads(2)
+    rng = np.random.default_rng(5)
+    g, y = rng.standard_normal(1 << 20), rng.standard_normal(1 << 20)
+    for pause in (0.0, 0.02, 0.05):        # idle workers sleep after 2 ms
+        time.sleep(pause)
+        out = np.empty_like(g)
+        kernels.native.relu_backward(g, y, out)
+        np.testing.assert_array_equal(out, g * (y > 0))
+
+
+@native
 def test_set_num_threads_rejects_counts_out_of_range():
-    for n in (0, -1, 65):
+    for n in (0, -1, 257):
         with pytest.raises(ValueError, match="set_num_threads"):
             kernels.native.set_num_threads(n)
 

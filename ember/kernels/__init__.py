@@ -62,7 +62,7 @@ def _num_threads() -> int:
     return n if n > 0 else default
 
 
-NUM_THREADS = _num_threads()
+NUM_THREADS = min(_num_threads(), 256)    # the extension's pool holds at most 256
 
 
 def _openblas_slots() -> list:
@@ -88,7 +88,7 @@ def _openblas_slots() -> list:
 
 _blas_slots: list = []
 if native is not None:
-    native.set_num_threads(min(NUM_THREADS, 64))
+    native.set_num_threads(NUM_THREADS)
     if not _off and NUM_THREADS > 1:
         for _slot in _openblas_slots():
             _held = native.blas_hook(_slot, True)

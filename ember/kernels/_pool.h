@@ -46,7 +46,7 @@ static void pool_span(Py_ssize_t n, int part, int parts, Py_ssize_t align, Py_ss
     *hi = b < n ? b : n;
 }
 
-#define POOL_MAX 64               /* threads, the caller included */
+#define POOL_MAX 256              /* threads, the caller included */
 static int pool_threads = 1;      /* parts a loop may use (set_num_threads) */
 
 #if POOL_THREADS
@@ -55,20 +55,20 @@ static int pool_threads = 1;      /* parts a loop may use (set_num_threads) */
 
 typedef struct {
     _Atomic unsigned ticket;      /* bumped by the caller to start the next part */
+    _Atomic int asleep;           /* the worker waits on `wake` */
     unsigned first;               /* the ticket when the worker was started */
     pool_task fn;
     void *ctx;
     int part, parts;
+    pthread_cond_t wake;
     char pad[64];                 /* one box per cache line or two */
 } pool_box;
 
 static pool_box pool_boxes[POOL_MAX];
 static int pool_size = 1;                       /* threads started, the caller counted */
 static _Atomic int pool_left;                   /* parts of the region still running */
-static _Atomic int pool_sleepers;
 static pthread_mutex_t pool_region = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t pool_sleep = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t pool_wake = PTHREAD_COND_INITIALIZER;
 static _Thread_local int pool_worker;           /* 1..: this thread is that worker */
 static unsigned long pool_regions;              /* regions run on several threads */
 static int pool_forked_hook;
@@ -102,10 +102,10 @@ static void *pool_main(void *arg)
             pool_relax();
             if ((++spins & 255) == 0 && pool_now_ns() - start > POOL_SPIN_NS) {
                 pthread_mutex_lock(&pool_sleep);
-                atomic_fetch_add(&pool_sleepers, 1);
+                atomic_store(&box->asleep, 1);
                 while (atomic_load(&box->ticket) == seen)
-                    pthread_cond_wait(&pool_wake, &pool_sleep);
-                atomic_fetch_sub(&pool_sleepers, 1);
+                    pthread_cond_wait(&box->wake, &pool_sleep);
+                atomic_store(&box->asleep, 0);
                 pthread_mutex_unlock(&pool_sleep);
             }
         }
@@ -121,10 +121,12 @@ static void pool_after_fork(void)
 {
     pthread_mutex_init(&pool_region, NULL);
     pthread_mutex_init(&pool_sleep, NULL);
-    pthread_cond_init(&pool_wake, NULL);
+    for (int i = 1; i < pool_size; i++) {
+        pthread_cond_init(&pool_boxes[i].wake, NULL);
+        atomic_store(&pool_boxes[i].asleep, 0);
+    }
     pool_size = 1;
     atomic_store(&pool_left, 0);
-    atomic_store(&pool_sleepers, 0);
     pool_worker = 0;
 }
 
@@ -143,6 +145,8 @@ static int pool_grow(int n)
         pthread_attr_init(&attr);
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
         pool_boxes[pool_size].first = atomic_load(&pool_boxes[pool_size].ticket);
+        atomic_store(&pool_boxes[pool_size].asleep, 0);
+        pthread_cond_init(&pool_boxes[pool_size].wake, NULL);
         int failed = pthread_create(&t, &attr, pool_main, (void *)(intptr_t)pool_size);
         pthread_attr_destroy(&attr);
         if (failed)
@@ -164,11 +168,11 @@ static void pool_region_run(pool_task fn, void *ctx, int parts)
         box->part = i;
         box->parts = parts;
         atomic_fetch_add(&box->ticket, 1);
-    }
-    if (atomic_load(&pool_sleepers) > 0) {
-        pthread_mutex_lock(&pool_sleep);
-        pthread_cond_broadcast(&pool_wake);
-        pthread_mutex_unlock(&pool_sleep);
+        if (atomic_load(&box->asleep)) {      /* (only this part's worker is woken) */
+            pthread_mutex_lock(&pool_sleep);
+            pthread_cond_signal(&box->wake);
+            pthread_mutex_unlock(&pool_sleep);
+        }
     }
     fn(ctx, 0, parts);
     while (atomic_load_explicit(&pool_left, memory_order_acquire) > 0)
