@@ -373,8 +373,20 @@ def test_native_functions_reject_arrays_they_cannot_take():
     with pytest.raises(ValueError, match="im2col: cols must be a C-contiguous, writable"):
         nat.im2col(a, np.zeros((18, 48, 2), np.float32)[:, :, 0], 3, 3, 1, 1, 1, 1, 1, 1, 4, 4)
     cols = np.zeros((2, 3, 3, 2, 2, 3), np.float32)
-    with pytest.raises(ValueError, match="col2im: shapes or offsets do not match"):
+    with pytest.raises(ValueError, match="col2im: shapes, offsets or init do not match"):
         nat.col2im(cols, np.zeros((2, 4, 4, 3), np.float32), np.array([9]), 1, 1, 1, 1, 0, 0)
+    # init 2 copies the first offset into out: it must cover all of out (here offset 0 of a
+    # 3x3 kernel over a 2x2 output misses the image's last rows), and init is 0, 1 or 2
+    out = np.zeros((2, 2, 2, 3), np.float32)
+    with pytest.raises(ValueError, match="col2im: shapes, offsets or init do not match"):
+        nat.col2im(cols, np.zeros((2, 3, 3, 3), np.float32), np.array([0]), 1, 1, 1, 1, 0, 0, 2)
+    with pytest.raises(ValueError, match="col2im: shapes, offsets or init do not match"):
+        nat.col2im(cols, out, np.array([4]), 1, 1, 1, 1, 1, 1, 3)
+    nat.col2im(cols, out, np.array([4]), 1, 1, 1, 1, 1, 1, 2)   # the centre covers 2x2
+    empty = np.zeros((2, 3, 3, 0, 2, 3), np.float32)
+    out = np.full((2, 4, 4, 3), 7.0, np.float32)
+    nat.col2im(empty, out, np.array([0]), 1, 1, 1, 1, 0, 0, 1)
+    assert not out.any()                     # init 1 zeroes out even with nothing to add
 
 
 # ------------------------------------------------------------------------------------ relu
@@ -425,9 +437,9 @@ def test_native_functions_reject_windows_whose_sizes_overflow():
         with pytest.raises(ValueError, match="max_pool2d_backward: shapes or window"):
             nat.max_pool2d_backward(g, arg, None, x.copy(), *window, False)
     cols = np.ones((1, 2, 2, 2, 2, 1), np.float32)
-    with pytest.raises(ValueError, match="col2im: shapes or offsets"):     # stride 0
+    with pytest.raises(ValueError, match="col2im: shapes, offsets or init"):     # stride 0
         nat.col2im(cols, np.zeros((1, 3, 3, 1), np.float32), np.arange(4), 0, 1, 1, 1, 0, 0)
-    with pytest.raises(ValueError, match="col2im: shapes or offsets"):
+    with pytest.raises(ValueError, match="col2im: shapes, offsets or init"):
         nat.col2im(cols, np.zeros((1, 3, 3, 1), np.float32), np.arange(4), 1, 1, 2**62, 1, 0, 0)
 
 

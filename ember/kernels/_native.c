@@ -534,8 +534,9 @@ static PyObject *py_col2im(PyObject *self, PyObject *args)
 {
     PyObject *ocols, *oout, *oorder;
     Py_ssize_t sh, sw, dh, dw, pt, pl;
-    if (!PyArg_ParseTuple(args, "OOOnnnnnn:col2im", &ocols, &oout, &oorder, &sh, &sw, &dh, &dw,
-                          &pt, &pl))
+    int init = 0;
+    if (!PyArg_ParseTuple(args, "OOOnnnnnn|i:col2im", &ocols, &oout, &oorder, &sh, &sw, &dh,
+                          &dw, &pt, &pl, &init))
         return NULL;
     const char *fn = "col2im";
     Bufs s = {.n = 0};
@@ -553,12 +554,23 @@ static PyObject *py_col2im(PyObject *self, PyObject *args)
               || !axis_ok(cs[3], cs[1], sh, dh, pt) || !axis_ok(cs[4], cs[2], sw, dw, pl);
     for (Py_ssize_t q = 0; q < order->shape[0]; q++)
         bad |= ord[q] < 0 || ord[q] >= kk;
-    if (bad) {
+    if (!bad && init == 2) {   /* the first offset must cover out: each element copied once */
+        Py_ssize_t n0 = order->shape[0], i = n0 ? ord[0] / cs[2] : 0, j = n0 ? ord[0] % cs[2] : 0;
+        bad = order->shape[0] == 0 || sh != 1 || sw != 1 || i * dh - pt > 0 || j * dw - pl > 0
+              || i * dh - pt + cs[3] < out->shape[1] || j * dw - pl + cs[4] < out->shape[2];
+    }
+    if (bad || init < 0 || init > 2) {
         release(&s);
-        PyErr_SetString(PyExc_ValueError, "col2im: shapes or offsets do not match");
+        PyErr_SetString(PyExc_ValueError, "col2im: shapes, offsets or init do not match");
         return NULL;
     }
-    if (count(cols) == 0 || count(out) == 0) {   /* nothing to add, or nowhere to */
+    if (count(out) == 0) {           /* nowhere to add */
+        release(&s);
+        Py_RETURN_NONE;
+    }
+    if (count(cols) == 0) {          /* nothing to add (init 2 cannot get here) */
+        if (init == 1)
+            memset(out->buf, 0, (size_t)out->len);
         release(&s);
         Py_RETURN_NONE;
     }
@@ -569,11 +581,11 @@ static PyObject *py_col2im(PyObject *self, PyObject *args)
     Py_BEGIN_ALLOW_THREADS
     if (kind(cols) == 'f') {
         col2im_args_f a = {cols->buf, out->buf, ord, n_order, cs[0], cs[1], cs[2], cs[3], cs[4],
-                           cs[5], h, w, sh, sw, dh, dw, pt, pl};
+                           cs[5], h, w, sh, sw, dh, dw, pt, pl, init};
         pool_run(col2im_part_f, &a, parts);
     } else {
         col2im_args_d a = {cols->buf, out->buf, ord, n_order, cs[0], cs[1], cs[2], cs[3], cs[4],
-                           cs[5], h, w, sh, sw, dh, dw, pt, pl};
+                           cs[5], h, w, sh, sw, dh, dw, pt, pl, init};
         pool_run(col2im_part_d, &a, parts);
     }
     Py_END_ALLOW_THREADS

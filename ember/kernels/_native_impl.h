@@ -349,19 +349,24 @@ static void FN(im2col_part)(void *ctx, int part, int parts)
 }
 
 /* col2im: out (C, h, w, N) += cols (C, kh, kw, ho, wo, N), kernel offsets taken in `order`
+ * (init 1: out starts at zeros; init 2: the first offset in order covers all of out and is
+ * copied into it, the others added)
  * (flat i * kw + j) so that every element sums its terms in the NumPy code's order; taps that
  * fall in the padding (pt rows above, pl columns left) are dropped. Channels c0 <= c < c1. */
 CLONES static void FN(col2im)(const T *restrict cols, T *restrict out, const int64_t *order,
                               Py_ssize_t n_order, Py_ssize_t nc, Py_ssize_t kh, Py_ssize_t kw,
                               Py_ssize_t ho, Py_ssize_t wo, Py_ssize_t nb, Py_ssize_t h,
                               Py_ssize_t w, Py_ssize_t sh, Py_ssize_t sw, Py_ssize_t dh,
-                              Py_ssize_t dw, Py_ssize_t pt, Py_ssize_t pl, Py_ssize_t c0,
-                              Py_ssize_t c1)
+                              Py_ssize_t dw, Py_ssize_t pt, Py_ssize_t pl, int init,
+                              Py_ssize_t c0, Py_ssize_t c1)
 {
     (void)nc;
-    for (Py_ssize_t c = c0; c < c1; c++)
+    for (Py_ssize_t c = c0; c < c1; c++) {
+        if (init == 1)                    /* out starts at zeros (then + a tap: as NumPy's) */
+            memset(out + c * h * w * nb, 0, (size_t)(h * w * nb) * sizeof(T));
         for (Py_ssize_t q = 0; q < n_order; q++) {
             Py_ssize_t k = (Py_ssize_t)order[q], i = k / kw, j = k % kw;
+            int copy = init == 2 && q == 0;   /* the first tap covers out: copied, not added */
             for (Py_ssize_t yo = 0; yo < ho; yo++) {
                 Py_ssize_t y = yo * sh + i * dh - pt;
                 if (y < 0 || y >= h)
@@ -372,11 +377,15 @@ CLONES static void FN(col2im)(const T *restrict cols, T *restrict out, const int
                         continue;
                     const T *restrict src = cols + ((((c * kh + i) * kw + j) * ho + yo) * wo + xo) * nb;
                     T *restrict dst = out + ((c * h + y) * w + xx) * nb;
-                    for (Py_ssize_t b = 0; b < nb; b++)
-                        dst[b] += src[b];
+                    if (copy)
+                        memcpy(dst, src, (size_t)nb * sizeof(T));
+                    else
+                        for (Py_ssize_t b = 0; b < nb; b++)
+                            dst[b] += src[b];
                 }
             }
         }
+    }
 }
 
 typedef struct {
@@ -384,6 +393,7 @@ typedef struct {
     T *out;
     const int64_t *order;
     Py_ssize_t n_order, nc, kh, kw, ho, wo, nb, h, w, sh, sw, dh, dw, pt, pl;
+    int init;
 } FN(col2im_args);
 
 static void FN(col2im_part)(void *ctx, int part, int parts)
@@ -392,7 +402,7 @@ static void FN(col2im_part)(void *ctx, int part, int parts)
     Py_ssize_t lo, hi;
     pool_span(a->nc, part, parts, 1, &lo, &hi);
     FN(col2im)(a->cols, a->out, a->order, a->n_order, a->nc, a->kh, a->kw, a->ho, a->wo, a->nb,
-               a->h, a->w, a->sh, a->sw, a->dh, a->dw, a->pt, a->pl, lo, hi);
+               a->h, a->w, a->sh, a->sw, a->dh, a->dw, a->pt, a->pl, a->init, lo, hi);
 }
 
 /* ------------------------------------------------------------------------ small products

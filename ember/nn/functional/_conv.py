@@ -155,13 +155,12 @@ def col2im_cropped(xp, cols, h, w, pads, sh, sw, dh, dw):
                 parts.append(part)
                 order.append(i * kw + j)
     if kernels.takes(xp, cols):   # the same sums, in the same order, in one pass
-        if first is None:
-            out = xp.zeros((c, h, w, n), dtype=cols.dtype)
-        else:   # -0.0 + a is a, bit for bit (0.0 + -0.0 is not): as copying the first part in
-            out = xp.full((c, h, w, n), -0.0, dtype=cols.dtype)
+        # out starts at zeros (init 1), or as a copy of the first part (init 2), in the loop
+        if first is not None:
             order = [first_k] + order
+        out = xp.empty((c, h, w, n), dtype=cols.dtype)
         kernels.native.col2im(xp.ascontiguousarray(cols), out, xp.array(order, dtype=xp.int64),
-                              sh, sw, dh, dw, pt, pl)
+                              sh, sw, dh, dw, pt, pl, 1 if first is None else 2)
         return out
     if first is None:
         out = xp.zeros((c, h, w, n), dtype=cols.dtype)
