@@ -8,6 +8,7 @@ EMBER_REQUIRE_NATIVE=1 so that a build that silently lost it fails there.
 """
 
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -143,6 +144,39 @@ def test_adam_many_rejects_what_it_cannot_take():
         kernels.native.adam_many([np.zeros(10, np.float32)[::2]], [f32], [f32.copy()],
                                  [f32.copy()], None, *consts)
     kernels.native.adam_many([], [], [], [], None, *consts)     # nothing to do
+
+
+@native
+@pytest.mark.skipif(sys.version_info < (3, 12),
+                    reason="a Python class exports a buffer (__buffer__) from Python 3.12 on")
+def test_adam_many_keeps_its_arrays_while_an_export_empties_the_lists():
+    # taking a buffer may run Python code that changes the lists: adam_many must hold the arrays
+    # it was given, not read them from the lists as they are afterwards
+    rng = np.random.default_rng(8)
+    p0, g = rng.standard_normal((2, 8)).astype(np.float32), rng.standard_normal((2, 8))
+    grads = [g[0].astype(np.float32), g[1].astype(np.float32)]
+
+    class Param:
+        def __init__(self, a):
+            self.a = a
+
+        def __buffer__(self, flags):
+            grads.clear()
+            return memoryview(self.a)
+
+        def __release_buffer__(self, view):
+            view.release()
+
+    ps = [Param(p0[0].copy()), p0[1].copy()]
+    ms, vs = [np.zeros(8, np.float32) for _ in ps], [np.zeros(8, np.float32) for _ in ps]
+    consts = (0.1, 0.001, 0.999, 1e-8, -1e-3, 1.0, 0.0, False, False)
+    want = [p0[0].copy(), p0[1].copy()]
+    for i in range(2):
+        kernels.native.adam(want[i], g[i].astype(np.float32), np.zeros(8, np.float32),
+                            np.zeros(8, np.float32), None, *consts)
+    kernels.native.adam_many(ps, grads, ms, vs, None, *consts)
+    assert grads == []
+    _same([ps[0].a, ps[1]], want)
 
 
 def test_a_group_of_mixed_dtypes_is_updated_one_parameter_at_a_time():

@@ -9,6 +9,7 @@ several Python threads using it at once, and a fork.
 
 import multiprocessing
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -110,6 +111,34 @@ def test_openblas_runs_on_the_pool_where_ci_requires_it():
     if not _blas_required():
         pytest.skip("EMBER_REQUIRE_NATIVE is not set (CI sets it, on Linux)")
     assert kernels.blas_on_pool(), "NumPy's OpenBLAS does not run on ember's threads"
+
+
+_STUB_IMPORT = """
+import sys, types
+sys.path.insert(0, {root!r})
+native = types.ModuleType("ember.kernels._native")
+native.set_num_threads = lambda n: None
+def blas_hook(*args):
+    raise RuntimeError("blas_hook: built without threads")
+native.blas_hook = blas_hook
+sys.modules["ember.kernels._native"] = native
+import ember.kernels
+assert ember.kernels.native is native
+print(ember.kernels.blas_on_pool())
+"""
+
+
+@pytest.mark.skipif(not kernels._openblas_slots(),
+                    reason="no OpenBLAS with caller-managed threading is loaded")
+def test_an_extension_built_without_threads_leaves_openblas_alone():
+    # a build without POSIX threads or C11 atomics has no pool: its blas_hook raises, and
+    # importing ember where an OpenBLAS with the hook is loaded must not
+    root = os.path.dirname(os.path.dirname(ember.__file__))
+    env = dict(os.environ, EMBER_NATIVE="1", EMBER_NUM_THREADS="2")
+    done = subprocess.run([sys.executable, "-c", _STUB_IMPORT.format(root=root)], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["False"]
 
 
 def _products():

@@ -91,7 +91,10 @@ if native is not None:
     native.set_num_threads(NUM_THREADS)
     if not _off and NUM_THREADS > 1:
         for _slot in _openblas_slots():
-            _held = native.blas_hook(_slot, True)
+            try:
+                _held = native.blas_hook(_slot, True)
+            except RuntimeError:         # built without threads (no pool): OpenBLAS keeps its own
+                break
             if _held == 0:
                 _blas_slots.append(_slot)
             else:                        # someone else's threads are in charge: leave them

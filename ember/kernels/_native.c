@@ -204,7 +204,11 @@ static PyObject *py_adam_many(PyObject *self, PyObject *args)
     Py_ssize_t n = -1, done = 0;
     PyObject *result = NULL;
     for (int i = 0; i < (amsgrad ? 5 : 4); i++) {
-        seqs[i] = PySequence_Fast(lists[i], "adam_many: expected sequences of arrays");
+        /* a tuple of its own: taking a buffer may run Python code (__buffer__) that changes a
+         * list, and the arrays must outlive that */
+        PyObject *fast = PySequence_Fast(lists[i], "adam_many: expected sequences of arrays");
+        seqs[i] = fast ? PySequence_Tuple(fast) : NULL;
+        Py_XDECREF(fast);
         if (!seqs[i])
             goto out;
         if (n >= 0 && PySequence_Fast_GET_SIZE(seqs[i]) != n) {
