@@ -102,5 +102,6 @@ def to_numpy(t):
 def threads():
     """set_num_threads of the compiled loops' pool for one test, restored afterwards."""
     from ember import kernels
+    before = kernels.native.num_threads()
     yield kernels.native.set_num_threads
-    kernels.native.set_num_threads(kernels.NUM_THREADS)
+    kernels.native.set_num_threads(before)

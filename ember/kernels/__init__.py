@@ -65,45 +65,81 @@ def _num_threads() -> int:
 NUM_THREADS = min(_num_threads(), 256)    # the extension's pool holds at most 256
 
 
-def _openblas_slots() -> list:
-    """The addresses of `openblas_threads_callback_` in the OpenBLAS libraries this process has
-    loaded (NumPy's, and any other), found through /proc/self/maps (Linux); [] elsewhere."""
+# the setter, where an OpenBLAS exports it but not the variable (0.3.33 and later; SciPy's
+# builds prefix and suffix their symbols)
+_SETTERS = ("openblas_set_threads_callback_function",
+            "scipy_openblas_set_threads_callback_function64_",
+            "scipy_openblas_set_threads_callback_function")
+
+
+def _openblas_hooks() -> tuple:
+    """(hooks, found): for each OpenBLAS library this process has loaded (NumPy's, and any
+    other; found through /proc/self/maps, Linux), ("slot", address of its
+    `openblas_threads_callback_`) or ("setter", address of its setter function); found: whether
+    any OpenBLAS is loaded at all."""
     try:
         with open("/proc/self/maps") as maps:
             paths = {fields[5] for fields in (line.split(None, 5) for line in maps)
                      if len(fields) == 6 and "openblas" in fields[5].lower()}
     except OSError:
-        return []
+        return [], False
     import ctypes
 
-    slots = []
+    hooks, found = [], False
     for path in sorted(p.strip() for p in paths):
         try:
-            slot = ctypes.c_void_p.in_dll(ctypes.CDLL(path), "openblas_threads_callback_")
-            slots.append(ctypes.addressof(slot))
-        except (OSError, ValueError):    # not a library, or an OpenBLAS older than 0.3.27
+            lib = ctypes.CDLL(path)
+        except OSError:                  # not a library
             continue
-    return slots
+        found = True
+        try:
+            slot = ctypes.c_void_p.in_dll(lib, "openblas_threads_callback_")
+            hooks.append(("slot", ctypes.addressof(slot)))
+            continue
+        except ValueError:
+            pass
+        for name in _SETTERS:
+            try:
+                hooks.append(("setter", ctypes.cast(getattr(lib, name), ctypes.c_void_p).value))
+                break
+            except AttributeError:       # an OpenBLAS older than 0.3.27 has neither
+                continue
+    return hooks, found
 
 
-_blas_slots: list = []
+def _hook_blas(on: bool) -> None:
+    """Point the hooked OpenBLAS libraries at the pool (on) or back at their own threads."""
+    for kind, address in _blas_hooks:
+        if kind == "slot":
+            native.blas_hook(address, on)
+        else:
+            native.blas_hook_setter(address, on)
+
+
+_blas_hooks: list = []
 if native is not None:
     native.set_num_threads(NUM_THREADS)
-    if not _off and NUM_THREADS > 1:
-        for _slot in _openblas_slots():
-            try:
-                _held = native.blas_hook(_slot, True)
-            except RuntimeError:         # built without threads (no pool): OpenBLAS keeps its own
-                break
-            if _held == 0:
-                _blas_slots.append(_slot)
-            else:                        # someone else's threads are in charge: leave them
-                native.blas_hook(_slot, False, _held)
+    _hooks, _found = _openblas_hooks() if not _off and NUM_THREADS > 1 else ([], False)
+    for _kind, _address in _hooks:
+        try:
+            if _kind == "setter":
+                native.blas_hook_setter(_address, True)
+            elif (_held := native.blas_hook(_address, True)) != 0:
+                native.blas_hook(_address, False, _held)   # someone else's threads: leave them
+                continue
+        except RuntimeError:             # built without threads (no pool): OpenBLAS keeps its own
+            break
+        _blas_hooks.append((_kind, _address))
+    if _found and not _blas_hooks and not os.environ.get("EMBER_NUM_THREADS", "").strip():
+        # an OpenBLAS that keeps its own threads spins them on the other cores after every
+        # product, and a loop split across cores then runs slower than on one (measured: 2094
+        # against 75 us): the loops stay on one thread unless EMBER_NUM_THREADS asks otherwise
+        native.set_num_threads(1)
 
 
 def blas_on_pool() -> bool:
     """Whether NumPy's OpenBLAS runs its threaded products on ember's thread pool."""
-    return bool(_blas_slots)
+    return bool(_blas_hooks)
 
 
 def enabled() -> bool:

@@ -243,15 +243,16 @@ static PyObject *py_adam_many(PyObject *self, PyObject *args)
     }
     if (n > 0) {
         char k = kind(&bufs[0].b[0]);
+        int parts = pool_parts(total);   /* (read with the GIL: set_num_threads writes it) */
         Py_BEGIN_ALLOW_THREADS
         if (k == 'f') {
             adam_args_f a = {segs, n, total, (float)c1, (float)c2, (float)beta2, (float)eps_t,
                              (float)neg_step, (float)shrink, (float)l2, maximize, amsgrad};
-            pool_run(adam_part_f, &a, pool_parts(total));
+            pool_run(adam_part_f, &a, parts);
         } else {
             adam_args_d a = {segs, n, total, c1, c2, beta2, eps_t, neg_step, shrink, l2,
                              maximize, amsgrad};
-            pool_run(adam_part_d, &a, pool_parts(total));
+            pool_run(adam_part_d, &a, parts);
         }
         Py_END_ALLOW_THREADS
     }
@@ -283,15 +284,16 @@ static PyObject *py_adam(PyObject *self, PyObject *args)
         release(&s);
         return NULL;
     }
+    int parts = pool_parts(seg.n);
     Py_BEGIN_ALLOW_THREADS
     if (kind(&s.b[0]) == 'f') {
         adam_args_f a = {&seg, 1, seg.n, (float)c1, (float)c2, (float)beta2, (float)eps_t,
                          (float)neg_step, (float)shrink, (float)l2, maximize, amsgrad};
-        pool_run(adam_part_f, &a, pool_parts(seg.n));
+        pool_run(adam_part_f, &a, parts);
     } else {
         adam_args_d a = {&seg, 1, seg.n, c1, c2, beta2, eps_t, neg_step, shrink, l2, maximize,
                          amsgrad};
-        pool_run(adam_part_d, &a, pool_parts(seg.n));
+        pool_run(adam_part_d, &a, parts);
     }
     Py_END_ALLOW_THREADS
     release(&s);
@@ -323,16 +325,17 @@ static PyObject *py_sgd_momentum(PyObject *self, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "sgd_momentum: arrays of different sizes");
         return NULL;
     }
+    int parts = pool_parts(n);
     Py_BEGIN_ALLOW_THREADS
     if (kind(p) == 'f') {
         sgd_momentum_args_f a = {p->buf, g->buf, b->buf, n, (float)sign, (float)wd,
                                  (float)momentum, (float)keep, (float)lr, first, dampened,
                                  nesterov};
-        pool_run(sgd_momentum_part_f, &a, pool_parts(n));
+        pool_run(sgd_momentum_part_f, &a, parts);
     } else {
         sgd_momentum_args_d a = {p->buf, g->buf, b->buf, n, sign, wd, momentum, keep, lr, first,
                                  dampened, nesterov};
-        pool_run(sgd_momentum_part_d, &a, pool_parts(n));
+        pool_run(sgd_momentum_part_d, &a, parts);
     }
     Py_END_ALLOW_THREADS
     release(&s);
@@ -357,13 +360,14 @@ static PyObject *py_relu_backward(PyObject *self, PyObject *args)
         return NULL;
     }
     Py_ssize_t n = count(g);
+    int parts = pool_parts(n);
     Py_BEGIN_ALLOW_THREADS
     if (kind(g) == 'f') {
         relu_backward_args_f a = {g->buf, y->buf, out->buf, n};
-        pool_run(relu_backward_part_f, &a, pool_parts(n));
+        pool_run(relu_backward_part_f, &a, parts);
     } else {
         relu_backward_args_d a = {g->buf, y->buf, out->buf, n};
-        pool_run(relu_backward_part_d, &a, pool_parts(n));
+        pool_run(relu_backward_part_d, &a, parts);
     }
     Py_END_ALLOW_THREADS
     release(&s);
@@ -708,7 +712,7 @@ static PyObject *py_num_threads(PyObject *self, PyObject *noargs)
 
 static PyObject *py_pool_regions(PyObject *self, PyObject *noargs)
 {
-    return PyLong_FromUnsignedLong(pool_regions);
+    return PyLong_FromUnsignedLong((unsigned long)pool_regions);
 }
 
 /* Point OpenBLAS's `openblas_threads_callback_` (at `address`) at the pool, or back at
@@ -734,6 +738,28 @@ static PyObject *py_blas_hook(PyObject *self, PyObject *args)
 #endif
 }
 
+/* Call an OpenBLAS's `openblas_set_threads_callback_function` (at `address`: the libraries
+ * that do not export the variable itself) with the pool, or with NULL (its own threads). */
+static PyObject *py_blas_hook_setter(PyObject *self, PyObject *args)
+{
+    unsigned long long address;
+    int install;
+    if (!PyArg_ParseTuple(args, "Kp:blas_hook_setter", &address, &install))
+        return NULL;
+    if (!address) {
+        PyErr_SetString(PyExc_ValueError, "blas_hook_setter: no address");
+        return NULL;
+    }
+#if POOL_THREADS
+    void (*set)(void *) = (void (*)(void *))(uintptr_t)address;
+    set(install ? (void *)pool_blas_jobs : NULL);
+    Py_RETURN_NONE;
+#else
+    PyErr_SetString(PyExc_RuntimeError, "blas_hook_setter: built without threads");
+    return NULL;
+#endif
+}
+
 /* ------------------------------------------------------------------------------ module */
 
 static PyMethodDef methods[] = {
@@ -753,6 +779,7 @@ static PyMethodDef methods[] = {
     {"num_threads", py_num_threads, METH_NOARGS, "Threads the loops may use."},
     {"pool_regions", py_pool_regions, METH_NOARGS, "Regions run on several threads so far."},
     {"blas_hook", py_blas_hook, METH_VARARGS, "Run OpenBLAS's threads on ember's pool."},
+    {"blas_hook_setter", py_blas_hook_setter, METH_VARARGS, "The same, through the setter."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -763,5 +790,6 @@ static struct PyModuleDef module = {
 
 PyMODINIT_FUNC PyInit__native(void)
 {
+    pool_init();
     return PyModule_Create(&module);
 }

@@ -70,8 +70,7 @@ static _Atomic int pool_left;                   /* parts of the region still run
 static pthread_mutex_t pool_region = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t pool_sleep = PTHREAD_MUTEX_INITIALIZER;
 static _Thread_local int pool_worker;           /* 1..: this thread is that worker */
-static unsigned long pool_regions;              /* regions run on several threads */
-static int pool_forked_hook;
+static _Atomic unsigned long pool_regions;      /* regions run on several threads */
 
 static inline void pool_relax(void)
 {
@@ -130,13 +129,15 @@ static void pool_after_fork(void)
     pool_worker = 0;
 }
 
+/* once, when the extension is loaded (before any region could hold the region lock) */
+static void pool_init(void)
+{
+    pthread_atfork(NULL, NULL, pool_after_fork);
+}
+
 /* start workers until there are n threads (region lock held); the count reached */
 static int pool_grow(int n)
 {
-    if (!pool_forked_hook) {
-        pthread_atfork(NULL, NULL, pool_after_fork);
-        pool_forked_hook = 1;
-    }
     if (n > POOL_MAX)
         n = POOL_MAX;
     while (pool_size < n) {
@@ -159,7 +160,7 @@ static int pool_grow(int n)
 /* run parts 1..parts-1 on workers and part 0 here; the region lock is held */
 static void pool_region_run(pool_task fn, void *ctx, int parts)
 {
-    pool_regions++;
+    atomic_fetch_add_explicit(&pool_regions, 1, memory_order_relaxed);
     atomic_store(&pool_left, parts - 1);
     for (int i = 1; i < parts; i++) {
         pool_box *box = &pool_boxes[i];
@@ -238,6 +239,9 @@ static void pool_blas_jobs(int sync, pool_dojob dojob, int numjobs, size_t size,
 #else  /* no threads: every part on the calling thread */
 
 static unsigned long pool_regions;
+static void pool_init(void)
+{
+}
 
 static void pool_run(pool_task fn, void *ctx, int parts)
 {
