@@ -141,6 +141,21 @@ def test_an_extension_built_without_threads_leaves_openblas_alone():
     assert done.stdout.split() == ["False"]
 
 
+@native
+def test_an_openblas_that_cannot_be_hooked_keeps_the_loops_on_one_thread(threads, monkeypatch):
+    # (an OpenBLAS older than 0.3.27: loaded, nothing to hook)
+    monkeypatch.delenv("EMBER_NUM_THREADS", raising=False)
+    threads(2)
+    assert kernels._install([], True) == []
+    assert kernels.native.num_threads() == 1
+    threads(2)
+    assert kernels._install([], False) == []     # no OpenBLAS at all: nothing spins
+    assert kernels.native.num_threads() == 2
+    monkeypatch.setenv("EMBER_NUM_THREADS", "2")
+    kernels._install([], True)                    # asked for: kept
+    assert kernels.native.num_threads() == 2
+
+
 def _products():
     rng = np.random.default_rng(1)
     out = []
@@ -221,6 +236,7 @@ def _child(queue):
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_a_forked_child_uses_the_pool_afresh():
     _workload(np.float32)                  # the parent's pool has started its threads
     queue = multiprocessing.get_context("fork").Queue()

@@ -116,25 +116,32 @@ def _hook_blas(on: bool) -> None:
             native.blas_hook_setter(address, on)
 
 
-_blas_hooks: list = []
-if native is not None:
-    native.set_num_threads(NUM_THREADS)
-    _hooks, _found = _openblas_hooks() if not _off and NUM_THREADS > 1 else ([], False)
-    for _kind, _address in _hooks:
+def _install(hooks: list, found: bool) -> list:
+    """Point each hook at the pool; the hooks in place. Where an OpenBLAS is loaded but none
+    could be hooked, the loops stay on one thread (unless EMBER_NUM_THREADS says otherwise): an
+    OpenBLAS with its own threads spins them on the other cores after every product, and a loop
+    split across cores then runs slower than on one (measured: 2094 against 75 us)."""
+    done = []
+    for kind, address in hooks:
         try:
-            if _kind == "setter":
-                native.blas_hook_setter(_address, True)
-            elif (_held := native.blas_hook(_address, True)) != 0:
-                native.blas_hook(_address, False, _held)   # someone else's threads: leave them
+            if kind == "setter":
+                native.blas_hook_setter(address, True)
+            elif (held := native.blas_hook(address, True)) != 0:
+                native.blas_hook(address, False, held)    # someone else's threads: leave them
                 continue
         except RuntimeError:             # built without threads (no pool): OpenBLAS keeps its own
             break
-        _blas_hooks.append((_kind, _address))
-    if _found and not _blas_hooks and not os.environ.get("EMBER_NUM_THREADS", "").strip():
-        # an OpenBLAS that keeps its own threads spins them on the other cores after every
-        # product, and a loop split across cores then runs slower than on one (measured: 2094
-        # against 75 us): the loops stay on one thread unless EMBER_NUM_THREADS asks otherwise
+        done.append((kind, address))
+    if found and not done and not os.environ.get("EMBER_NUM_THREADS", "").strip():
         native.set_num_threads(1)
+    return done
+
+
+_blas_hooks: list = []
+if native is not None:
+    native.set_num_threads(NUM_THREADS)
+    if not _off and NUM_THREADS > 1:
+        _blas_hooks = _install(*_openblas_hooks())
 
 
 def blas_on_pool() -> bool:
