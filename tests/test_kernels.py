@@ -682,3 +682,60 @@ def test_a_first_layer_conv_with_the_compiled_products_matches_the_numpy_code(dt
     tol = 2e-5 if dtype == "float32" else 1e-11
     for u, v in zip(a, b):
         np.testing.assert_allclose(u, v, rtol=tol, atol=tol * np.abs(v).max())
+
+
+# ------------------------------------------------- a Linear layer's bias and ReLU, in threads
+
+@native
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape", [(128, 512), (3, 5), (1, 70_000), (1000, 33)])
+def test_relu_bias_and_bias_gradient_loops_have_numpys_bits_on_any_threads(threads, dtype,
+                                                                           shape):
+    rng = np.random.default_rng(shape[1])
+    x = rng.standard_normal(shape).astype(dtype)
+    x.flat[:6] = [-0.0, 0.0, np.nan, -np.nan, -np.inf, np.inf]     # np.maximum's special cases
+    x[:, -1] = -0.0                                                 # a sum of -0.0s is 0.0
+    b = rng.standard_normal(shape[1]).astype(dtype)
+    b[:2] = [-0.0, np.nan]
+    for n in (1, 2, 3):
+        threads(n)
+        out = np.full_like(x, 7.0)
+        kernels.native.relu(x, out)
+        _same([out], [np.maximum(x, 0)])
+        y = x.copy()
+        kernels.native.add_rows(y, b)
+        _same([y], [x + b])
+        s = np.full(shape[1], 7.0, dtype)
+        kernels.native.sum_rows(x, s)
+        _same([s], [x.sum(0)])
+
+
+@native
+def test_linear_and_relu_take_the_loops_with_numpys_results():
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((64, 300)).astype(np.float32)
+    w = rng.standard_normal((700, 300)).astype(np.float32)
+    b = rng.standard_normal(700).astype(np.float32)
+    g = rng.standard_normal((64, 700)).astype(np.float32)
+
+    def run():
+        tx, tw, tb = (ember.tensor(a).requires_grad_() for a in (x, w, b))
+        y = F.linear(tx, tw, tb).relu()
+        y.backward(ember.tensor(g))
+        return [to_numpy(y), to_numpy(tx.grad), to_numpy(tw.grad), to_numpy(tb.grad)]
+
+    _same(*_both(run))
+
+
+@native
+def test_the_row_loops_reject_what_they_cannot_take():
+    y, b = np.zeros((4, 3), np.float32), np.zeros(4, np.float32)
+    with pytest.raises(ValueError, match="add_rows: bias does not have the rows' length"):
+        kernels.native.add_rows(y, b)
+    s = np.full(3, 7.0, np.float32)
+    kernels.native.sum_rows(np.zeros((0, 3), np.float32), s)    # no rows: zeros, as NumPy's
+    _same([s], [np.zeros((0, 3), np.float32).sum(0)])
+    with pytest.raises(ValueError, match="sum_rows: out does not have the expected element"):
+        kernels.native.sum_rows(y, np.zeros(3))
+    with pytest.raises(ValueError, match="relu: out does not have the expected shape"):
+        kernels.native.relu(y, np.zeros((3, 4), np.float32))

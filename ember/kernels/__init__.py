@@ -3,7 +3,8 @@
 NumPy runs an update such as Adam's as a dozen separate ufunc calls, each a full pass over the
 parameter through memory; a max-pool's backward as one masked pass per kernel offset; im2col as
 a padded copy and then a strided one. Here such loops (adam, sgd_momentum, max_pool2d and its
-backward, im2col, col2im, relu_backward) are written once in C (`_native.c`, its loops in
+backward, im2col, col2im, relu and relu_backward, a Linear layer's bias and its gradient:
+add_rows, sum_rows) are written once in C (`_native.c`, its loops in
 `_native_impl.h`), for float32 and float64, and built into the extension `ember.kernels._native`
 when ember is installed with a C compiler at hand. Each loop computes exactly what the NumPy
 code beside its caller computes, in the same order of operations and the same dtype, so the two

@@ -374,6 +374,106 @@ static PyObject *py_relu_backward(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* relu(x, out): out = np.maximum(x, 0) */
+static PyObject *py_relu(PyObject *self, PyObject *args)
+{
+    PyObject *ox, *oout;
+    if (!PyArg_ParseTuple(args, "OO:relu", &ox, &oout))
+        return NULL;
+    const char *fn = "relu";
+    Bufs s = {.n = 0};
+    Py_buffer *x = get(&s, ox, 0, 'F', -1, fn, "input");
+    Py_buffer *out = x ? get(&s, oout, 1, 'F', -1, fn, "out") : NULL;
+    if (!out || !same_kind(x, out, fn, "out") || !same_shape(x, out, fn, "out")) {
+        release(&s);
+        return NULL;
+    }
+    Py_ssize_t n = count(x);
+    int parts = pool_parts(n);
+    Py_BEGIN_ALLOW_THREADS
+    if (kind(x) == 'f') {
+        relu_args_f a = {x->buf, out->buf, n};
+        pool_run(relu_part_f, &a, parts);
+    } else {
+        relu_args_d a = {x->buf, out->buf, n};
+        pool_run(relu_part_d, &a, parts);
+    }
+    Py_END_ALLOW_THREADS
+    release(&s);
+    Py_RETURN_NONE;
+}
+
+/* the 2-D array and the row-sized vector of add_rows and sum_rows, checked */
+static int rows_buffers(Bufs *s, PyObject *omat, int mat_writable, PyObject *ovec,
+                        int vec_writable, const char *fn, const char *vec_name)
+{
+    Py_buffer *mat = get(s, omat, mat_writable, 'F', 2, fn, mat_writable ? "y" : "grad");
+    Py_buffer *vec = mat ? get(s, ovec, vec_writable, 'F', 1, fn, vec_name) : NULL;
+    if (!vec || !same_kind(mat, vec, fn, vec_name))
+        return 0;
+    if (vec->shape[0] != mat->shape[1]) {
+        PyErr_Format(PyExc_ValueError, "%s: %s does not have the rows' length", fn, vec_name);
+        return 0;
+    }
+    return 1;
+}
+
+/* add_rows(y, b): y (m, n) += b (n) in place */
+static PyObject *py_add_rows(PyObject *self, PyObject *args)
+{
+    PyObject *oy, *ob;
+    if (!PyArg_ParseTuple(args, "OO:add_rows", &oy, &ob))
+        return NULL;
+    Bufs s = {.n = 0};
+    if (!rows_buffers(&s, oy, 1, ob, 0, "add_rows", "bias")) {
+        release(&s);
+        return NULL;
+    }
+    Py_buffer *y = &s.b[0], *b = &s.b[1];
+    Py_ssize_t m = y->shape[0], n = y->shape[1];
+    int parts = pool_parts(count(y));
+    if (parts > m)
+        parts = m > 0 ? (int)m : 1;
+    Py_BEGIN_ALLOW_THREADS
+    if (kind(y) == 'f') {
+        rows_args_f a = {y->buf, b->buf, NULL, m, n};
+        pool_run(add_rows_part_f, &a, parts);
+    } else {
+        rows_args_d a = {y->buf, b->buf, NULL, m, n};
+        pool_run(add_rows_part_d, &a, parts);
+    }
+    Py_END_ALLOW_THREADS
+    release(&s);
+    Py_RETURN_NONE;
+}
+
+/* sum_rows(g, out): out (n) = g (m, n).sum(0) */
+static PyObject *py_sum_rows(PyObject *self, PyObject *args)
+{
+    PyObject *og, *oout;
+    if (!PyArg_ParseTuple(args, "OO:sum_rows", &og, &oout))
+        return NULL;
+    Bufs s = {.n = 0};
+    if (!rows_buffers(&s, og, 0, oout, 1, "sum_rows", "out")) {
+        release(&s);
+        return NULL;
+    }
+    Py_buffer *g = &s.b[0], *out = &s.b[1];
+    Py_ssize_t m = g->shape[0], n = g->shape[1];
+    int parts = pool_parts(count(g));
+    Py_BEGIN_ALLOW_THREADS
+    if (kind(g) == 'f') {
+        rows_args_f a = {NULL, g->buf, out->buf, m, n};
+        pool_run(sum_rows_part_f, &a, parts);
+    } else {
+        rows_args_d a = {NULL, g->buf, out->buf, m, n};
+        pool_run(sum_rows_part_d, &a, parts);
+    }
+    Py_END_ALLOW_THREADS
+    release(&s);
+    Py_RETURN_NONE;
+}
+
 /* -------------------------------------------------------------------------- max pooling */
 
 static PyObject *py_max_pool2d(PyObject *self, PyObject *args)
@@ -767,6 +867,9 @@ static PyMethodDef methods[] = {
     {"adam_many", py_adam_many, METH_VARARGS, "adam for several parameters in one call."},
     {"sgd_momentum", py_sgd_momentum, METH_VARARGS, "SGD with momentum in place."},
     {"relu_backward", py_relu_backward, METH_VARARGS, "g * (y > 0) in one pass."},
+    {"relu", py_relu, METH_VARARGS, "np.maximum(x, 0)."},
+    {"add_rows", py_add_rows, METH_VARARGS, "y += b for a bias b along y's rows."},
+    {"sum_rows", py_sum_rows, METH_VARARGS, "g.sum(0) summed row after row."},
     {"max_pool2d", py_max_pool2d, METH_VARARGS, "Max pooling (A, H, W, B), winning taps."},
     {"max_pool2d_backward", py_max_pool2d_backward, METH_VARARGS, "Max pooling's gradient."},
     {"im2col", py_im2col, METH_VARARGS, "Kernel windows of a batch-last image as columns."},

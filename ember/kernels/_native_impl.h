@@ -139,6 +139,78 @@ static void FN(relu_backward_part)(void *ctx, int part, int parts)
     FN(relu_backward)(a->g + lo, a->y + lo, a->out + lo, hi - lo);
 }
 
+/* relu: out = np.maximum(x, 0) as NumPy computes it (a nan stays, -0.0 becomes 0.0). */
+CLONES static void FN(relu)(const T *restrict x, T *restrict out, Py_ssize_t n)
+{
+    for (Py_ssize_t i = 0; i < n; i++) {
+        T v = x[i];
+        out[i] = (v > 0 || v != v) ? v : 0;
+    }
+}
+
+typedef struct {
+    const T *x;
+    T *out;
+    Py_ssize_t n;
+} FN(relu_args);
+
+static void FN(relu_part)(void *ctx, int part, int parts)
+{
+    FN(relu_args) *a = ctx;
+    Py_ssize_t lo, hi;
+    pool_span(a->n, part, parts, 64, &lo, &hi);
+    FN(relu)(a->x + lo, a->out + lo, hi - lo);
+}
+
+/* y (m, n) += b (n) in place, rows [r0, r1): a Linear layer's bias, as y += b in NumPy. */
+CLONES static void FN(add_rows)(T *restrict y, const T *restrict b, Py_ssize_t n, Py_ssize_t r0,
+                                Py_ssize_t r1)
+{
+    for (Py_ssize_t i = r0; i < r1; i++) {
+        T *restrict row = y + i * n;
+        for (Py_ssize_t j = 0; j < n; j++)
+            row[j] = row[j] + b[j];
+    }
+}
+
+/* out (n) = the sum of the m rows of g (m, n), columns [c0, c1): from 0, each row added in
+ * turn, as NumPy's g.sum(0) sums a C-contiguous array (the bits of a bias's gradient; 0 +
+ * -0.0 is 0.0, as there). */
+CLONES static void FN(sum_rows)(const T *restrict g, T *restrict out, Py_ssize_t m, Py_ssize_t n,
+                                Py_ssize_t c0, Py_ssize_t c1)
+{
+    for (Py_ssize_t j = c0; j < c1; j++)
+        out[j] = 0;
+    for (Py_ssize_t i = 0; i < m; i++) {
+        const T *restrict row = g + i * n;
+        for (Py_ssize_t j = c0; j < c1; j++)
+            out[j] = out[j] + row[j];
+    }
+}
+
+typedef struct {
+    T *y;
+    const T *b;
+    T *out;
+    Py_ssize_t m, n;
+} FN(rows_args);
+
+static void FN(add_rows_part)(void *ctx, int part, int parts)
+{
+    FN(rows_args) *a = ctx;
+    Py_ssize_t lo, hi;
+    pool_span(a->m, part, parts, 1, &lo, &hi);
+    FN(add_rows)(a->y, a->b, a->n, lo, hi);
+}
+
+static void FN(sum_rows_part)(void *ctx, int part, int parts)
+{
+    FN(rows_args) *a = ctx;
+    Py_ssize_t lo, hi;
+    pool_span(a->n, part, parts, 64, &lo, &hi);
+    FN(sum_rows)(a->b, a->out, a->m, a->n, lo, hi);
+}
+
 /* Max pooling over x (A, h, w, B) into out (A, ho, wo, B), planes a0 <= a < a1; see
  * max_pool2d in _native.c. val: B elements of scratch. */
 CLONES static void FN(max_pool2d)(const T *restrict x, T *restrict out, int32_t *restrict arg,

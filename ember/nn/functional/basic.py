@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from ... import backend
+from ... import backend, kernels
 from ...autograd import grad_mode
 from ...autograd.function import Op
 from ...autograd.grad_mode import no_grad
@@ -32,13 +32,13 @@ class LinearOp(Op):
 
     @staticmethod
     def forward(ctx, x, w, b):
-        if x.ndim == 2:
-            y = x @ w.T
-        else:
-            y = (x.reshape(-1, x.shape[-1]) @ w.T).reshape(x.shape[:-1] + (w.shape[0],))
+        y = (x if x.ndim == 2 else x.reshape(-1, x.shape[-1])) @ w.T
         if b is not None:
-            y += b
-        return y
+            if kernels.takes(ctx.xp, y, b, contiguous=True):
+                kernels.native.add_rows(y, b)      # y += b, the rows shared among the threads
+            else:
+                y += b
+        return y if x.ndim == 2 else y.reshape(x.shape[:-1] + (w.shape[0],))
 
     @staticmethod
     def backward(ctx, g):
@@ -76,7 +76,12 @@ class LinearOp(Op):
             xd = x._data
             gw = _make(g2.T @ (xd if xd.ndim == 2 else xd.reshape(-1, xd.shape[-1])), dev)
         if b is not None and nxt[2] is not None:
-            gb = _make(g2.sum(0), dev)
+            if kernels.takes(dev.xp, g2, contiguous=True):
+                gbd = dev.xp.empty(g2.shape[1], dtype=g2.dtype)
+                kernels.native.sum_rows(g2, gbd)   # g2.sum(0): the same sums, in threads
+            else:
+                gbd = g2.sum(0)
+            gb = _make(gbd, dev)
         return gx, gw, gb
 
 
