@@ -156,6 +156,16 @@ def test_an_openblas_that_cannot_be_hooked_keeps_the_loops_on_one_thread(threads
     assert kernels.native.num_threads() == 2
 
 
+@pytest.mark.skipif(not kernels.blas_on_pool(), reason="NumPy's OpenBLAS does not run on ember's "
+                    "pool (EMBER_NATIVE=0, or not an OpenBLAS with caller-managed threading)")
+def test_installing_the_hooks_again_keeps_them(threads):
+    # (importlib.reload(ember.kernels) does this): the pool found in place is ember's own
+    hooks, found = kernels._openblas_hooks()
+    threads(2)
+    assert kernels._install(hooks, found) == hooks
+    assert kernels.native.num_threads() == 2
+
+
 def _products():
     rng = np.random.default_rng(1)
     out = []

@@ -816,7 +816,7 @@ static PyObject *py_pool_regions(PyObject *self, PyObject *noargs)
 }
 
 /* Point OpenBLAS's `openblas_threads_callback_` (at `address`) at the pool, or back at
- * `previous` (0: OpenBLAS's own threads); returns the value it held. */
+ * `previous` (0: OpenBLAS's own threads); returns the value it held (0 if it was the pool). */
 static PyObject *py_blas_hook(PyObject *self, PyObject *args)
 {
     unsigned long long address, previous = 0;
@@ -831,6 +831,8 @@ static PyObject *py_blas_hook(PyObject *self, PyObject *args)
     void **slot = (void **)(uintptr_t)address;
     void *held = *slot;
     *slot = install ? (void *)pool_blas_jobs : (void *)(uintptr_t)previous;
+    if (held == (void *)pool_blas_jobs)   /* already ours (ember.kernels imported again) */
+        held = NULL;
     return PyLong_FromUnsignedLongLong((unsigned long long)(uintptr_t)held);
 #else
     PyErr_SetString(PyExc_RuntimeError, "blas_hook: built without threads");
