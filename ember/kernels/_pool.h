@@ -5,8 +5,9 @@
  * thread that then wants those cores (ember's loops split across threads, say) competes with
  * a spinner and runs slower than on one core. So ember runs both on one pool: OpenBLAS (0.3.27
  * and later) lets a program run its parallel jobs on the program's own threads (its
- * caller-managed threading: the `openblas_threads_callback_` the library calls instead of
- * waking its workers), and `pool_blas_jobs` below is that callback. OpenBLAS's workers then
+ * caller-managed threading: a callback, `openblas_threads_callback_`, that the library calls
+ * instead of waking its workers; ember/kernels/__init__.py sets it, directly or through its
+ * setter), and `pool_blas_jobs` below is that callback. OpenBLAS's workers then
  * stay asleep, products run on ember's threads with the same partitioning (the same results),
  * and ember's loops can use every core between them.
  *
@@ -27,7 +28,6 @@
 #else
 #define POOL_THREADS 1
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <time.h>
