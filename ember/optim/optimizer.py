@@ -6,7 +6,9 @@ state_dict / load_state_dict so that a resumed run continues bit for bit. An alg
 subclass writes only its per-parameter rule (MLX's style): `_init_state(p, state, group)` and
 `_update(p, g, state, group)`, which work on the arrays in place (ufuncs with `out=`, no
 autograd). Large parameters are updated in cache-sized chunks (`_chunked`), so that the dozen
-passes of an update rule run over data that stays in the CPU cache.
+passes of an update rule run over data that stays in the CPU cache. An algorithm may also
+update a group's parameters together (`_update_group`: Adam does, in one call of its compiled
+loop).
 """
 
 from __future__ import annotations
