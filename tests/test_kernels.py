@@ -607,41 +607,29 @@ products = pytest.mark.skipif(not kernels.enabled() or not hasattr(kernels.nativ
                               reason="the compiled products are not built (or EMBER_NATIVE=0)")
 
 
-@products
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("m,k,n", [(32, 10, 50176), (13, 1, 1000), (9, 16, 97), (1, 3, 48)])
-def test_gemm_small_k_matches_a_float64_product_on_any_number_of_threads(threads, dtype, m, k, n):
-    rng = np.random.default_rng(m + n)
-    a, b = rng.standard_normal((m, k)).astype(dtype), rng.standard_normal((k, n)).astype(dtype)
-    ref = a.astype(np.float64) @ b.astype(np.float64)
-    runs = []
-    for t in (1, 2, 3):
-        threads(t)
-        out = np.full((m, n), np.nan, dtype)
-        kernels.native.gemm_small_k(a, b, out)
-        runs.append(out)
-    tol = 1e-5 if dtype == "float32" else 1e-13
-    np.testing.assert_allclose(runs[0], ref, rtol=tol, atol=tol * np.abs(ref).max())
-    for out in runs[1:]:
-        _same([out], [runs[0]])
+# (function, shape of a, shape of b, the float64 product, its float64 tolerance): gemm_small_k
+# is a @ b for a small inner dimension, gemm_long_k is a @ b.T for a long one
+PRODUCT_CASES = [("gemm_small_k", (m, k), (k, n), lambda a, b: a @ b, 1e-13)
+                 for m, k, n in [(32, 10, 50176), (13, 1, 1000), (9, 16, 97), (1, 3, 48)]] + \
+                [("gemm_long_k", (m, length), (n, length), lambda a, b: a @ b.T, 1e-12)
+                 for m, n, length in [(32, 10, 50176), (7, 6, 10_001), (1, 1, 15), (5, 11, 4097)]]
 
 
 @products
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("m,n,length", [(32, 10, 50176), (7, 6, 10_001), (1, 1, 15), (5, 11, 4097)])
-def test_gemm_long_k_matches_a_float64_product_on_any_number_of_threads(threads, dtype, m, n,
-                                                                        length):
-    rng = np.random.default_rng(m * n)
-    a = rng.standard_normal((m, length)).astype(dtype)
-    b = rng.standard_normal((n, length)).astype(dtype)
-    ref = a.astype(np.float64) @ b.astype(np.float64).T
+@pytest.mark.parametrize("name,ashape,bshape,product,tol64", PRODUCT_CASES)
+def test_compiled_products_match_a_float64_product_on_any_number_of_threads(
+        threads, dtype, name, ashape, bshape, product, tol64):
+    rng = np.random.default_rng(sum(ashape) + sum(bshape))
+    a, b = rng.standard_normal(ashape).astype(dtype), rng.standard_normal(bshape).astype(dtype)
+    ref = product(a.astype(np.float64), b.astype(np.float64))
     runs = []
     for t in (1, 2, 3):
         threads(t)
-        out = np.full((m, n), np.nan, dtype)
-        kernels.native.gemm_long_k(a, b, out)
+        out = np.full(ref.shape, np.nan, dtype)
+        getattr(kernels.native, name)(a, b, out)
         runs.append(out)
-    tol = 1e-5 if dtype == "float32" else 1e-12
+    tol = 1e-5 if dtype == "float32" else tol64
     np.testing.assert_allclose(runs[0], ref, rtol=tol, atol=tol * np.abs(ref).max())
     for out in runs[1:]:
         _same([out], [runs[0]])
