@@ -66,8 +66,8 @@ def _num_threads() -> int:
 NUM_THREADS = min(_num_threads(), 256)    # the extension's pool holds at most 256
 
 
-# the setter, where an OpenBLAS exports it but not the variable (0.3.33 and later; SciPy's
-# builds prefix and suffix their symbols)
+# the setter, where an OpenBLAS exports it but not the variable (NumPy 2.5's OpenBLAS 0.3.34;
+# SciPy's builds prefix and suffix their symbols)
 _SETTERS = ("openblas_set_threads_callback_function",
             "scipy_openblas_set_threads_callback_function64_",
             "scipy_openblas_set_threads_callback_function")
